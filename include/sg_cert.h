@@ -1,0 +1,40 @@
+/* sg_cert.h: a certificate httpd asked us to staple for, and its issuer. */
+#ifndef SG_CERT_H
+#define SG_CERT_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <openssl/x509.h>
+#include <openssl/ocsp.h>
+
+/* SHA-256 of the certificate DER, in hex: names store files and status rows
+ * without using anything an attacker chose (subject, SANs). */
+#define SG_CERT_HASH_HEX_LEN 64
+
+typedef struct sg_cert_t {
+    X509 *x509;
+    X509 *issuer;
+    OCSP_CERTID *certid;        /* SHA-1 CertID, as RFC 5019 asks */
+    const char *url;            /* responder URL, NULL when there is none */
+    int must_staple;            /* TLS Feature status_request present */
+    const char *subject;        /* RFC 2253, for humans */
+    const char *issuer_name;
+    const char *serial;         /* hex */
+    apr_time_t not_after;
+    char hash[SG_CERT_HASH_HEX_LEN + 1];
+} sg_cert_t;
+
+/* Parse the leaf and find its issuer in the PEM that httpd primes with
+ * (certificate first, then its chain). On failure returns APR_EINVAL and
+ * sets *err to a sentence naming what is wrong. Objects are freed with p. */
+apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
+                           const char **err);
+
+/* The first http:// OCSP URL of the certificate, or NULL. https:// is
+ * skipped: a responder behind TLS would need OCSP to check itself. */
+const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509);
+
+/* Convert an ASN.1 time; returns 0 (the epoch) when t is NULL or bad. */
+apr_time_t sg_cert_asn1_time(const ASN1_TIME *t);
+
+#endif

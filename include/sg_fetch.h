@@ -1,0 +1,36 @@
+/* sg_fetch.h: one bounded HTTP exchange with an OCSP responder. */
+#ifndef SG_FETCH_H
+#define SG_FETCH_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "sg_reason.h"
+#include "sg_request.h"
+
+#define SG_FETCH_CONTENT_TYPE "application/ocsp-response"
+
+typedef struct {
+    const char *url;            /* http://host[:port][/path] */
+    const sg_request_t *req;
+    int force_post;             /* after an error answer: bypass CDN caches */
+    int timeout;                /* seconds, connect + send + receive */
+    apr_size_t max_len;         /* largest body accepted */
+} sg_fetch_args_t;
+
+typedef struct {
+    sg_reason_t reason;         /* SG_R_OK or a transport reason */
+    const unsigned char *der;   /* the body, when reason is SG_R_OK */
+    apr_size_t der_len;
+    const char *detail;         /* what the library said, for the log */
+    int used_post;
+    apr_interval_time_t latency;
+} sg_fetch_result_t;
+
+/* Fetch a response. Never blocks longer than args->timeout, apart from
+ * name resolution, which the system resolver bounds. No proxy is used
+ * and redirects are not followed. */
+sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
+                         const sg_fetch_args_t *args);
+
+#endif

@@ -1,0 +1,48 @@
+/* sg_refresh.h: one step of a certificate's life: fetch, validate, keep or
+ * keep the old one, and decide when to ask next. No httpd in here: the
+ * glue logs what the result says. */
+#ifndef SG_REFRESH_H
+#define SG_REFRESH_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "sg_fetch.h"
+#include "sg_registry.h"
+#include "sg_schedule.h"
+#include "sg_table.h"
+#include "sg_validate.h"
+
+typedef struct {
+    int timeout;                    /* seconds per exchange */
+    apr_interval_time_t skew;
+    sg_schedule_conf_t schedule;
+} sg_refresh_conf_t;
+
+typedef struct {
+    sg_reason_t reason;             /* of the fetch, else the validation */
+    sg_fetch_result_t fetch;
+    sg_verdict_t verdict;
+    sg_state_t old_state;
+    sg_state_t new_state;
+} sg_refresh_result_t;
+
+/* Fetch and validate now; update e's schedule and slot. rnd in [0, 1). */
+void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
+                    sg_table_t *t, const sg_refresh_conf_t *conf,
+                    apr_time_t now, double rnd);
+
+/* Take a response found elsewhere (memory carried over a restart, the
+ * store) after validating it exactly as a fetched one. info carries over
+ * the schedule (may be NULL). Returns the validation's reason. */
+sg_reason_t sg_refresh_adopt(sg_verdict_t *v, apr_pool_t *p, sg_entry_t *e,
+                             sg_table_t *t, const sg_refresh_conf_t *conf,
+                             const unsigned char *der, apr_size_t len,
+                             sg_source_t source, const sg_slot_info_t *info,
+                             apr_time_t now, double rnd);
+
+/* Mark a held response that passed its nextUpdate as expired. Returns
+ * non-zero when the state changed (so the glue logs it once). */
+int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now);
+
+#endif

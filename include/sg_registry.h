@@ -1,0 +1,54 @@
+/* sg_registry.h: one entry per certificate, however often httpd primes it
+ * (once per virtual host that uses it, again at every restart). */
+#ifndef SG_REGISTRY_H
+#define SG_REGISTRY_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_hash.h>
+
+#include "sg_cert.h"
+#include "sg_reason.h"
+#include "sg_request.h"
+
+typedef struct {
+    const char *id;             /* the key httpd primes and asks with */
+    apr_size_t id_len;
+    sg_cert_t *cert;
+    const char *url;            /* effective responder URL or NULL */
+    sg_request_t req;
+    apr_array_header_t *vhosts; /* const char *: "name:port" */
+    int slot;                   /* index in the shared table */
+
+    /* Fetcher-side schedule; only the process that fetches touches it. */
+    apr_time_t next_due;
+    int failures;
+    int force_post;             /* last answer was an error fetched by GET */
+    sg_reason_t last_logged;    /* log state changes only */
+    apr_time_t held_this_update;
+    apr_time_t held_next_update;
+} sg_entry_t;
+
+typedef struct {
+    apr_pool_t *pool;
+    apr_hash_t *by_id;
+    apr_array_header_t *entries;    /* sg_entry_t *, in slot order */
+} sg_registry_t;
+
+sg_registry_t *sg_registry_create(apr_pool_t *p);
+
+sg_entry_t *sg_registry_get(const sg_registry_t *reg, const char *id,
+                            apr_size_t id_len);
+
+/* Add a certificate under id; returns the new entry (slot = its index). */
+sg_entry_t *sg_registry_add(sg_registry_t *reg, const char *id,
+                            apr_size_t id_len, sg_cert_t *cert,
+                            const char *url);
+
+/* Remember that vhost uses the entry (each name once). */
+void sg_registry_add_vhost(sg_entry_t *e, const char *vhost);
+
+int sg_registry_count(const sg_registry_t *reg);
+sg_entry_t *sg_registry_at(const sg_registry_t *reg, int i);
+
+#endif

@@ -1,0 +1,135 @@
+/* mod_sg_carry.c: responses survive graceful restarts in the parent. */
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_log.h>
+
+#include "mod_sg_carry.h"
+#include "mod_sg_log.h"
+
+APLOG_USE_MODULE(staple_guard);
+
+#define SG_CARRY_KEY "staple_guard_carry"
+
+typedef struct {
+    const char *url;
+    sg_slot_info_t info;
+    apr_size_t len;
+    unsigned char *der;
+} sg_carried_t;
+
+typedef struct {
+    apr_pool_t *pool;               /* child of the process pool */
+    apr_hash_t *by_hash;            /* cert hash -> sg_carried_t */
+} sg_carry_t;
+
+typedef struct {
+    sg_gen_t *g;
+    apr_pool_t *pproc;
+} sg_carry_ctx_t;
+
+static sg_carry_t *sg_carry_get(apr_pool_t *pproc)
+{
+    void *v = NULL;
+
+    apr_pool_userdata_get(&v, SG_CARRY_KEY, pproc);
+    return v;
+}
+
+static apr_status_t sg_carry_save(void *data)
+{
+    sg_carry_ctx_t *ctx = data;
+    sg_gen_t *g = ctx->g;
+    sg_carry_t *old = sg_carry_get(ctx->pproc);
+    sg_carry_t *c;
+    apr_pool_t *pool;
+    unsigned char *buf;
+    int i;
+
+    apr_pool_create(&pool, ctx->pproc);
+    c = apr_pcalloc(pool, sizeof(*c));
+    c->pool = pool;
+    c->by_hash = apr_hash_make(pool);
+    buf = apr_palloc(pool, SG_RESPONSE_MAX);
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+        sg_carried_t *it = apr_pcalloc(pool, sizeof(*it));
+
+        it->url = e->url ? apr_pstrdup(pool, e->url) : NULL;
+        sg_table_get_info(g->table, e->slot, &it->info);
+        it->len = sg_table_get(g->table, e->slot, apr_time_now(), buf);
+        it->der = it->len ? apr_pmemdup(pool, buf, it->len) : NULL;
+        apr_hash_set(c->by_hash, apr_pstrdup(pool, e->cert->hash),
+                     APR_HASH_KEY_STRING, it);
+    }
+    apr_pool_userdata_set(c, SG_CARRY_KEY, apr_pool_cleanup_null, ctx->pproc);
+    if (old != NULL) {
+        apr_pool_destroy(old->pool);
+    }
+    return APR_SUCCESS;
+}
+
+void sg_carry_register(sg_gen_t *g, server_rec *s)
+{
+    sg_carry_ctx_t *ctx = apr_pcalloc(g->pool, sizeof(*ctx));
+
+    ctx->g = g;
+    ctx->pproc = s->process->pool;
+    apr_pool_cleanup_register(g->pool, ctx, sg_carry_save,
+                              apr_pool_cleanup_null);
+}
+
+/* Without a response, continue the retry schedule of the last generation
+ * so that restarts do not add requests, unless the responder changed. */
+static void sg_carry_schedule(sg_entry_t *e, const sg_carried_t *it,
+                              apr_time_t now)
+{
+    if (it->info.next_attempt > now && e->url != NULL && it->url != NULL
+        && strcmp(e->url, it->url) == 0) {
+        e->next_due = it->info.next_attempt;
+        e->failures = it->info.failures;
+    }
+}
+
+void sg_carry_restore(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+{
+    sg_carry_t *c = sg_carry_get(s->process->pool);
+    sg_verdict_t v;
+    sg_reason_t r;
+    apr_time_t now = apr_time_now();
+    int i;
+
+    for (i = 0; c != NULL && i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+        sg_carried_t *it = apr_hash_get(c->by_hash, e->cert->hash,
+                                        APR_HASH_KEY_STRING);
+
+        if (it == NULL) {
+            continue;
+        }
+        sg_carry_schedule(e, it, now);
+        if (it->der == NULL) {
+            continue;
+        }
+        r = sg_refresh_adopt(&v, ptemp, e, g->table, &g->refresh, it->der,
+                             it->len, SG_SOURCE_CARRIED, &it->info, now,
+                             sg_random());
+        sg_log_adopted(s, ptemp, e, SG_SOURCE_CARRIED, r, &v);
+    }
+}
+
+void sg_carry_announce(sg_gen_t *g, server_rec *s)
+{
+    sg_carry_t *c = sg_carry_get(s->process->pool);
+    int i;
+
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+
+        if (c == NULL || apr_hash_get(c->by_hash, e->cert->hash,
+                                      APR_HASH_KEY_STRING) == NULL) {
+            sg_log_primed(s, e);
+        }
+    }
+}

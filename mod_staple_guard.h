@@ -1,0 +1,26 @@
+/* mod_staple_guard.h: what the glue files share. */
+#ifndef MOD_STAPLE_GUARD_H
+#define MOD_STAPLE_GUARD_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "sg_refresh.h"
+#include "sg_registry.h"
+#include "sg_table.h"
+
+/* The state of one configuration generation (one start or restart). */
+typedef struct {
+    server_rec *s;
+    apr_pool_t *pool;               /* pconf: dies with the generation */
+    sg_registry_t *reg;
+    sg_table_t *table;              /* NULL until post_config made it */
+    sg_refresh_conf_t refresh;
+} sg_gen_t;
+
+sg_gen_t *sg_gen(void);
+
+/* A uniform random number in [0, 1), for jitter. */
+double sg_random(void);
+
+#endif

@@ -1,0 +1,182 @@
+/* sg_fetch.c: fetch an OCSP response with OpenSSL's HTTP client. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/http.h>
+#include <openssl/httperr.h>
+
+#include "sg_fetch.h"
+
+/* An empty proxy string turns off OpenSSL's use of http_proxy from the
+ * environment: httpd's environment is not the administrator's shell. */
+#define SG_FETCH_NO_PROXY ""
+#define SG_FETCH_READ_CHUNK 4096
+
+/* Map OpenSSL's error queue to a reason an operator can act on. The queue
+ * holds several entries for one failure; the most specific one wins. */
+static sg_reason_t sg_fetch_classify(apr_pool_t *p, const char **detail)
+{
+    unsigned long e;
+    const char *data;
+    int flags;
+    sg_reason_t r = SG_R_IO;
+    char buf[256];
+
+    *detail = NULL;
+    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        int lib = ERR_GET_LIB(e), reason = ERR_GET_REASON(e);
+
+        ERR_error_string_n(e, buf, sizeof(buf));
+        if (*detail == NULL || (flags & ERR_TXT_STRING)) {
+            *detail = apr_psprintf(p, "%s%s%s", buf,
+                                   (flags & ERR_TXT_STRING) ? ": " : "",
+                                   (flags & ERR_TXT_STRING) ? data : "");
+        }
+        if (lib == ERR_LIB_HTTP) {
+            switch (reason) {
+            case HTTP_R_RECEIVED_ERROR:
+            case HTTP_R_STATUS_CODE_UNSUPPORTED:
+            case HTTP_R_REDIRECTION_NOT_ENABLED:
+            case HTTP_R_MISSING_REDIRECT_LOCATION:
+                r = SG_R_HTTP_STATUS;
+                break;
+            case HTTP_R_UNEXPECTED_CONTENT_TYPE:
+            case HTTP_R_MISSING_CONTENT_TYPE:
+                r = SG_R_CONTENT_TYPE;
+                break;
+            case HTTP_R_MAX_RESP_LEN_EXCEEDED:
+            case HTTP_R_ASN1_LEN_EXCEEDS_MAX_RESP_LEN:
+                r = SG_R_TOO_LARGE;
+                break;
+            case HTTP_R_RETRY_TIMEOUT:
+                r = SG_R_TIMEOUT;
+                break;
+            case HTTP_R_ERROR_PARSING_ASN1_LENGTH:
+            case HTTP_R_MISSING_ASN1_ENCODING:
+                r = SG_R_NOT_OCSP;
+                break;
+            case HTTP_R_ERROR_PARSING_URL:
+            case HTTP_R_INVALID_URL_PATH:
+            case HTTP_R_INVALID_URL_SCHEME:
+            case HTTP_R_INVALID_PORT_NUMBER:
+                r = SG_R_BAD_URL;
+                break;
+            case HTTP_R_CONNECT_FAILURE:
+                if (r == SG_R_IO) {
+                    r = SG_R_REFUSED;
+                }
+                break;
+            default:
+                break;
+            }
+        }
+        else if (lib == ERR_LIB_BIO) {
+            switch (reason) {
+            case BIO_R_TRANSFER_TIMEOUT:
+            case BIO_R_CONNECT_TIMEOUT:
+                r = SG_R_TIMEOUT;
+                break;
+            case BIO_R_LOOKUP_RETURNED_NOTHING:
+            case BIO_R_UNABLE_TO_CREATE_SOCKET:
+                r = SG_R_RESOLVE;
+                break;
+            case ERR_R_SYS_LIB:
+                /* BIO_lookup reports getaddrinfo failures this way */
+                if (data != NULL && strstr(data, "getaddrinfo") != NULL) {
+                    r = SG_R_RESOLVE;
+                }
+                break;
+            case BIO_R_CONNECT_ERROR:
+            case BIO_R_NBIO_CONNECT_ERROR:
+                if (r == SG_R_IO) {
+                    r = SG_R_REFUSED;
+                }
+                break;
+            default:
+                break;
+            }
+        }
+        else if (lib == ERR_LIB_SYS && data != NULL
+                 && strstr(data, "getaddrinfo") != NULL) {
+            r = SG_R_RESOLVE;
+        }
+    }
+    return r;
+}
+
+static sg_reason_t sg_fetch_read(sg_fetch_result_t *res, apr_pool_t *p,
+                                 BIO *body, apr_size_t max_len)
+{
+    unsigned char *buf = apr_palloc(p, max_len);
+    apr_size_t len = 0;
+    int n;
+
+    while (len < max_len
+           && (n = BIO_read(body, buf + len,
+                            (int)((max_len - len) < SG_FETCH_READ_CHUNK
+                                  ? (max_len - len) : SG_FETCH_READ_CHUNK))) > 0) {
+        len += (apr_size_t)n;
+    }
+    if (len == max_len && BIO_pending(body) > 0) {
+        return SG_R_TOO_LARGE;
+    }
+    if (len == 0) {
+        return SG_R_EMPTY;
+    }
+    res->der = buf;
+    res->der_len = len;
+    return SG_R_OK;
+}
+
+sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
+                         const sg_fetch_args_t *args)
+{
+    char *host = NULL, *port = NULL, *path = NULL;
+    int use_ssl = 0;
+    BIO *req = NULL, *body = NULL;
+    const char *target;
+    apr_time_t start = apr_time_now();
+
+    memset(res, 0, sizeof(*res));
+    ERR_clear_error();
+    if (!OSSL_HTTP_parse_url(args->url, &use_ssl, NULL, &host, &port, NULL,
+                             &path, NULL, NULL) || use_ssl) {
+        res->reason = SG_R_BAD_URL;
+        res->detail = use_ssl ? "https:// responders are not supported"
+                              : "cannot parse the URL";
+        ERR_clear_error();
+        goto out;
+    }
+    res->used_post = args->force_post || args->req->get_enc == NULL;
+    if (res->used_post) {
+        req = BIO_new_mem_buf(args->req->der, (int)args->req->der_len);
+        if (req == NULL) {
+            res->reason = SG_R_INTERNAL;
+            goto out;
+        }
+        target = path;
+    }
+    else {
+        target = sg_request_get_target(p, args->req, path);
+    }
+    body = OSSL_HTTP_transfer(NULL, host, port, target, 0, SG_FETCH_NO_PROXY,
+                              NULL, NULL, NULL, NULL, NULL, 0, NULL,
+                              res->used_post ? SG_FETCH_CONTENT_TYPE : NULL,
+                              req, SG_FETCH_CONTENT_TYPE, 1, args->max_len,
+                              args->timeout, 0);
+    if (body == NULL) {
+        res->reason = sg_fetch_classify(p, &res->detail);
+        goto out;
+    }
+    res->reason = sg_fetch_read(res, p, body, args->max_len);
+out:
+    res->latency = apr_time_now() - start;
+    BIO_free_all(body);
+    BIO_free(req);
+    OPENSSL_free(host);
+    OPENSSL_free(port);
+    OPENSSL_free(path);
+    return res->reason;
+}

@@ -1,0 +1,106 @@
+/* sg_reason.c: the table of outcomes shared by log, status page and tests. */
+#include <stddef.h>
+
+#include "sg_reason.h"
+
+typedef struct {
+    sg_reason_t code;
+    const char *name;
+    const char *id;
+    const char *text;
+} sg_reason_entry_t;
+
+/* Ordered like the enum; sg_reason_lookup() checks that it stays so. */
+static const sg_reason_entry_t sg_reasons[SG_R_COUNT] = {
+    { SG_R_OK, "ok", "SG0100", "response verified and kept" },
+    { SG_R_BAD_URL, "bad-url", "SG0101",
+      "the OCSP URL is not a usable http:// URL" },
+    { SG_R_RESOLVE, "resolve", "SG0102",
+      "the responder's host name could not be resolved (check DNS)" },
+    { SG_R_REFUSED, "refused", "SG0103",
+      "the responder refused the connection or could not be reached" },
+    { SG_R_TIMEOUT, "timeout", "SG0104",
+      "the responder did not answer within StapleGuardResponderTimeout" },
+    { SG_R_HTTP_STATUS, "http-status", "SG0105",
+      "the responder answered with an HTTP error status" },
+    { SG_R_CONTENT_TYPE, "content-type", "SG0106",
+      "the responder's answer is not of type application/ocsp-response" },
+    { SG_R_TOO_LARGE, "too-large", "SG0107",
+      "the responder's answer exceeds the size limit" },
+    { SG_R_EMPTY, "empty", "SG0108", "the responder sent an empty body" },
+    { SG_R_IO, "io", "SG0109",
+      "the exchange with the responder failed (connection closed or bad HTTP)" },
+    { SG_R_NOT_OCSP, "not-ocsp", "SG0110",
+      "the body is not a DER-encoded OCSP response" },
+    { SG_R_MALFORMED_REQUEST, "malformed-request", "SG0111",
+      "the responder says the request was malformed (status 1)" },
+    { SG_R_INTERNAL_ERROR, "internal-error", "SG0112",
+      "the responder reports an internal error (status 2); retrying later" },
+    { SG_R_TRY_LATER, "try-later", "SG0113",
+      "the responder is busy (status 3, tryLater); retrying later" },
+    { SG_R_SIG_REQUIRED, "sig-required", "SG0114",
+      "the responder wants signed requests (status 5), which stapling "
+      "cannot provide" },
+    { SG_R_UNAUTHORIZED, "unauthorized", "SG0115",
+      "the CA has no status for this certificate (status 6, unauthorized): "
+      "common right after issuance or with the wrong responder URL; "
+      "retrying with POST, which CDNs do not cache" },
+    { SG_R_RESP_STATUS, "response-status", "SG0116",
+      "the responder answered with an undefined response status" },
+    { SG_R_NOT_BASIC, "not-basic", "SG0117",
+      "the response is not a basic OCSP response" },
+    { SG_R_SIGNER_NOT_FOUND, "signer-not-found", "SG0118",
+      "the response's signer certificate is neither the issuer nor included" },
+    { SG_R_BAD_SIGNATURE, "bad-signature", "SG0119",
+      "the response's signature does not verify" },
+    { SG_R_SIGNER_NOT_ISSUED, "signer-not-issued", "SG0120",
+      "the responder's certificate was not issued by the certificate's issuer" },
+    { SG_R_SIGNER_NOT_AUTHORIZED, "signer-not-authorized", "SG0121",
+      "the responder's certificate lacks the OCSPSigning extended key usage" },
+    { SG_R_SIGNER_EXPIRED, "signer-expired", "SG0122",
+      "the responder's certificate is expired or not yet valid" },
+    { SG_R_CERTID_MISMATCH, "certid-mismatch", "SG0123",
+      "the response is for another certificate" },
+    { SG_R_STATUS_UNKNOWN, "status-unknown", "SG0124",
+      "the responder does not know this certificate (status unknown)" },
+    { SG_R_NOT_YET_VALID, "not-yet-valid", "SG0125",
+      "thisUpdate is in the future beyond StapleGuardClockSkew "
+      "(check the local clock)" },
+    { SG_R_NO_NEXT_UPDATE, "no-next-update", "SG0126",
+      "the response has no nextUpdate, so it could be replayed forever" },
+    { SG_R_EXPIRED, "expired", "SG0127", "nextUpdate has passed" },
+    { SG_R_BAD_WINDOW, "bad-window", "SG0128",
+      "nextUpdate is not after thisUpdate" },
+    { SG_R_OLDER_THAN_HELD, "older-than-held", "SG0129",
+      "the response is older than the one already held (never downgrade)" },
+    { SG_R_INTERNAL, "internal", "SG0130",
+      "an internal error (out of memory or library failure)" },
+};
+
+static const sg_reason_entry_t *sg_reason_lookup(sg_reason_t r)
+{
+    if ((unsigned)r >= SG_R_COUNT || sg_reasons[r].code != r) {
+        return &sg_reasons[SG_R_INTERNAL];
+    }
+    return &sg_reasons[r];
+}
+
+const char *sg_reason_name(sg_reason_t r)
+{
+    return sg_reason_lookup(r)->name;
+}
+
+const char *sg_reason_id(sg_reason_t r)
+{
+    return sg_reason_lookup(r)->id;
+}
+
+const char *sg_reason_text(sg_reason_t r)
+{
+    return sg_reason_lookup(r)->text;
+}
+
+int sg_reason_is_responder_error(sg_reason_t r)
+{
+    return r >= SG_R_MALFORMED_REQUEST && r <= SG_R_RESP_STATUS;
+}

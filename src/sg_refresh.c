@@ -1,0 +1,135 @@
+/* sg_refresh.c: keep the best response we have, ask again on schedule. */
+#include <string.h>
+
+#include "sg_refresh.h"
+
+static void sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
+                            const sg_refresh_conf_t *conf,
+                            const unsigned char *der, apr_size_t len,
+                            const sg_verdict_t *v, sg_slot_info_t *info,
+                            sg_source_t source, apr_time_t now, double rnd)
+{
+    e->held_this_update = v->this_update;
+    e->held_next_update = v->next_update;
+    e->next_due = sg_schedule_refresh(&conf->schedule, v->this_update,
+                                      v->next_update, now, rnd);
+    info->state = v->revoked ? SG_STATE_REVOKED : SG_STATE_GOOD;
+    info->source = source;
+    info->revoked = v->revoked;
+    info->this_update = v->this_update;
+    info->next_update = v->next_update;
+    info->produced_at = v->produced_at;
+    info->next_attempt = e->next_due;
+    sg_table_put(t, e->slot, der, len, info);
+}
+
+/* The state when an attempt failed: what we still hold decides it. */
+static sg_state_t sg_refresh_failed_state(const sg_entry_t *e, apr_time_t now)
+{
+    if (e->held_next_update > now) {
+        return SG_STATE_FAILING;
+    }
+    return (e->held_next_update != 0) ? SG_STATE_EXPIRED : SG_STATE_NONE;
+}
+
+void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
+                    sg_table_t *t, const sg_refresh_conf_t *conf,
+                    apr_time_t now, double rnd)
+{
+    sg_fetch_args_t args;
+    sg_validate_args_t vargs;
+    sg_slot_info_t info;
+
+    memset(res, 0, sizeof(*res));
+    sg_table_get_info(t, e->slot, &info);
+    res->old_state = info.state;
+    args.url = e->url;
+    args.req = &e->req;
+    args.force_post = e->force_post;
+    args.timeout = conf->timeout;
+    args.max_len = SG_RESPONSE_MAX;
+    res->reason = sg_fetch_run(&res->fetch, p, &args);
+    if (res->reason == SG_R_OK) {
+        vargs.now = now;
+        vargs.skew = conf->skew;
+        vargs.held_this_update = e->held_this_update;
+        res->reason = sg_validate_response(&res->verdict, p, res->fetch.der,
+                                           res->fetch.der_len, e->cert,
+                                           &vargs);
+    }
+    info.last_attempt = now;
+    info.last_result = res->reason;
+    info.latency = res->fetch.latency;
+    info.attempts[res->reason]++;
+    if (res->reason == SG_R_OK) {
+        e->failures = 0;
+        e->force_post = 0;
+        info.failures = 0;
+        sg_refresh_keep(e, t, conf, res->fetch.der, res->fetch.der_len,
+                        &res->verdict, &info, SG_SOURCE_FETCHED, now, rnd);
+    }
+    else {
+        e->failures++;
+        /* An error answer to a GET may come from a CDN's cache for hours;
+         * POST goes through to the responder. */
+        e->force_post = !res->fetch.used_post
+                        && (sg_reason_is_responder_error(res->reason)
+                            || res->reason == SG_R_HTTP_STATUS);
+        e->next_due = sg_schedule_retry(&conf->schedule, e->failures,
+                                        e->held_next_update, now, rnd);
+        info.failures = e->failures;
+        info.next_attempt = e->next_due;
+        info.state = sg_refresh_failed_state(e, now);
+        sg_table_put_info(t, e->slot, &info);
+    }
+    res->new_state = info.state;
+}
+
+sg_reason_t sg_refresh_adopt(sg_verdict_t *v, apr_pool_t *p, sg_entry_t *e,
+                             sg_table_t *t, const sg_refresh_conf_t *conf,
+                             const unsigned char *der, apr_size_t len,
+                             sg_source_t source, const sg_slot_info_t *info,
+                             apr_time_t now, double rnd)
+{
+    sg_validate_args_t vargs;
+    sg_slot_info_t next;
+    sg_reason_t r;
+
+    vargs.now = now;
+    vargs.skew = conf->skew;
+    vargs.held_this_update = e->held_this_update;
+    r = sg_validate_response(v, p, der, len, e->cert, &vargs);
+    if (r == SG_R_OK) {
+        sg_table_get_info(t, e->slot, &next);
+        if (info != NULL) {
+            /* the history of attempts survives the restart */
+            memcpy(next.attempts, info->attempts, sizeof(next.attempts));
+            next.last_attempt = info->last_attempt;
+            next.last_result = info->last_result;
+            next.latency = info->latency;
+        }
+        sg_refresh_keep(e, t, conf, der, len, v, &next, source, now, rnd);
+        if (info != NULL && info->next_attempt > now
+            && info->next_attempt < e->next_due) {
+            /* keep an earlier retry that was already planned */
+            e->next_due = info->next_attempt;
+        }
+    }
+    return r;
+}
+
+int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now)
+{
+    sg_slot_info_t info;
+    int changed = 0;
+
+    sg_table_get_info(t, e->slot, &info);
+    if ((info.state == SG_STATE_GOOD || info.state == SG_STATE_REVOKED
+         || info.state == SG_STATE_FAILING)
+        && e->held_next_update != 0 && e->held_next_update <= now) {
+        info.state = SG_STATE_EXPIRED;
+        sg_table_put_info(t, e->slot, &info);
+        changed = 1;
+    }
+    return changed;
+}

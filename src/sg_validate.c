@@ -1,0 +1,185 @@
+/* sg_validate.c: may this response be stapled? One straight line of rules,
+ * each refusal naming the rule and the value seen. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509v3.h>
+
+#include "sg_validate.h"
+
+/* Seconds of an apr_time_t, for messages. */
+#define SG_SEC(t) ((long long)apr_time_sec(t))
+
+static sg_reason_t sg_validate_status(int status)
+{
+    switch (status) {
+    case OCSP_RESPONSE_STATUS_SUCCESSFUL:
+        return SG_R_OK;
+    case OCSP_RESPONSE_STATUS_MALFORMEDREQUEST:
+        return SG_R_MALFORMED_REQUEST;
+    case OCSP_RESPONSE_STATUS_INTERNALERROR:
+        return SG_R_INTERNAL_ERROR;
+    case OCSP_RESPONSE_STATUS_TRYLATER:
+        return SG_R_TRY_LATER;
+    case OCSP_RESPONSE_STATUS_SIGREQUIRED:
+        return SG_R_SIG_REQUIRED;
+    case OCSP_RESPONSE_STATUS_UNAUTHORIZED:
+        return SG_R_UNAUTHORIZED;
+    default:
+        return SG_R_RESP_STATUS;
+    }
+}
+
+/* The issuer may sign itself, or delegate to a responder certificate that
+ * it issued and marked with id-kp-OCSPSigning (RFC 6960 4.2.2.2). */
+static sg_reason_t sg_validate_signer(sg_verdict_t *v, apr_pool_t *p,
+                                      OCSP_BASICRESP *bs, const sg_cert_t *c,
+                                      apr_time_t now)
+{
+    STACK_OF(X509) *extra = sk_X509_new_null();
+    X509 *signer = NULL;
+    time_t t = (time_t)apr_time_sec(now);
+    sg_reason_t r = SG_R_OK;
+
+    if (extra == NULL || !sk_X509_push(extra, c->issuer)) {
+        r = SG_R_INTERNAL;
+        goto out;
+    }
+    if (!OCSP_resp_get0_signer(bs, &signer, extra)) {
+        r = SG_R_SIGNER_NOT_FOUND;
+        goto out;
+    }
+    /* Verify the signature with the signer's key, nothing else yet: the
+     * chain rules follow below, one by one, so each has its own reason. */
+    if (OCSP_basic_verify(bs, extra, NULL,
+                          OCSP_NOVERIFY | OCSP_NOCHECKS | OCSP_TRUSTOTHER) <= 0) {
+        r = SG_R_BAD_SIGNATURE;
+        goto out;
+    }
+    if (X509_cmp(signer, c->issuer) == 0) {
+        goto out;
+    }
+    if (X509_check_issued(c->issuer, signer) != X509_V_OK
+        || X509_verify(signer, X509_get0_pubkey(c->issuer)) != 1) {
+        r = SG_R_SIGNER_NOT_ISSUED;
+        v->detail = apr_psprintf(p, "responder certificate is issued by %s",
+                                 X509_NAME_oneline(X509_get_issuer_name(signer),
+                                                   NULL, 0));
+        goto out;
+    }
+    if (!(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE)
+        || !(X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN)) {
+        r = SG_R_SIGNER_NOT_AUTHORIZED;
+        goto out;
+    }
+    if (X509_cmp_time(X509_get0_notBefore(signer), &t) > 0
+        || X509_cmp_time(X509_get0_notAfter(signer), &t) < 0) {
+        r = SG_R_SIGNER_EXPIRED;
+        v->detail = apr_psprintf(p, "responder certificate valid until %lld",
+                                 SG_SEC(sg_cert_asn1_time(
+                                     X509_get0_notAfter(signer))));
+    }
+out:
+    ERR_clear_error();
+    sk_X509_free(extra);
+    return r;
+}
+
+/* The times, as ocspcheck checks them: thisUpdate not in the future beyond
+ * the skew, nextUpdate present, after thisUpdate and not past, and never
+ * older than what we hold. */
+static sg_reason_t sg_validate_times(sg_verdict_t *v, apr_pool_t *p,
+                                     const sg_validate_args_t *a)
+{
+    if (v->this_update > a->now + a->skew) {
+        v->detail = apr_psprintf(p, "thisUpdate is %lld s ahead of the local "
+                                 "clock (skew allowed: %lld s)",
+                                 SG_SEC(v->this_update - a->now),
+                                 SG_SEC(a->skew));
+        return SG_R_NOT_YET_VALID;
+    }
+    if (v->next_update == 0) {
+        return SG_R_NO_NEXT_UPDATE;
+    }
+    if (v->next_update <= v->this_update) {
+        v->detail = apr_psprintf(p, "nextUpdate %lld <= thisUpdate %lld",
+                                 SG_SEC(v->next_update),
+                                 SG_SEC(v->this_update));
+        return SG_R_BAD_WINDOW;
+    }
+    if (v->next_update <= a->now) {
+        v->detail = apr_psprintf(p, "nextUpdate passed %lld s ago",
+                                 SG_SEC(a->now - v->next_update));
+        return SG_R_EXPIRED;
+    }
+    if (a->held_this_update != 0 && v->this_update < a->held_this_update) {
+        v->detail = apr_psprintf(p, "thisUpdate %lld s older than the held one",
+                                 SG_SEC(a->held_this_update - v->this_update));
+        return SG_R_OLDER_THAN_HELD;
+    }
+    return SG_R_OK;
+}
+
+static sg_reason_t sg_validate_single(sg_verdict_t *v, apr_pool_t *p,
+                                      OCSP_BASICRESP *bs, const sg_cert_t *c,
+                                      const sg_validate_args_t *a)
+{
+    int status = -1, reason = -1;
+    ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+
+    if (!OCSP_resp_find_status(bs, c->certid, &status, &reason, &rev,
+                               &thisupd, &nextupd)) {
+        return SG_R_CERTID_MISMATCH;
+    }
+    /* Belt and braces, as ocspcheck: a revocation time means revoked. */
+    if (status == V_OCSP_CERTSTATUS_REVOKED || rev != NULL) {
+        v->revoked = 1;
+        v->revoked_at = sg_cert_asn1_time(rev);
+    }
+    else if (status != V_OCSP_CERTSTATUS_GOOD) {
+        return SG_R_STATUS_UNKNOWN;
+    }
+    v->this_update = sg_cert_asn1_time(thisupd);
+    v->next_update = sg_cert_asn1_time(nextupd);
+    v->produced_at = sg_cert_asn1_time(OCSP_resp_get0_produced_at(bs));
+    return sg_validate_times(v, p, a);
+}
+
+sg_reason_t sg_validate_response(sg_verdict_t *v, apr_pool_t *p,
+                                 const unsigned char *der, apr_size_t len,
+                                 const sg_cert_t *cert,
+                                 const sg_validate_args_t *args)
+{
+    const unsigned char *q = der;
+    OCSP_RESPONSE *resp = NULL;
+    OCSP_BASICRESP *bs = NULL;
+    sg_reason_t r;
+
+    memset(v, 0, sizeof(*v));
+    resp = d2i_OCSP_RESPONSE(NULL, &q, (long)len);
+    if (resp == NULL || q != der + len) {
+        r = SG_R_NOT_OCSP;
+        goto out;
+    }
+    r = sg_validate_status(OCSP_response_status(resp));
+    if (r != SG_R_OK) {
+        goto out;
+    }
+    bs = OCSP_response_get1_basic(resp);
+    if (bs == NULL) {
+        r = SG_R_NOT_BASIC;
+        goto out;
+    }
+    r = sg_validate_signer(v, p, bs, cert, args->now);
+    if (r != SG_R_OK) {
+        goto out;
+    }
+    r = sg_validate_single(v, p, bs, cert, args);
+out:
+    ERR_clear_error();
+    OCSP_BASICRESP_free(bs);
+    OCSP_RESPONSE_free(resp);
+    return r;
+}

@@ -1,0 +1,328 @@
+# SGTest: real httpd, real responders, real clients, all on loopback.
+#
+# Each test file runs in a network namespace of its own when it can (only
+# `lo` inside): `openssl ocsp` binds every interface, and inside there is
+# none but loopback; parallel runs cannot collide on ports either. Every
+# process a test starts is stopped by PID (or process group) when the test
+# ends, also when it dies.
+package SGTest;
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h setsid);
+use Time::HiRes qw(time sleep);
+use Test::More;
+
+our $TOP = abs_path(dirname(__FILE__) . '/../..');
+our $MODULE = "$TOP/.libs/mod_staple_guard.so";
+our $RESPONDER = "$TOP/t/tools/sg_responder";
+my $APACHE = '/usr/sbin/apache2';
+my $MODDIR = '/usr/lib/apache2/modules';
+my $WAIT = 20;          # seconds any start or stop may take
+my $CLIENT_TIMEOUT = 10;
+
+my @instances;
+
+# Re-run this test inside a fresh network namespace with only loopback.
+sub enter_netns {
+    return if $ENV{SG_IN_NETNS};
+    $ENV{SG_IN_NETNS} = 1;
+    if (system('unshare -n true >/dev/null 2>&1') == 0) {
+        exec('unshare', '-n', '--', 'sh', '-c',
+             'ip link set lo up && exec "$@"', 'sh', $^X, "-I$TOP/t/lib",
+             $0, @ARGV) or die "exec unshare: $!";
+    }
+    $ENV{SG_IN_NETNS} = 'no';   # shared namespace: ports still loopback
+}
+
+sub new {
+    my ($class, %o) = @_;
+    my $self = bless {
+        dir => tempdir("sgtest-XXXXXX", TMPDIR => 1, CLEANUP => !$ENV{SG_KEEP}),
+        procs => [],
+        hport => free_port(),
+        rport => free_port(),
+    }, $class;
+    chmod 0755, $self->{dir};
+    mkdir "$self->{dir}/$_" for qw(run htdocs logs);
+    $self->write_file("htdocs/index.html", "hello\n");
+    $self->pki(%o) unless $o{no_pki};
+    push @instances, $self;
+    return $self;
+}
+
+sub dir { $_[0]{dir} }
+sub hport { $_[0]{hport} }
+sub rport { $_[0]{rport} }
+sub url { "http://127.0.0.1:$_[0]{rport}/" }
+
+sub free_port {
+    for (1 .. 50) {
+        my $port = 20000 + int(rand(30000));
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Proto => 'tcp',
+                                      ReuseAddr => 0, Listen => 1);
+        if ($s) { close $s; return $port; }
+    }
+    die "no free port";
+}
+
+sub write_file {
+    my ($self, $name, $content) = @_;
+    my $path = $name =~ m{^/} ? $name : "$self->{dir}/$name";
+    open(my $fh, '>', $path) or die "$path: $!";
+    print $fh $content;
+    close $fh;
+    return $path;
+}
+
+sub slurp {
+    my ($path) = @_;
+    open(my $fh, '<', $path) or return '';
+    local $/;
+    my $c = <$fh>;
+    close $fh;
+    return $c;
+}
+
+sub pki {
+    my ($self, %o) = @_;
+    my $url = $o{aia_url} // $self->url;
+    system("$TOP/t/tools/mkpki.sh", "$self->{dir}/pki", $url) == 0
+        or die "mkpki failed";
+    $self->{pki} = "$self->{dir}/pki";
+}
+
+sub pkifile { "$_[0]{pki}/$_[1]" }
+
+# Start a process in its own process group, output to a log file.
+sub spawn {
+    my ($self, $log, @cmd) = @_;
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        setsid();
+        open(STDIN, '<', '/dev/null');
+        open(STDOUT, '>>', $log) or die;
+        open(STDERR, '>&', \*STDOUT);
+        exec(@cmd) or die "exec $cmd[0]: $!";
+    }
+    push @{$self->{procs}}, $pid;
+    return $pid;
+}
+
+sub wait_for {
+    my ($cond, $timeout) = @_;
+    my $end = time() + ($timeout // $WAIT);
+    while (time() < $end) {
+        return 1 if $cond->();
+        sleep(0.05);
+    }
+    return 0;
+}
+
+sub kill_group {
+    my ($self, $pid) = @_;
+    return unless $pid;
+    kill('TERM', -$pid);
+    wait_for(sub { waitpid($pid, WNOHANG) != 0 }, 5)
+        or (kill('KILL', -$pid), waitpid($pid, 0));
+    $self->{procs} = [grep { $_ != $pid } @{$self->{procs}}];
+}
+
+# `openssl ocsp` as the CA runs it. Never probe its port with a bare
+# connect: it spins; wait for its ACCEPT line instead.
+sub start_openssl_ocsp {
+    my ($self, %o) = @_;
+    my $log = "$self->{dir}/logs/openssl-ocsp.log";
+    my $before = length(slurp($log));
+    # stdbuf: openssl buffers its log, and tests count the requests in it
+    my @cmd = ('stdbuf', '-oL', '-eL', 'openssl', 'ocsp', '-index', $self->pkifile('index.txt'),
+               '-port', $self->{rport},
+               '-rsigner', $self->pkifile($o{signer} // 'ocsp.crt'),
+               '-rkey', $self->pkifile(($o{signer_key} // 'ocsp.key')),
+               '-CA', $self->pkifile('inter.crt'),
+               '-nmin', $o{nmin} // 60, '-ignore_err', '-req_text');
+    $self->{ocsp_pid} = $self->spawn($log, @cmd);
+    wait_for(sub { substr(slurp($log), $before) =~ /ACCEPT/ })
+        or die "openssl ocsp did not start: " . slurp($log);
+    return $self->{ocsp_pid};
+}
+
+sub stop_responder {
+    my ($self) = @_;
+    $self->kill_group(delete $self->{ocsp_pid});
+    $self->kill_group(delete $self->{rsp_pid});
+}
+
+# The project's fault-injecting responder; mode switched at any time.
+sub start_responder {
+    my ($self, %o) = @_;
+    my $log = "$self->{dir}/logs/sg-responder.out";
+    my $before = length(slurp($log));
+    $self->set_mode($o{mode} // 'good');
+    my $signer = $o{signer} // 'ocsp';
+    my @cmd = ($RESPONDER, '-p', $self->{rport},
+               '-i', $self->pkifile('inter.crt'),
+               '-s', $self->pkifile("$signer.crt"),
+               '-k', $self->pkifile("$signer.key"),
+               '-m', "$self->{dir}/mode", '-l', "$self->{dir}/requests.log",
+               '-V', $o{validity} // 3600);
+    $self->{rsp_pid} = $self->spawn($log, @cmd);
+    wait_for(sub { substr(slurp($log), $before) =~ /READY/ })
+        or die "sg_responder did not start: " . slurp($log);
+    return $self->{rsp_pid};
+}
+
+sub set_mode {
+    my ($self, $mode) = @_;
+    $self->write_file('mode', "$mode\n");
+}
+
+# Requests the fault-injecting responder saw: [time, method, mode].
+sub requests {
+    my ($self) = @_;
+    return [map { [split ' ', $_, 3] }
+            grep { /\S/ } split /\n/, slurp("$self->{dir}/requests.log")];
+}
+
+# httpd.conf: one SSL virtual host per entry of $o{vhosts}
+# ({name, cert, key, extra}), module directives in $o{global}.
+sub write_conf {
+    my ($self, %o) = @_;
+    my $d = $self->{dir};
+    my $p = $self->{hport};
+    my $vhosts = $o{vhosts} // [{ name => 'localhost', cert => 'leaf' }];
+    my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
+    my $load_sg = $o{no_module} ? '' :
+        "LoadModule staple_guard_module $MODULE\n";
+    my $conf = <<"EOF";
+ServerRoot $d
+DefaultRuntimeDir $d/run
+PidFile $d/run/httpd.pid
+ErrorLog $d/logs/error.log
+LogLevel ${\($o{loglevel} // 'info ssl:warn staple_guard:debug')}
+Listen 127.0.0.1:$p
+ServerName localhost
+${user}LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
+LoadModule ssl_module $MODDIR/mod_ssl.so
+$load_sg${\($o{modules} // '')}
+StartServers 2
+DocumentRoot $d/htdocs
+SSLSessionCache none
+${\($o{global} // '')}
+EOF
+    for my $v (@$vhosts) {
+        my $c = $v->{cert};
+        my $chain = $v->{chain} // "$c-chain.pem";
+        $conf .= <<"EOF";
+<VirtualHost 127.0.0.1:$p>
+    ServerName $v->{name}
+    SSLEngine on
+    SSLCertificateFile $self->{pki}/$chain
+    SSLCertificateKeyFile $self->{pki}/$c.key
+${\($v->{extra} // '')}
+</VirtualHost>
+EOF
+    }
+    $self->write_file('httpd.conf', $conf);
+}
+
+sub apache {
+    my ($self, @args) = @_;
+    my $out = `env -i PATH=/usr/sbin:/usr/bin:/bin $APACHE -d $self->{dir} -f $self->{dir}/httpd.conf @args 2>&1`;
+    return ($? >> 8, $out);
+}
+
+sub error_log { slurp("$_[0]{dir}/logs/error.log") }
+
+sub count_resumed {
+    my ($self) = @_;
+    my @m = ($self->error_log =~ /AH00489/g);
+    return scalar @m;
+}
+
+sub httpd_pid {
+    my ($self) = @_;
+    my $pid = slurp("$self->{dir}/run/httpd.pid");
+    return $pid =~ /(\d+)/ ? $1 : undef;
+}
+
+sub start_httpd {
+    my ($self) = @_;
+    my $n = $self->count_resumed;
+    my ($rc, $out) = $self->apache('-k', 'start');
+    die "apache2 -k start failed ($rc): $out\n" . $self->error_log if $rc;
+    wait_for(sub { $self->count_resumed > $n }, 60)
+        or die "httpd did not come up:\n" . $self->error_log;
+    $self->{httpd_pid} = $self->httpd_pid;
+}
+
+sub graceful {
+    my ($self) = @_;
+    my $n = $self->count_resumed;
+    my ($rc, $out) = $self->apache('-k', 'graceful');
+    die "apache2 -k graceful failed ($rc): $out" if $rc;
+    wait_for(sub { $self->count_resumed > $n }, 60)
+        or die "httpd did not come back after graceful:\n" . $self->error_log;
+}
+
+sub stop_httpd {
+    my ($self) = @_;
+    my $pid = delete $self->{httpd_pid} // return;
+    kill('TERM', $pid);
+    wait_for(sub { !kill(0, $pid) }, $WAIT)
+        or (kill('KILL', $pid), diag("httpd $pid needed SIGKILL"));
+    unlink "$self->{dir}/run/httpd.pid";
+}
+
+# `openssl s_client -status`: returns a hash with the parsed staple.
+sub s_client {
+    my ($self, %o) = @_;
+    my $sn = $o{servername} // 'localhost';
+    my $t0 = time();
+    my $out = `timeout $CLIENT_TIMEOUT openssl s_client -connect 127.0.0.1:$self->{hport} -servername $sn -status </dev/null 2>&1`;
+    my %r = (out => $out, elapsed => time() - $t0);
+    $r{stapled} = $out =~ /OCSP Response Status: successful/ ? 1 : 0;
+    $r{none} = $out =~ /OCSP response: no response sent/ ? 1 : 0;
+    ($r{cert_status}) = $out =~ /Cert Status: (\w+)/;
+    ($r{response_status}) = $out =~ /OCSP Response Status: (\w+)/;
+    ($r{next_update}) = $out =~ /Next Update: (.+)/;
+    $r{handshake} = $out =~ /BEGIN CERTIFICATE|Server certificate/ ? 1 : 0;
+    return \%r;
+}
+
+# `curl --cert-status`: its exit code (0 = valid staple, 91 = none or bad).
+sub curl_status {
+    my ($self, %o) = @_;
+    my $host = $o{servername} // 'localhost';
+    my $p = $self->{hport};
+    system("curl -s -o /dev/null --max-time $CLIENT_TIMEOUT --cert-status "
+           . "--cacert $self->{pki}/root.crt --resolve $host:$p:127.0.0.1 "
+           . "https://$host:$p/");
+    return $? >> 8;
+}
+
+sub cleanup {
+    my ($self) = @_;
+    $self->stop_httpd;
+    $self->kill_group($_) for @{$self->{procs}};
+    if (!Test::More->builder->is_passing && -f "$self->{dir}/logs/error.log") {
+        diag("error.log of $self->{dir}:\n" . $self->error_log);
+    }
+}
+
+END {
+    my $rc = $?;
+    $_->cleanup for @instances;
+    @instances = ();
+    $? = $rc;
+}
+
+1;
