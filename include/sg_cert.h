@@ -34,6 +34,9 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
  * skipped: a responder behind TLS would need OCSP to check itself. */
 const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509);
 
+/* A distinguished name in RFC 2253 form, for humans. */
+const char *sg_cert_name_str(apr_pool_t *p, const X509_NAME *name);
+
 /* Convert an ASN.1 time; returns 0 (the epoch) when t is NULL or bad. */
 apr_time_t sg_cert_asn1_time(const ASN1_TIME *t);
 

@@ -23,7 +23,7 @@ static apr_status_t sg_cert_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-static const char *sg_cert_name(apr_pool_t *p, const X509_NAME *name)
+const char *sg_cert_name_str(apr_pool_t *p, const X509_NAME *name)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     const char *s = "";
@@ -138,6 +138,7 @@ static apr_status_t sg_cert_read(sg_cert_t *c, const char *pem,
     c->x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
     if (c->x509 == NULL) {
         *err = "no certificate in the PEM data";
+        ERR_clear_error();
         goto out;
     }
     while ((next = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
@@ -180,8 +181,8 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
     }
     c->url = sg_cert_ocsp_url(p, c->x509);
     c->must_staple = sg_cert_has_must_staple(c->x509);
-    c->subject = sg_cert_name(p, X509_get_subject_name(c->x509));
-    c->issuer_name = sg_cert_name(p, X509_get_issuer_name(c->x509));
+    c->subject = sg_cert_name_str(p, X509_get_subject_name(c->x509));
+    c->issuer_name = sg_cert_name_str(p, X509_get_issuer_name(c->x509));
     c->serial = sg_cert_serial(p, c->x509);
     c->not_after = sg_cert_asn1_time(X509_get0_notAfter(c->x509));
     sg_cert_hash(c);

@@ -1,6 +1,8 @@
 /* sg_fetch.c: fetch an OCSP response with OpenSSL's HTTP client. */
 #include <string.h>
 
+#include <apr_network_io.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -9,9 +11,6 @@
 
 #include "sg_fetch.h"
 
-/* An empty proxy string turns off OpenSSL's use of http_proxy from the
- * environment: httpd's environment is not the administrator's shell. */
-#define SG_FETCH_NO_PROXY ""
 #define SG_FETCH_READ_CHUNK 4096
 
 /* Map OpenSSL's error queue to a reason an operator can act on. The queue
@@ -27,13 +26,13 @@ static sg_reason_t sg_fetch_classify(apr_pool_t *p, const char **detail)
     *detail = NULL;
     while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
         int lib = ERR_GET_LIB(e), reason = ERR_GET_REASON(e);
+        sg_reason_t before = r;
+        const char *text;
 
         ERR_error_string_n(e, buf, sizeof(buf));
-        if (*detail == NULL || (flags & ERR_TXT_STRING)) {
-            *detail = apr_psprintf(p, "%s%s%s", buf,
-                                   (flags & ERR_TXT_STRING) ? ": " : "",
-                                   (flags & ERR_TXT_STRING) ? data : "");
-        }
+        text = apr_psprintf(p, "%s%s%s", buf,
+                            (flags & ERR_TXT_STRING) ? ": " : "",
+                            (flags & ERR_TXT_STRING) ? data : "");
         if (lib == ERR_LIB_HTTP) {
             switch (reason) {
             case HTTP_R_RECEIVED_ERROR:
@@ -63,44 +62,17 @@ static sg_reason_t sg_fetch_classify(apr_pool_t *p, const char **detail)
             case HTTP_R_INVALID_PORT_NUMBER:
                 r = SG_R_BAD_URL;
                 break;
-            case HTTP_R_CONNECT_FAILURE:
-                if (r == SG_R_IO) {
-                    r = SG_R_REFUSED;
-                }
-                break;
             default:
                 break;
             }
         }
-        else if (lib == ERR_LIB_BIO) {
-            switch (reason) {
-            case BIO_R_TRANSFER_TIMEOUT:
-            case BIO_R_CONNECT_TIMEOUT:
-                r = SG_R_TIMEOUT;
-                break;
-            case BIO_R_LOOKUP_RETURNED_NOTHING:
-            case BIO_R_UNABLE_TO_CREATE_SOCKET:
-                r = SG_R_RESOLVE;
-                break;
-            case ERR_R_SYS_LIB:
-                /* BIO_lookup reports getaddrinfo failures this way */
-                if (data != NULL && strstr(data, "getaddrinfo") != NULL) {
-                    r = SG_R_RESOLVE;
-                }
-                break;
-            case BIO_R_CONNECT_ERROR:
-            case BIO_R_NBIO_CONNECT_ERROR:
-                if (r == SG_R_IO) {
-                    r = SG_R_REFUSED;
-                }
-                break;
-            default:
-                break;
-            }
+        else if (lib == ERR_LIB_BIO && (reason == BIO_R_TRANSFER_TIMEOUT
+                                        || reason == BIO_R_CONNECT_TIMEOUT)) {
+            r = SG_R_TIMEOUT;
         }
-        else if (lib == ERR_LIB_SYS && data != NULL
-                 && strstr(data, "getaddrinfo") != NULL) {
-            r = SG_R_RESOLVE;
+        /* Keep the words of the entry that decided the reason. */
+        if (*detail == NULL || r != before) {
+            *detail = text;
         }
     }
     return r;
@@ -130,19 +102,72 @@ static sg_reason_t sg_fetch_read(sg_fetch_result_t *res, apr_pool_t *p,
     return SG_R_OK;
 }
 
+/* Resolve and connect with APR, so that an operator is told which of the
+ * three went wrong: the name, the refusal, or the silence. (OpenSSL's own
+ * connect retries a refused connection until its timeout.) */
+static sg_reason_t sg_fetch_connect(sg_fetch_result_t *res, apr_pool_t *p,
+                                    const char *host, int port,
+                                    apr_interval_time_t timeout,
+                                    apr_socket_t **psock)
+{
+    apr_sockaddr_t *sa;
+    apr_socket_t *sock = NULL;
+    apr_status_t rv;
+    char err[128];
+
+    rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, (apr_port_t)port, 0, p);
+    if (rv != APR_SUCCESS) {
+        res->detail = apr_psprintf(p, "%s: %s", host,
+                                   apr_strerror(rv, err, sizeof(err)));
+        return SG_R_RESOLVE;
+    }
+    for (; sa != NULL; sa = sa->next) {
+        rv = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP, p);
+        if (rv == APR_SUCCESS) {
+            /* A timeout makes APR put the socket in non-blocking mode,
+             * which OpenSSL's HTTP client then waits on with its own. */
+            apr_socket_timeout_set(sock, timeout);
+            rv = apr_socket_connect(sock, sa);
+        }
+        if (rv == APR_SUCCESS) {
+            *psock = sock;
+            return SG_R_OK;
+        }
+        if (sock != NULL) {
+            apr_socket_close(sock);
+            sock = NULL;
+        }
+    }
+    res->detail = apr_psprintf(p, "%s port %d: %s", host, port,
+                               apr_strerror(rv, err, sizeof(err)));
+    return APR_STATUS_IS_TIMEUP(rv) ? SG_R_TIMEOUT : SG_R_REFUSED;
+}
+
+/* Whole seconds left until deadline, at least 1: OpenSSL counts seconds. */
+static int sg_fetch_seconds_left(apr_time_t deadline)
+{
+    apr_interval_time_t left = deadline - apr_time_now();
+    int sec = (int)((left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
+
+    return sec > 0 ? sec : 1;
+}
+
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args)
 {
     char *host = NULL, *port = NULL, *path = NULL;
-    int use_ssl = 0;
-    BIO *req = NULL, *body = NULL;
+    int use_ssl = 0, port_num = 0;
+    BIO *req = NULL, *body = NULL, *conn = NULL;
     const char *target;
+    apr_socket_t *sock = NULL;
+    apr_os_sock_t fd;
     apr_time_t start = apr_time_now();
+    apr_time_t deadline = start + apr_time_from_sec(args->timeout);
 
     memset(res, 0, sizeof(*res));
     ERR_clear_error();
-    if (!OSSL_HTTP_parse_url(args->url, &use_ssl, NULL, &host, &port, NULL,
-                             &path, NULL, NULL) || use_ssl) {
+    if (!OSSL_HTTP_parse_url(args->url, &use_ssl, NULL, &host, &port,
+                             &port_num, &path, NULL, NULL) || use_ssl) {
         res->reason = SG_R_BAD_URL;
         res->detail = use_ssl ? "https:// responders are not supported"
                               : "cannot parse the URL";
@@ -161,11 +186,23 @@ sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
     else {
         target = sg_request_get_target(p, args->req, path);
     }
-    body = OSSL_HTTP_transfer(NULL, host, port, target, 0, SG_FETCH_NO_PROXY,
-                              NULL, NULL, NULL, NULL, NULL, 0, NULL,
+    res->reason = sg_fetch_connect(res, p, host, port_num,
+                                   deadline - apr_time_now(), &sock);
+    if (res->reason != SG_R_OK) {
+        goto out;
+    }
+    if (apr_os_sock_get(&fd, sock) != APR_SUCCESS
+        || (conn = BIO_new_socket(fd, BIO_NOCLOSE)) == NULL) {
+        res->reason = SG_R_INTERNAL;
+        goto out;
+    }
+    /* Over our own connection: no proxy from the environment (httpd's
+     * environment is not the administrator's shell), no redirects. */
+    body = OSSL_HTTP_transfer(NULL, host, port, target, 0, NULL,
+                              NULL, conn, conn, NULL, NULL, 0, NULL,
                               res->used_post ? SG_FETCH_CONTENT_TYPE : NULL,
                               req, SG_FETCH_CONTENT_TYPE, 1, args->max_len,
-                              args->timeout, 0);
+                              sg_fetch_seconds_left(deadline), 0);
     if (body == NULL) {
         res->reason = sg_fetch_classify(p, &res->detail);
         goto out;
@@ -175,6 +212,10 @@ out:
     res->latency = apr_time_now() - start;
     BIO_free_all(body);
     BIO_free(req);
+    BIO_free(conn);
+    if (sock != NULL) {
+        apr_socket_close(sock);
+    }
     OPENSSL_free(host);
     OPENSSL_free(port);
     OPENSSL_free(path);

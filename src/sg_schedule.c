@@ -39,11 +39,12 @@ apr_time_t sg_schedule_retry(const sg_schedule_conf_t *conf, int failures,
     if (delay > conf->retry_max) {
         delay = conf->retry_max;
     }
+    delay += sg_schedule_jitter(delay, SG_SCHEDULE_RETRY_JITTER_PERCENT, rnd);
+    /* The cap comes after the jitter so that it holds as documented. */
     if (held_next_update > now
         && delay > (held_next_update - now) / SG_SCHEDULE_RETRY_REMAINING_DIVISOR) {
         delay = (held_next_update - now) / SG_SCHEDULE_RETRY_REMAINING_DIVISOR;
     }
-    delay += sg_schedule_jitter(delay, SG_SCHEDULE_RETRY_JITTER_PERCENT, rnd);
     if (delay < conf->retry_min) {
         delay = conf->retry_min;
     }

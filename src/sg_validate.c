@@ -64,9 +64,9 @@ static sg_reason_t sg_validate_signer(sg_verdict_t *v, apr_pool_t *p,
     if (X509_check_issued(c->issuer, signer) != X509_V_OK
         || X509_verify(signer, X509_get0_pubkey(c->issuer)) != 1) {
         r = SG_R_SIGNER_NOT_ISSUED;
-        v->detail = apr_psprintf(p, "responder certificate is issued by %s",
-                                 X509_NAME_oneline(X509_get_issuer_name(signer),
-                                                   NULL, 0));
+        v->detail = apr_pstrcat(p, "responder certificate is issued by ",
+                                sg_cert_name_str(p, X509_get_issuer_name(signer)),
+                                NULL);
         goto out;
     }
     if (!(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE)
