@@ -205,7 +205,7 @@ ServerRoot $d
 DefaultRuntimeDir $d/run
 PidFile $d/run/httpd.pid
 ErrorLog $d/logs/error.log
-LogLevel ${\($o{loglevel} // 'info ssl:warn staple_guard:debug')}
+LogLevel ${\($o{loglevel} // ($o{no_module} ? 'info ssl:warn' : 'info ssl:warn staple_guard:debug'))}
 Listen 127.0.0.1:$p
 ServerName localhost
 ${user}LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
