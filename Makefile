@@ -16,7 +16,7 @@ UNIT_TESTS = t/unit/test_validate t/unit/test_request t/unit/test_schedule \
              t/unit/test_table t/unit/test_registry
 TOOLS      = t/tools/sg_responder
 
-.PHONY: all install unit tools test check clean demo bench
+.PHONY: all install unit unit-build tools test check clean demo bench
 
 all: $(MODULE)
 
@@ -34,6 +34,8 @@ t/unit/%: t/unit/%.c t/unit/sg_testpki.c t/unit/sg_testpki.h $(CORE) $(HEADERS)
 t/tools/sg_responder: t/tools/sg_responder.c
 	$(CC) $(WARN) -Werror -O2 -o $@ $< -lcrypto
 
+unit-build: $(UNIT_TESTS)
+
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do ./$$t; done
 
@@ -41,7 +43,7 @@ tools: $(TOOLS)
 
 # The whole suite: C unit tests, then real httpd against real responders.
 test check: all tools $(UNIT_TESTS)
-	prove -v t/unit.t t/*.t
+	prove -j2 t/*.t
 
 demo: all tools
 	./scripts/demo.sh

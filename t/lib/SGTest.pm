@@ -210,6 +210,7 @@ Listen 127.0.0.1:$p
 ServerName localhost
 ${user}LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
 LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule authz_host_module $MODDIR/mod_authz_host.so
 LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
 LoadModule ssl_module $MODDIR/mod_ssl.so
 $load_sg${\($o{modules} // '')}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# deps.sh: install what building, testing and the demo need (Debian 12).
+# Runs apt-get only for packages that are missing, so it is quick to repeat.
+set -eu
+PKGS="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
+      openssl libcmocka-dev curl perl valgrind iproute2 util-linux"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
