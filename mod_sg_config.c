@@ -39,6 +39,7 @@ void sg_config_reset(void)
     sg_global.schedule.refresh_percent = SG_REFRESH_DEFAULT;
     sg_global.schedule.retry_min = apr_time_from_sec(SG_RETRY_MIN_DEFAULT);
     sg_global.schedule.retry_max = apr_time_from_sec(SG_RETRY_MAX_DEFAULT);
+    sg_global.store_dir = NULL;
 }
 
 const sg_global_conf_t *sg_config_global(void)
@@ -196,6 +197,27 @@ static const char *sg_cmd_retry_max(cmd_parms *cmd, void *dc, const char *arg)
                                          &sg_global.schedule.retry_max);
 }
 
+static const char *sg_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = sg_config_global_only(cmd);
+
+    (void)dc;
+    if (err != NULL) {
+        return err;
+    }
+    if (ap_cstr_casecmp(arg, "none") == 0) {
+        sg_global.store_dir = "";
+    }
+    else {
+        sg_global.store_dir = ap_server_root_relative(cmd->pool, arg);
+        if (sg_global.store_dir == NULL) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid path",
+                                cmd->cmd->name, arg);
+        }
+    }
+    return NULL;
+}
+
 const command_rec sg_config_cmds[] = {
     AP_INIT_FLAG("StapleGuard", sg_cmd_enable, NULL, RSRC_CONF,
                  "On|Off: provide OCSP stapling for this server's "
@@ -221,5 +243,8 @@ const command_rec sg_config_cmds[] = {
                   "(1-86400, default 60)"),
     AP_INIT_TAKE1("StapleGuardRetryMax", sg_cmd_retry_max, NULL, RSRC_CONF,
                   "longest delay between retries (1-86400, default 3600)"),
+    AP_INIT_TAKE1("StapleGuardStoreDir", sg_cmd_store, NULL, RSRC_CONF,
+                  "directory that keeps responses across restarts, or "
+                  "'none' (default: staple-guard in DefaultRuntimeDir)"),
     { NULL }
 };

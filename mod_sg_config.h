@@ -21,7 +21,12 @@ typedef struct {
     apr_interval_time_t skew;       /* StapleGuardClockSkew */
     apr_interval_time_t startup;    /* StapleGuardStartupTimeout */
     sg_schedule_conf_t schedule;    /* StapleGuardRefreshAt, RetryMin/Max */
+    const char *store_dir;          /* StapleGuardStoreDir; NULL = default,
+                                     * "" = none (memory only) */
 } sg_global_conf_t;
+
+/* Relative to DefaultRuntimeDir when StapleGuardStoreDir is not given. */
+#define SG_STORE_DEFAULT_NAME "staple-guard"
 
 extern const command_rec sg_config_cmds[];
 

@@ -9,6 +9,7 @@
 #include "mod_sg_config.h"
 #include "mod_sg_fetcher.h"
 #include "mod_sg_log.h"
+#include "mod_sg_store.h"
 
 APLOG_USE_MODULE(staple_guard);
 
@@ -31,6 +32,9 @@ static void sg_fetcher_run(sg_gen_t *g, server_rec *s, apr_pool_t *parent,
     conf.timeout = timeout;
     sg_refresh_run(&res, p, e, g->table, &conf, apr_time_now(), sg_random());
     sg_log_refresh(s, p, e, &res, when);
+    if (res.reason == SG_R_OK) {
+        sg_store_save(g, s, p, e, res.fetch.der, res.fetch.der_len);
+    }
     apr_pool_destroy(p);
 }
 

@@ -23,6 +23,7 @@
 #include "mod_sg_config.h"
 #include "mod_sg_fetcher.h"
 #include "mod_sg_log.h"
+#include "mod_sg_store.h"
 
 
 static sg_gen_t *sg_current;
@@ -181,6 +182,7 @@ static int sg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     sg_carry_announce(g, s);
     sg_carry_restore(g, s, ptemp);
+    sg_store_startup(g, s, ptemp);
     /* Registered after the shared memory's own cleanup, so it runs first:
      * the next generation gets what this one fetched. */
     sg_carry_register(g, s);

@@ -16,6 +16,7 @@ typedef struct {
     sg_registry_t *reg;
     sg_table_t *table;              /* NULL until post_config made it */
     sg_refresh_conf_t refresh;
+    const char *store_dir;          /* NULL: memory only */
 } sg_gen_t;
 
 sg_gen_t *sg_gen(void);

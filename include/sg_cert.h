@@ -22,6 +22,7 @@ typedef struct sg_cert_t {
     const char *serial;         /* hex */
     apr_time_t not_after;
     char hash[SG_CERT_HASH_HEX_LEN + 1];
+    unsigned char hash_bin[SG_CERT_HASH_HEX_LEN / 2];
 } sg_cert_t;
 
 /* Parse the leaf and find its issuer in the PEM that httpd primes with

@@ -115,7 +115,9 @@ static void sg_cert_hash(sg_cert_t *c)
     unsigned int len = 0, i;
 
     c->hash[0] = '\0';
-    if (X509_digest(c->x509, EVP_sha256(), md, &len) == 1) {
+    if (X509_digest(c->x509, EVP_sha256(), md, &len) == 1
+        && len == sizeof(c->hash_bin)) {
+        memcpy(c->hash_bin, md, len);
         for (i = 0; i < len && 2 * i < SG_CERT_HASH_HEX_LEN; i++) {
             apr_snprintf(c->hash + 2 * i, 3, "%02x", md[i]);
         }

@@ -310,6 +310,48 @@ sub curl_status {
     return $? >> 8;
 }
 
+# The store file format (include/sg_store.h), for crafting test files.
+sub cert_hash {
+    my ($self, $name) = @_;
+    require Digest::SHA;
+    my $der = `openssl x509 -in $self->{pki}/$name.crt -outform DER`;
+    return Digest::SHA::sha256($der);
+}
+
+sub store_name {
+    my ($self, $name) = @_;
+    return unpack('H*', $self->cert_hash($name)) . '.ocsp';
+}
+
+sub store_encode {
+    my ($self, $name, $der) = @_;
+    require Digest::SHA;
+    my $body = 'SGS1' . $self->cert_hash($name) . pack('N', length $der) . $der;
+    return $body . Digest::SHA::sha256($body);
+}
+
+# Returns the DER inside a store file, or undef when the file is damaged.
+sub store_decode {
+    my ($self, $bytes) = @_;
+    require Digest::SHA;
+    return undef if length($bytes) < 4 + 32 + 4 + 32;
+    return undef if substr($bytes, 0, 4) ne 'SGS1';
+    my $n = unpack('N', substr($bytes, 36, 4));
+    return undef if length($bytes) != 40 + $n + 32;
+    return undef if Digest::SHA::sha256(substr($bytes, 0, 40 + $n))
+                    ne substr($bytes, 40 + $n);
+    return substr($bytes, 40, $n);
+}
+
+# Ask a responder for a certificate's response, as a client would.
+sub fetch_der {
+    my ($self, $name, $out) = @_;
+    system("openssl ocsp -issuer $self->{pki}/inter.crt -cert $self->{pki}/$name.crt "
+           . "-url " . $self->url . " -respout $out -noverify -no_nonce "
+           . "-timeout 10 >/dev/null 2>&1");
+    return -s $out;
+}
+
 sub cleanup {
     my ($self) = @_;
     $self->stop_httpd;

@@ -1,0 +1,78 @@
+/* sg_store.h: responses on disk, so that they outlive full restarts.
+ *
+ * One file per certificate, named "<sha256 of the certificate>.ocsp" —
+ * never from a name in the certificate. The file format:
+ *
+ *   "SGS1"                      magic and version, 4 bytes
+ *   certificate SHA-256         32 bytes: a file copied or renamed to
+ *                               another certificate's name is foreign
+ *   response length             4 bytes, big-endian
+ *   response                    DER OCSPResponse
+ *   SHA-256 of all of the above 32 bytes: damage is told from a bad answer
+ *
+ * A file is written to a temporary name, fsync'ed, renamed over the old
+ * one and the directory fsync'ed: a crash leaves the old file or the new,
+ * never half of one. Symlinks are never followed.
+ */
+#ifndef SG_STORE_H
+#define SG_STORE_H
+
+#include <sys/types.h>
+
+#include <apr_pools.h>
+#include <apr_hash.h>
+#include <apr_time.h>
+
+#define SG_STORE_SUFFIX ".ocsp"
+#define SG_STORE_BAD_SUFFIX ".bad"
+#define SG_STORE_HASH_LEN 32
+
+typedef enum {
+    SG_STORE_OK = 0,
+    SG_STORE_TRUNCATED,         /* shorter than its header says */
+    SG_STORE_BAD_MAGIC,         /* not a store file, or another version */
+    SG_STORE_CHECKSUM,          /* bytes changed since it was written */
+    SG_STORE_FOREIGN,           /* written for another certificate */
+    SG_STORE_TOO_LARGE
+} sg_store_format_t;
+
+const char *sg_store_format_text(sg_store_format_t f);
+
+/* Encode a response for the certificate with SHA-256 cert_hash. */
+void sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
+                     const unsigned char *der, apr_size_t der_len,
+                     unsigned char **out, apr_size_t *out_len);
+
+/* Decode and check a file's bytes; on SG_STORE_OK, *der points into buf. */
+sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
+                                  const unsigned char *cert_hash,
+                                  const unsigned char **der,
+                                  apr_size_t *der_len);
+
+/* Make sure dir exists (with its parents), is a directory and not a
+ * symlink, has mode 0700 and belongs to uid/gid (when we may chown, i.e.
+ * as root). On failure *err says what is wrong. */
+apr_status_t sg_store_prepare(apr_pool_t *p, const char *dir, uid_t uid,
+                              gid_t gid, const char **err);
+
+/* Write atomically; the file gets mode 0600 (and uid/gid when root). */
+apr_status_t sg_store_write(apr_pool_t *p, const char *dir, const char *name,
+                            const unsigned char *buf, apr_size_t len,
+                            uid_t uid, gid_t gid);
+
+/* Read a regular file (not a symlink) of at most max bytes. Returns
+ * APR_ENOENT when there is none. */
+apr_status_t sg_store_read(apr_pool_t *p, const char *dir, const char *name,
+                           apr_size_t max, unsigned char **buf,
+                           apr_size_t *len);
+
+/* Move a refused file out of the way (to name + ".bad"). */
+apr_status_t sg_store_set_aside(apr_pool_t *p, const char *dir,
+                                const char *name);
+
+/* Remove "*.ocsp" files not in keep (a hash of file names) whose last
+ * write is older than grace; returns how many were removed. */
+int sg_store_prune(apr_pool_t *p, const char *dir, apr_hash_t *keep,
+                   apr_interval_time_t grace, apr_time_t now);
+
+#endif

@@ -1,0 +1,150 @@
+/* mod_sg_store.c: glue between httpd and sg_store. */
+#include <errno.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <unixd.h>
+
+#include "sg_store.h"
+#include "mod_sg_config.h"
+#include "mod_sg_log.h"
+#include "mod_sg_store.h"
+
+APLOG_USE_MODULE(staple_guard);
+
+/* Files of certificates no longer configured stay this long, so that
+ * taking a virtual host out for a while does not lose its response. */
+#define SG_STORE_GRACE apr_time_from_sec(7 * 24 * 3600)
+
+/* Write failures are logged once, and again after a success. */
+static int sg_store_write_failing;
+
+static const char *sg_store_name(apr_pool_t *p, const sg_entry_t *e)
+{
+    return apr_pstrcat(p, e->cert->hash, SG_STORE_SUFFIX, NULL);
+}
+
+static const char *sg_store_dir(apr_pool_t *p)
+{
+    const char *dir = sg_config_global()->store_dir;
+
+    if (dir == NULL) {
+        dir = ap_runtime_dir_relative(p, SG_STORE_DEFAULT_NAME);
+    }
+    return (dir != NULL && *dir != '\0') ? dir : NULL;
+}
+
+static void sg_store_refuse(server_rec *s, apr_pool_t *p, const char *dir,
+                            const sg_entry_t *e, const char *why)
+{
+    const char *name = sg_store_name(p, e);
+    apr_status_t rv = sg_store_set_aside(p, dir, name);
+
+    ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "SG0051: %s: stored "
+                 "response %s/%s refused: %s; %s, fetching a new one",
+                 e->cert->subject, dir, name, why,
+                 rv == APR_SUCCESS ? "set aside as " SG_STORE_BAD_SUFFIX
+                                   : "could not set it aside");
+}
+
+/* Read, decode and validate one certificate's file. */
+static void sg_store_load(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+                          const char *dir, sg_entry_t *e)
+{
+    unsigned char *buf;
+    const unsigned char *der;
+    apr_size_t len, der_len;
+    sg_store_format_t f;
+    sg_verdict_t v;
+    sg_reason_t r;
+    apr_status_t rv;
+    char err[128];
+
+    rv = sg_store_read(p, dir, sg_store_name(p, e),
+                       SG_RESPONSE_MAX + SG_STORE_HASH_LEN * 3, &buf, &len);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        sg_store_refuse(s, p, dir, e,
+                        rv == APR_FROM_OS_ERROR(ELOOP)
+                        ? "it is a symlink, and symlinks are never followed"
+                        : rv == APR_EINVAL ? "not a regular file"
+                        : apr_strerror(rv, err, sizeof(err)));
+        return;
+    }
+    f = sg_store_decode(buf, len, e->cert->hash_bin, &der, &der_len);
+    if (f != SG_STORE_OK) {
+        sg_store_refuse(s, p, dir, e, sg_store_format_text(f));
+        return;
+    }
+    r = sg_refresh_adopt(&v, p, e, g->table, &g->refresh, der, der_len,
+                         SG_SOURCE_STORE, NULL, apr_time_now(), sg_random());
+    if (r != SG_R_OK) {
+        sg_store_refuse(s, p, dir, e, apr_pstrcat(p, sg_reason_text(r), " (",
+                                                  sg_reason_id(r), ")", NULL));
+        return;
+    }
+    sg_log_adopted(s, p, e, SG_SOURCE_STORE, r, &v);
+}
+
+void sg_store_startup(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+{
+    const char *dir = sg_store_dir(ptemp), *err = NULL;
+    apr_hash_t *keep = apr_hash_make(ptemp);
+    apr_status_t rv;
+    int i, removed;
+
+    g->store_dir = NULL;
+    if (dir == NULL) {
+        return;
+    }
+    rv = sg_store_prepare(ptemp, dir, ap_unixd_config.user_id,
+                          ap_unixd_config.group_id, &err);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "SG0050: the store "
+                     "directory %s %s: responses are kept in memory only "
+                     "and will not survive a full restart", dir, err);
+        return;
+    }
+    g->store_dir = apr_pstrdup(g->pool, dir);
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+
+        apr_hash_set(keep, sg_store_name(ptemp, e), APR_HASH_KEY_STRING, e);
+        if (e->url != NULL && e->held_next_update <= apr_time_now()) {
+            sg_store_load(g, s, ptemp, dir, e);
+        }
+    }
+    removed = sg_store_prune(ptemp, dir, keep, SG_STORE_GRACE, apr_time_now());
+    if (removed > 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SG0052: removed %d stored "
+                     "responses of certificates no longer configured", removed);
+    }
+}
+
+void sg_store_save(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+                   const sg_entry_t *e, const unsigned char *der,
+                   apr_size_t len)
+{
+    unsigned char *buf;
+    apr_size_t buf_len;
+    apr_status_t rv;
+
+    if (g->store_dir == NULL) {
+        return;
+    }
+    sg_store_encode(p, e->cert->hash_bin, der, len, &buf, &buf_len);
+    rv = sg_store_write(p, g->store_dir, sg_store_name(p, e), buf, buf_len,
+                        ap_unixd_config.user_id, ap_unixd_config.group_id);
+    if (rv != APR_SUCCESS && !sg_store_write_failing) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "SG0053: cannot write to "
+                     "the store directory %s: the response is kept in memory "
+                     "only", g->store_dir);
+    }
+    sg_store_write_failing = (rv != APR_SUCCESS);
+}

@@ -1,0 +1,317 @@
+/* sg_store.c: one file per certificate, written atomically, read without
+ * following symlinks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+
+#include "sg_store.h"
+
+#define SG_STORE_MAGIC "SGS1"
+#define SG_STORE_MAGIC_LEN 4
+#define SG_STORE_LEN_BYTES 4
+#define SG_STORE_HEADER (SG_STORE_MAGIC_LEN + SG_STORE_HASH_LEN \
+                         + SG_STORE_LEN_BYTES)
+#define SG_STORE_OVERHEAD (SG_STORE_HEADER + SG_STORE_HASH_LEN)
+#define SG_STORE_DIR_MODE 0700
+#define SG_STORE_FILE_MODE 0600
+#define SG_STORE_BYTE_BITS 8
+#define SG_STORE_BYTE_MASK 0xffu
+
+static const char *const sg_store_texts[] = {
+    "ok",
+    "truncated",
+    "not a store file (bad magic)",
+    "damaged (checksum mismatch)",
+    "written for another certificate",
+    "too large",
+};
+
+const char *sg_store_format_text(sg_store_format_t f)
+{
+    return ((unsigned)f < sizeof(sg_store_texts) / sizeof(sg_store_texts[0]))
+           ? sg_store_texts[f] : "?";
+}
+
+static void sg_store_sha256(const unsigned char *buf, apr_size_t len,
+                            unsigned char *md)
+{
+    unsigned int md_len = 0;
+
+    EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL);
+}
+
+void sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
+                     const unsigned char *der, apr_size_t der_len,
+                     unsigned char **out, apr_size_t *out_len)
+{
+    apr_size_t len = SG_STORE_OVERHEAD + der_len;
+    unsigned char *b = apr_palloc(p, len), *q = b;
+    int i;
+
+    memcpy(q, SG_STORE_MAGIC, SG_STORE_MAGIC_LEN);
+    q += SG_STORE_MAGIC_LEN;
+    memcpy(q, cert_hash, SG_STORE_HASH_LEN);
+    q += SG_STORE_HASH_LEN;
+    for (i = SG_STORE_LEN_BYTES - 1; i >= 0; i--) {
+        *q++ = (unsigned char)((der_len >> (SG_STORE_BYTE_BITS * i))
+                               & SG_STORE_BYTE_MASK);
+    }
+    memcpy(q, der, der_len);
+    q += der_len;
+    sg_store_sha256(b, (apr_size_t)(q - b), q);
+    *out = b;
+    *out_len = len;
+}
+
+sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
+                                  const unsigned char *cert_hash,
+                                  const unsigned char **der,
+                                  apr_size_t *der_len)
+{
+    unsigned char md[SG_STORE_HASH_LEN];
+    apr_size_t n = 0;
+    int i;
+
+    if (len < SG_STORE_OVERHEAD) {
+        return SG_STORE_TRUNCATED;
+    }
+    if (memcmp(buf, SG_STORE_MAGIC, SG_STORE_MAGIC_LEN) != 0) {
+        return SG_STORE_BAD_MAGIC;
+    }
+    for (i = 0; i < SG_STORE_LEN_BYTES; i++) {
+        n = (n << SG_STORE_BYTE_BITS)
+            | buf[SG_STORE_MAGIC_LEN + SG_STORE_HASH_LEN + i];
+    }
+    if (n > len - SG_STORE_OVERHEAD) {
+        return SG_STORE_TRUNCATED;
+    }
+    if (n < len - SG_STORE_OVERHEAD) {
+        return SG_STORE_CHECKSUM;   /* trailing bytes: not as written */
+    }
+    sg_store_sha256(buf, SG_STORE_HEADER + n, md);
+    if (memcmp(md, buf + SG_STORE_HEADER + n, SG_STORE_HASH_LEN) != 0) {
+        return SG_STORE_CHECKSUM;
+    }
+    if (memcmp(buf + SG_STORE_MAGIC_LEN, cert_hash, SG_STORE_HASH_LEN) != 0) {
+        return SG_STORE_FOREIGN;
+    }
+    *der = buf + SG_STORE_HEADER;
+    *der_len = n;
+    return SG_STORE_OK;
+}
+
+static apr_status_t sg_store_errno(void)
+{
+    return APR_FROM_OS_ERROR(errno);
+}
+
+apr_status_t sg_store_prepare(apr_pool_t *p, const char *dir, uid_t uid,
+                              gid_t gid, const char **err)
+{
+    struct stat st;
+    apr_status_t rv;
+
+    *err = NULL;
+    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                     | APR_FPROT_UEXECUTE, p);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        *err = "cannot be created";
+        return rv;
+    }
+    if (lstat(dir, &st) != 0) {
+        *err = "cannot be examined";
+        return sg_store_errno();
+    }
+    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+        *err = "is not a directory (symlinks are not followed)";
+        return APR_ENOTDIR;
+    }
+    /* Take it over: only the writer may look inside. As root, hand it to
+     * the user the children (and so the fetcher) run as. */
+    if (geteuid() == 0 && (st.st_uid != uid || st.st_gid != gid)
+        && lchown(dir, uid, gid) != 0) {
+        *err = "cannot be given to the server's user";
+        return sg_store_errno();
+    }
+    if ((st.st_mode & 07777) != SG_STORE_DIR_MODE
+        && chmod(dir, SG_STORE_DIR_MODE) != 0) {
+        *err = "cannot be made private (mode 0700)";
+        return sg_store_errno();
+    }
+    return APR_SUCCESS;
+}
+
+static int sg_store_open_dir(const char *dir)
+{
+    return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static apr_status_t sg_store_write_all(int fd, const unsigned char *buf,
+                                       apr_size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return n < 0 ? sg_store_errno() : APR_EGENERAL;
+        }
+        buf += n;
+        len -= (apr_size_t)n;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t sg_store_write(apr_pool_t *p, const char *dir, const char *name,
+                            const unsigned char *buf, apr_size_t len,
+                            uid_t uid, gid_t gid)
+{
+    const char *tmp = apr_psprintf(p, "%s.tmp.%ld", name, (long)getpid());
+    int dfd, fd = -1;
+    apr_status_t rv = APR_SUCCESS;
+
+    dfd = sg_store_open_dir(dir);
+    if (dfd < 0) {
+        return sg_store_errno();
+    }
+    unlinkat(dfd, tmp, 0);  /* left by a process killed mid-write */
+    fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                SG_STORE_FILE_MODE);
+    if (fd < 0) {
+        rv = sg_store_errno();
+        goto out;
+    }
+    if (geteuid() == 0 && fchown(fd, uid, gid) != 0) {
+        rv = sg_store_errno();
+    }
+    if (rv == APR_SUCCESS) {
+        rv = sg_store_write_all(fd, buf, len);
+    }
+    if (rv == APR_SUCCESS && fsync(fd) != 0) {
+        rv = sg_store_errno();
+    }
+    if (close(fd) != 0 && rv == APR_SUCCESS) {
+        rv = sg_store_errno();
+    }
+    if (rv == APR_SUCCESS && renameat(dfd, tmp, dfd, name) != 0) {
+        rv = sg_store_errno();
+    }
+    if (rv != APR_SUCCESS) {
+        unlinkat(dfd, tmp, 0);
+    }
+    else if (fsync(dfd) != 0) {
+        rv = sg_store_errno();  /* the rename may not survive a crash */
+    }
+out:
+    close(dfd);
+    return rv;
+}
+
+apr_status_t sg_store_read(apr_pool_t *p, const char *dir, const char *name,
+                           apr_size_t max, unsigned char **buf,
+                           apr_size_t *len)
+{
+    struct stat st;
+    int dfd, fd = -1;
+    ssize_t n;
+    apr_size_t got = 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    *buf = NULL;
+    *len = 0;
+    dfd = sg_store_open_dir(dir);
+    if (dfd < 0) {
+        return sg_store_errno();
+    }
+    /* O_NOFOLLOW: a symlink fails with ELOOP instead of being read. */
+    fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        rv = sg_store_errno();
+        goto out;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rv = APR_EINVAL;
+        goto out;
+    }
+    if ((apr_size_t)st.st_size > max) {
+        rv = APR_EOF;   /* larger than any file we write */
+        goto out;
+    }
+    *buf = apr_palloc(p, (apr_size_t)st.st_size + 1);
+    while (got < (apr_size_t)st.st_size
+           && (n = read(fd, *buf + got, (apr_size_t)st.st_size - got)) > 0) {
+        got += (apr_size_t)n;
+    }
+    *len = got;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    close(dfd);
+    return rv;
+}
+
+apr_status_t sg_store_set_aside(apr_pool_t *p, const char *dir,
+                                const char *name)
+{
+    int dfd = sg_store_open_dir(dir);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (dfd < 0) {
+        return sg_store_errno();
+    }
+    if (renameat(dfd, name, dfd,
+                 apr_pstrcat(p, name, SG_STORE_BAD_SUFFIX, NULL)) != 0) {
+        rv = sg_store_errno();
+    }
+    close(dfd);
+    return rv;
+}
+
+static int sg_store_is_ours(const char *name)
+{
+    apr_size_t len = strlen(name), sl = sizeof(SG_STORE_SUFFIX) - 1;
+
+    return len > sl && strcmp(name + len - sl, SG_STORE_SUFFIX) == 0;
+}
+
+int sg_store_prune(apr_pool_t *p, const char *dir, apr_hash_t *keep,
+                   apr_interval_time_t grace, apr_time_t now)
+{
+    int dfd = sg_store_open_dir(dir), removed = 0;
+    DIR *d;
+    struct dirent *de;
+    struct stat st;
+
+    (void)p;
+    if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (!sg_store_is_ours(de->d_name)
+            || apr_hash_get(keep, de->d_name, APR_HASH_KEY_STRING) != NULL
+            || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            continue;
+        }
+        if (apr_time_from_sec(st.st_mtime) + grace < now
+            && unlinkat(dfd, de->d_name, 0) == 0) {
+            removed++;
+        }
+    }
+    closedir(d);    /* closes dfd too */
+    return removed;
+}
