@@ -71,10 +71,11 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
     else {
         e->failures++;
         /* An error answer to a GET may come from a CDN's cache for hours;
-         * POST goes through to the responder. */
-        e->force_post = !res->fetch.used_post
-                        && (sg_reason_is_responder_error(res->reason)
-                            || res->reason == SG_R_HTTP_STATUS);
+         * POST goes through to the responder. Stay with POST until an
+         * answer is good again. */
+        e->force_post = e->force_post
+                        || sg_reason_is_responder_error(res->reason)
+                        || res->reason == SG_R_HTTP_STATUS;
         e->next_due = sg_schedule_retry(&conf->schedule, e->failures,
                                         e->held_next_update, now, rnd);
         info.failures = e->failures;
