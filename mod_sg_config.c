@@ -28,6 +28,8 @@ extern module AP_MODULE_DECLARE_DATA staple_guard_module;
 #define SG_RETRY_MAX_DEFAULT    3600
 #define SG_RETRY_LOWEST         1
 #define SG_RETRY_HIGHEST        86400
+#define SG_WARN_DEFAULT         (6 * 3600)
+#define SG_WARN_MAX             (10 * 86400)
 
 static sg_global_conf_t sg_global;
 
@@ -40,6 +42,7 @@ void sg_config_reset(void)
     sg_global.schedule.retry_min = apr_time_from_sec(SG_RETRY_MIN_DEFAULT);
     sg_global.schedule.retry_max = apr_time_from_sec(SG_RETRY_MAX_DEFAULT);
     sg_global.store_dir = NULL;
+    sg_global.warn_before = apr_time_from_sec(SG_WARN_DEFAULT);
 }
 
 const sg_global_conf_t *sg_config_global(void)
@@ -197,6 +200,15 @@ static const char *sg_cmd_retry_max(cmd_parms *cmd, void *dc, const char *arg)
                                          &sg_global.schedule.retry_max);
 }
 
+static const char *sg_cmd_warn(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = sg_config_global_only(cmd);
+
+    (void)dc;
+    return err ? err : sg_config_seconds(cmd, arg, 0, SG_WARN_MAX,
+                                         &sg_global.warn_before);
+}
+
 static const char *sg_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = sg_config_global_only(cmd);
@@ -243,6 +255,9 @@ const command_rec sg_config_cmds[] = {
                   "(1-86400, default 60)"),
     AP_INIT_TAKE1("StapleGuardRetryMax", sg_cmd_retry_max, NULL, RSRC_CONF,
                   "longest delay between retries (1-86400, default 3600)"),
+    AP_INIT_TAKE1("StapleGuardWarnBefore", sg_cmd_warn, NULL, RSRC_CONF,
+                  "warn when the held response expires within this time "
+                  "and cannot be refreshed (0-864000 s, default 6 h)"),
     AP_INIT_TAKE1("StapleGuardStoreDir", sg_cmd_store, NULL, RSRC_CONF,
                   "directory that keeps responses across restarts, or "
                   "'none' (default: staple-guard in DefaultRuntimeDir)"),

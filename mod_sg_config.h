@@ -21,6 +21,7 @@ typedef struct {
     apr_interval_time_t skew;       /* StapleGuardClockSkew */
     apr_interval_time_t startup;    /* StapleGuardStartupTimeout */
     sg_schedule_conf_t schedule;    /* StapleGuardRefreshAt, RetryMin/Max */
+    apr_interval_time_t warn_before;    /* StapleGuardWarnBefore */
     const char *store_dir;          /* StapleGuardStoreDir; NULL = default,
                                      * "" = none (memory only) */
 } sg_global_conf_t;

@@ -83,6 +83,20 @@ void sg_fetcher_prefetch(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
     }
 }
 
+/* Once per failing episode: the response held runs out soon. */
+static void sg_fetcher_warn(sg_gen_t *g, apr_pool_t *p, sg_entry_t *e,
+                            apr_time_t now)
+{
+    if (e->failures == 0) {
+        e->warned = 0;
+    }
+    else if (!e->warned && e->held_next_update > now
+             && e->held_next_update - now < sg_config_global()->warn_before) {
+        sg_log_expiring(g->s, p, e, now);
+        e->warned = 1;
+    }
+}
+
 static void sg_fetcher_tick(sg_gen_t *g, apr_pool_t *p)
 {
     apr_time_t now;
@@ -101,6 +115,7 @@ static void sg_fetcher_tick(sg_gen_t *g, apr_pool_t *p)
         if (e->next_due <= now) {
             sg_fetcher_run(g, g->s, p, e, g->refresh.timeout, "refresh");
         }
+        sg_fetcher_warn(g, p, e, apr_time_now());
     }
 }
 

@@ -107,6 +107,21 @@ void sg_log_adopted(server_rec *s, apr_pool_t *p, const sg_entry_t *e, sg_source
                  v->detail ? " - " : "", v->detail ? v->detail : "");
 }
 
+void sg_log_expiring(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
+                     apr_time_t now)
+{
+    ap_log_error(APLOG_MARK, e->cert->must_staple ? APLOG_ERR : APLOG_WARNING,
+                 0, s, "SG0025: %s: the held response expires in %"
+                 APR_TIME_T_FMT " s (%s) and the responder keeps failing "
+                 "(%s); next try %s%s", e->cert->subject,
+                 apr_time_sec(e->held_next_update - now),
+                 sg_log_time(p, e->held_next_update),
+                 sg_reason_name(e->last_logged), sg_log_time(p, e->next_due),
+                 e->cert->must_staple
+                 ? "; the certificate is Must-Staple: without a staple "
+                   "clients that honour that refuse the site" : "");
+}
+
 void sg_log_expired(server_rec *s, apr_pool_t *p, const sg_entry_t *e)
 {
     ap_log_error(APLOG_MARK, e->cert->must_staple ? APLOG_CRIT : APLOG_ERR, 0,

@@ -13,6 +13,8 @@ void sg_log_refresh(server_rec *s, apr_pool_t *p, sg_entry_t *e,
                     const sg_refresh_result_t *res, const char *when);
 void sg_log_adopted(server_rec *s, apr_pool_t *p, const sg_entry_t *e, sg_source_t source,
                     sg_reason_t r, const sg_verdict_t *v);
+void sg_log_expiring(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
+                     apr_time_t now);
 void sg_log_expired(server_rec *s, apr_pool_t *p, const sg_entry_t *e);
 
 #endif

@@ -21,6 +21,7 @@ StapleGuardRetryMin 1
 StapleGuardRetryMax $retry_max
 StapleGuardResponderTimeout 2
 StapleGuardRefreshAt 10
+StapleGuardWarnBefore 20
 EOF
 $t->start_httpd;
 my $first = $t->s_client;
@@ -43,6 +44,9 @@ ok($kept, 'the good response was stapled all through unauthorized, '
           . 'tryLater and a hanging responder');
 my @fails = ($t->error_log =~ /staple_guard:warn.*(SG011[35]|SG0104)/g);
 ok(scalar(@fails) >= 3, "each kind of failure was logged once it began (@fails)");
+
+my @warn = ($t->error_log =~ /(SG0025: CN=localhost: the held response expires in \d+ s)/g);
+is(scalar @warn, 1, 'one warning that the held response runs out (SG0025)');
 
 # Past nextUpdate: no staple at all, and an error line.
 my $wait = $t_fetch + $validity + 1.5 - time();
