@@ -23,6 +23,7 @@
 #include "mod_sg_config.h"
 #include "mod_sg_fetcher.h"
 #include "mod_sg_log.h"
+#include "mod_sg_status.h"
 #include "mod_sg_store.h"
 
 
@@ -205,6 +206,7 @@ static void sg_register_hooks(apr_pool_t *p)
     ap_hook_ssl_ocsp_prime_hook(sg_ocsp_prime, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_ssl_ocsp_get_resp_hook(sg_ocsp_get_resp, NULL, NULL,
                                    APR_HOOK_MIDDLE);
+    sg_status_register_hooks();
 }
 
 AP_DECLARE_MODULE(staple_guard) = {

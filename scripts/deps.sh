@@ -3,7 +3,8 @@
 # Runs apt-get only for packages that are missing, so it is quick to repeat.
 set -eu
 PKGS="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
-      openssl libcmocka-dev curl perl valgrind iproute2 util-linux"
+      openssl libcmocka-dev curl perl valgrind iproute2 util-linux
+      prometheus"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
@@ -13,6 +14,14 @@ if [ -n "$missing" ]; then
     echo "installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # Start no service while installing: not Debian's own apache2 on port
+    # 80, not prometheus (only its promtool is wanted, for the tests).
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod +x "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi

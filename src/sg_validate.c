@@ -10,7 +10,9 @@
 #include "sg_validate.h"
 
 /* Seconds of an apr_time_t, for messages. */
-#define SG_SEC(t) ((long long)apr_time_sec(t))
+/* APR's formatter knows APR_INT64_T_FMT, not "%lld" (it misreads it). */
+#define SG_SEC(t) ((apr_int64_t)apr_time_sec(t))
+#define SG_SEC_FMT "%" APR_INT64_T_FMT
 
 static sg_reason_t sg_validate_status(int status)
 {
@@ -77,7 +79,7 @@ static sg_reason_t sg_validate_signer(sg_verdict_t *v, apr_pool_t *p,
     if (X509_cmp_time(X509_get0_notBefore(signer), &t) > 0
         || X509_cmp_time(X509_get0_notAfter(signer), &t) < 0) {
         r = SG_R_SIGNER_EXPIRED;
-        v->detail = apr_psprintf(p, "responder certificate valid until %lld",
+        v->detail = apr_psprintf(p, "responder certificate valid until " SG_SEC_FMT,
                                  SG_SEC(sg_cert_asn1_time(
                                      X509_get0_notAfter(signer))));
     }
@@ -94,8 +96,8 @@ static sg_reason_t sg_validate_times(sg_verdict_t *v, apr_pool_t *p,
                                      const sg_validate_args_t *a)
 {
     if (v->this_update > a->now + a->skew) {
-        v->detail = apr_psprintf(p, "thisUpdate is %lld s ahead of the local "
-                                 "clock (skew allowed: %lld s)",
+        v->detail = apr_psprintf(p, "thisUpdate is " SG_SEC_FMT " s ahead of the local "
+                                 "clock (skew allowed: " SG_SEC_FMT " s)",
                                  SG_SEC(v->this_update - a->now),
                                  SG_SEC(a->skew));
         return SG_R_NOT_YET_VALID;
@@ -104,18 +106,18 @@ static sg_reason_t sg_validate_times(sg_verdict_t *v, apr_pool_t *p,
         return SG_R_NO_NEXT_UPDATE;
     }
     if (v->next_update <= v->this_update) {
-        v->detail = apr_psprintf(p, "nextUpdate %lld <= thisUpdate %lld",
+        v->detail = apr_psprintf(p, "nextUpdate " SG_SEC_FMT " <= thisUpdate " SG_SEC_FMT,
                                  SG_SEC(v->next_update),
                                  SG_SEC(v->this_update));
         return SG_R_BAD_WINDOW;
     }
     if (v->next_update <= a->now) {
-        v->detail = apr_psprintf(p, "nextUpdate passed %lld s ago",
+        v->detail = apr_psprintf(p, "nextUpdate passed " SG_SEC_FMT " s ago",
                                  SG_SEC(a->now - v->next_update));
         return SG_R_EXPIRED;
     }
     if (a->held_this_update != 0 && v->this_update < a->held_this_update) {
-        v->detail = apr_psprintf(p, "thisUpdate %lld s older than the held one",
+        v->detail = apr_psprintf(p, "thisUpdate " SG_SEC_FMT " s older than the held one",
                                  SG_SEC(a->held_this_update - v->this_update));
         return SG_R_OLDER_THAN_HELD;
     }

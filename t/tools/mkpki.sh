@@ -8,6 +8,7 @@
 #   ms.crt            the same, Must-Staple (TLS Feature status_request)
 #   noocsp.crt        no OCSP URL at all
 #   revoked.crt       localhost, revoked in index.txt
+#   xss.crt           localhost, subject CN=<script>...: for escaping tests
 #   ocsp.crt          delegated responder: issued by inter, OCSPSigning
 #   ocsp-noeku.crt    issued by inter, without OCSPSigning
 #   ocsp-expired.crt  issued by inter, OCSPSigning, expired in 2020
@@ -100,6 +101,8 @@ issue leaf "/CN=localhost" leaf_ext
 issue ms "/CN=must-staple.localhost" ms_ext
 issue noocsp "/CN=no-ocsp.localhost" noocsp_ext
 issue revoked "/CN=revoked.localhost" leaf_ext
+# A subject a hostile applicant could get: the status page must escape it.
+issue xss '/CN=<script>alert("sg")<\/script>&' leaf_ext
 issue ocsp "/CN=SG Test OCSP Responder" ocsp_ext
 issue ocsp-noeku "/CN=SG Test Responder Without EKU" noeku_ext
 issue ocsp-expired "/CN=SG Test Expired Responder" ocsp_ext \
@@ -116,7 +119,7 @@ openssl x509 -req -in ocsp-foreign.csr -CA other.crt -CAkey other.key \
     -set_serial 7 -days 30 -extfile ca.cnf -extensions ocsp_ext \
     -out ocsp-foreign.crt 2>/dev/null
 
-for n in leaf ms noocsp revoked; do
+for n in leaf ms noocsp revoked xss; do
     cat "$n.crt" inter.crt > "$n-chain.pem"
 done
 cat inter.crt root.crt > ca-chain.pem

@@ -1,0 +1,20 @@
+/* sg_text.h: putting certificate-derived strings (which an attacker who
+ * got a certificate issued may have chosen) into JSON and Prometheus
+ * output safely. HTML uses httpd's ap_escape_html2. */
+#ifndef SG_TEXT_H
+#define SG_TEXT_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+/* A JSON string literal, quotes included; "<", ">" and "&" are escaped
+ * too, so that the JSON is also safe to embed in HTML. */
+const char *sg_text_json(apr_pool_t *p, const char *s);
+
+/* A Prometheus label value (without the quotes): \, " and newline. */
+const char *sg_text_label(apr_pool_t *p, const char *s);
+
+/* "2026-11-23T12:00:00Z", or NULL for 0. */
+const char *sg_text_time(apr_pool_t *p, apr_time_t t);
+
+#endif
