@@ -6,7 +6,8 @@ CORE     = src/sg_cert.c src/sg_fetch.c src/sg_reason.c src/sg_refresh.c \
            src/sg_registry.c src/sg_request.c src/sg_schedule.c \
            src/sg_store.c src/sg_table.c src/sg_text.c src/sg_validate.c
 GLUE     = mod_staple_guard.c mod_sg_carry.c mod_sg_config.c \
-           mod_sg_fetcher.c mod_sg_log.c mod_sg_status.c mod_sg_store.c
+           mod_sg_diagnose.c mod_sg_fetcher.c mod_sg_log.c mod_sg_status.c \
+           mod_sg_store.c
 HEADERS  = $(wildcard include/*.h) $(wildcard mod_*.h)
 APR_CFLAGS = $(shell pkg-config --cflags apr-1 apr-util-1)
 APR_LIBS   = $(shell pkg-config --libs apr-1 apr-util-1)

@@ -62,6 +62,21 @@ static const char *sg_log_holding(apr_pool_t *p, const sg_entry_t *e,
            : "handshakes go without a staple";
 }
 
+static void sg_log_skew(server_rec *s, sg_entry_t *e,
+                        const sg_refresh_result_t *res)
+{
+    if (res->produced_ahead > 0 && !e->skew_warned) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "SG0026: %s: clock "
+                     "skew: the responder's producedAt is %" APR_TIME_T_FMT
+                     " s ahead of the local clock; check NTP here and tell "
+                     "the CA if this clock is right", e->cert->subject,
+                     apr_time_sec(res->produced_ahead));
+    }
+    if (res->reason == SG_R_OK) {
+        e->skew_warned = res->produced_ahead > 0;
+    }
+}
+
 void sg_log_refresh(server_rec *s, apr_pool_t *p, sg_entry_t *e,
                     const sg_refresh_result_t *res, const char *when)
 {
@@ -70,6 +85,7 @@ void sg_log_refresh(server_rec *s, apr_pool_t *p, sg_entry_t *e,
     int level = changed ? sg_log_level(e, res->new_state) : APLOG_DEBUG;
 
     e->last_logged = res->reason;
+    sg_log_skew(s, e, res);
     if (res->reason == SG_R_OK) {
         ap_log_error(APLOG_MARK, level, 0, s, "%s: %s: %s response from %s "
                      "(%s), valid until %s; next refresh %s",

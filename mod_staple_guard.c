@@ -21,6 +21,7 @@
 #include "mod_staple_guard.h"
 #include "mod_sg_carry.h"
 #include "mod_sg_config.h"
+#include "mod_sg_diagnose.h"
 #include "mod_sg_fetcher.h"
 #include "mod_sg_log.h"
 #include "mod_sg_status.h"
@@ -54,6 +55,7 @@ static int sg_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     sg_current = apr_pcalloc(pconf, sizeof(*sg_current));
     sg_current->pool = pconf;
     sg_current->reg = sg_registry_create(pconf);
+    sg_current->declined = apr_hash_make(pconf);
     return OK;
 }
 
@@ -93,7 +95,11 @@ static int sg_ocsp_prime(server_rec *s, apr_pool_t *p, const char *id,
     sg_cert_t *cert;
     const char *err, *url;
 
-    if (g == NULL || !sg_config_enabled(s)) {
+    if (g == NULL) {
+        return DECLINED;
+    }
+    if (!sg_config_enabled(s)) {
+        sg_diagnose_declined(g, pem);
         return DECLINED;
     }
     e = sg_registry_get(g->reg, id, id_len);
@@ -182,6 +188,7 @@ static int sg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return !OK;
     }
     sg_carry_announce(g, s);
+    sg_diagnose_unprimed(g, s, ptemp);
     sg_carry_restore(g, s, ptemp);
     sg_store_startup(g, s, ptemp);
     /* Registered after the shared memory's own cleanup, so it runs first:

@@ -17,6 +17,7 @@ typedef struct {
     sg_table_t *table;              /* NULL until post_config made it */
     sg_refresh_conf_t refresh;
     const char *store_dir;          /* NULL: memory only */
+    apr_hash_t *declined;           /* cert hashes of StapleGuard Off hosts */
 } sg_gen_t;
 
 sg_gen_t *sg_gen(void);

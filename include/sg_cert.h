@@ -35,6 +35,10 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
  * skipped: a responder behind TLS would need OCSP to check itself. */
 const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509);
 
+/* SHA-256 of the certificate's DER: hex (65 bytes with the NUL) and raw
+ * (32 bytes). Returns 0 on failure. */
+int sg_cert_digest(X509 *x509, char *hex, unsigned char *bin);
+
 /* A distinguished name in RFC 2253 form, for humans. */
 const char *sg_cert_name_str(apr_pool_t *p, const X509_NAME *name);
 

@@ -25,6 +25,7 @@ typedef struct {
     sg_verdict_t verdict;
     sg_state_t old_state;
     sg_state_t new_state;
+    apr_interval_time_t produced_ahead; /* > skew: clocks disagree */
 } sg_refresh_result_t;
 
 /* Fetch and validate now; update e's schedule and slot. rnd in [0, 1). */

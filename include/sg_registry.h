@@ -26,6 +26,7 @@ typedef struct {
     int force_post;             /* last answer was an error fetched by GET */
     sg_reason_t last_logged;    /* log state changes only */
     int warned;                 /* "expires soon" said for this episode */
+    int skew_warned;            /* clock skew said, until it goes away */
     apr_time_t held_this_update;
     apr_time_t held_next_update;
 } sg_entry_t;

@@ -109,19 +109,22 @@ apr_time_t sg_cert_asn1_time(const ASN1_TIME *t)
     return result;
 }
 
-static void sg_cert_hash(sg_cert_t *c)
+int sg_cert_digest(X509 *x509, char *hex, unsigned char *bin)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0, i;
+    int ok = 0;
 
-    c->hash[0] = '\0';
-    if (X509_digest(c->x509, EVP_sha256(), md, &len) == 1
-        && len == sizeof(c->hash_bin)) {
-        memcpy(c->hash_bin, md, len);
-        for (i = 0; i < len && 2 * i < SG_CERT_HASH_HEX_LEN; i++) {
-            apr_snprintf(c->hash + 2 * i, 3, "%02x", md[i]);
+    hex[0] = '\0';
+    if (X509_digest(x509, EVP_sha256(), md, &len) == 1
+        && len == SG_CERT_HASH_HEX_LEN / 2) {
+        memcpy(bin, md, len);
+        for (i = 0; i < len; i++) {
+            apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
         }
+        ok = 1;
     }
+    return ok;
 }
 
 /* Read the leaf, then look through the rest of the PEM for the
@@ -187,7 +190,7 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
     c->issuer_name = sg_cert_name_str(p, X509_get_issuer_name(c->x509));
     c->serial = sg_cert_serial(p, c->x509);
     c->not_after = sg_cert_asn1_time(X509_get0_notAfter(c->x509));
-    sg_cert_hash(c);
+    sg_cert_digest(c->x509, c->hash, c->hash_bin);
     *pcert = c;
     return APR_SUCCESS;
 }

@@ -84,6 +84,12 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
         sg_table_put_info(t, e->slot, &info);
     }
     res->new_state = info.state;
+    /* producedAt is not a validity rule, but far ahead of our clock it
+     * tells that one of the two clocks is wrong. */
+    if (res->reason == SG_R_OK
+        && res->verdict.produced_at > now + conf->skew) {
+        res->produced_ahead = res->verdict.produced_at - now;
+    }
 }
 
 sg_reason_t sg_refresh_adopt(sg_verdict_t *v, apr_pool_t *p, sg_entry_t *e,

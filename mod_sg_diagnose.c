@@ -1,0 +1,108 @@
+/* mod_sg_diagnose.c: the missing intermediate, found from our side.
+ *
+ * mod_ssl asks stapling providers only about certificates whose issuer it
+ * could find (in SSLCertificateFile, the chain file or the CA store). A
+ * certificate without one gets no stapling at all, and nothing says so.
+ * So we read the SSLCertificateFile directives of the configuration and
+ * look for certificates that name a responder but never reached us.
+ */
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <util_cfgtree.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "mod_sg_diagnose.h"
+
+APLOG_USE_MODULE(staple_guard);
+
+#define SG_DIAG_DIRECTIVE "SSLCertificateFile"
+
+static X509 *sg_diagnose_read(const char *path)
+{
+    BIO *bio = BIO_new_file(path, "r");
+    X509 *x509 = NULL;
+
+    if (bio != NULL) {
+        x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+    }
+    ERR_clear_error();
+    return x509;
+}
+
+static const char *sg_diagnose_hash(apr_pool_t *p, X509 *x509)
+{
+    char hex[SG_CERT_HASH_HEX_LEN + 1];
+    unsigned char bin[SG_CERT_HASH_HEX_LEN / 2];
+
+    return sg_cert_digest(x509, hex, bin) ? apr_pstrdup(p, hex) : NULL;
+}
+
+void sg_diagnose_declined(sg_gen_t *g, const char *pem)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509 *x509 = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    const char *hash = x509 ? sg_diagnose_hash(g->pool, x509) : NULL;
+
+    if (hash != NULL) {
+        apr_hash_set(g->declined, hash, APR_HASH_KEY_STRING, hash);
+    }
+    X509_free(x509);
+    BIO_free(bio);
+    ERR_clear_error();
+}
+
+static void sg_diagnose_file(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+                             apr_hash_t *primed, const ap_directive_t *d)
+{
+    const char *args = d->args;
+    const char *path = ap_server_root_relative(p, ap_getword_conf(p, &args));
+    X509 *x509 = path ? sg_diagnose_read(path) : NULL;
+    const char *hash = x509 ? sg_diagnose_hash(p, x509) : NULL;
+
+    if (hash != NULL && apr_hash_get(primed, hash, APR_HASH_KEY_STRING) == NULL
+        && apr_hash_get(g->declined, hash, APR_HASH_KEY_STRING) == NULL
+        && sg_cert_ocsp_url(p, x509) != NULL
+        && X509_check_issued(x509, x509) != X509_V_OK) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "SG0005: %s (%s:%d): "
+                     "certificate %s gets no OCSP stapling: httpd found no "
+                     "issuer certificate for it; add the intermediate (%s) "
+                     "to SSLCertificateFile, after the certificate", path,
+                     d->filename, d->line_num,
+                     sg_cert_name_str(p, X509_get_subject_name(x509)),
+                     sg_cert_name_str(p, X509_get_issuer_name(x509)));
+    }
+    X509_free(x509);
+}
+
+static void sg_diagnose_walk(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+                             apr_hash_t *primed, const ap_directive_t *d)
+{
+    for (; d != NULL; d = d->next) {
+        if (ap_cstr_casecmp(d->directive, SG_DIAG_DIRECTIVE) == 0) {
+            sg_diagnose_file(g, s, p, primed, d);
+        }
+        if (d->first_child != NULL) {
+            sg_diagnose_walk(g, s, p, primed, d->first_child);
+        }
+    }
+}
+
+void sg_diagnose_unprimed(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+{
+    apr_hash_t *primed = apr_hash_make(ptemp);
+    int i;
+
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+
+        apr_hash_set(primed, e->cert->hash, APR_HASH_KEY_STRING, e);
+    }
+    sg_diagnose_walk(g, s, ptemp, primed, ap_conftree);
+}
