@@ -2,7 +2,7 @@
 APXS    ?= apxs
 CC      ?= cc
 WARN     = -Wall -Wextra
-CORE     = src/sg_cert.c src/sg_fetch.c src/sg_reason.c src/sg_refresh.c \
+CORE     = src/sg_batch.c src/sg_cert.c src/sg_fetch.c src/sg_reason.c src/sg_refresh.c \
            src/sg_registry.c src/sg_request.c src/sg_schedule.c \
            src/sg_store.c src/sg_table.c src/sg_text.c src/sg_validate.c
 GLUE     = mod_staple_guard.c mod_sg_carry.c mod_sg_config.c \
@@ -14,7 +14,7 @@ APR_LIBS   = $(shell pkg-config --libs apr-1 apr-util-1)
 MODULE   = .libs/mod_staple_guard.so
 
 UNIT_TESTS = t/unit/test_validate t/unit/test_request t/unit/test_schedule \
-             t/unit/test_table t/unit/test_registry
+             t/unit/test_table t/unit/test_registry t/unit/test_batch
 TOOLS      = t/tools/sg_responder
 
 .PHONY: all install unit unit-build tools test check clean demo bench
@@ -48,6 +48,11 @@ test check: all tools $(UNIT_TESTS)
 
 demo: all tools
 	./scripts/demo.sh
+
+# Benchmarks against no stapling, mod_ssl's and mod_md's (not part of CI):
+# results go to docs/benchmarks.md.
+bench: all tools
+	sh bench/run.sh
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs \

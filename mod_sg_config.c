@@ -29,6 +29,8 @@ extern module AP_MODULE_DECLARE_DATA staple_guard_module;
 #define SG_RETRY_LOWEST         1
 #define SG_RETRY_HIGHEST        86400
 #define SG_WARN_DEFAULT         (6 * 3600)
+#define SG_CONCURRENCY_DEFAULT  4
+#define SG_CONCURRENCY_MAX      64
 #define SG_WARN_MAX             (10 * 86400)
 
 static sg_global_conf_t sg_global;
@@ -43,6 +45,7 @@ void sg_config_reset(void)
     sg_global.schedule.retry_max = apr_time_from_sec(SG_RETRY_MAX_DEFAULT);
     sg_global.store_dir = NULL;
     sg_global.warn_before = apr_time_from_sec(SG_WARN_DEFAULT);
+    sg_global.concurrency = SG_CONCURRENCY_DEFAULT;
 }
 
 const sg_global_conf_t *sg_config_global(void)
@@ -209,6 +212,26 @@ static const char *sg_cmd_warn(cmd_parms *cmd, void *dc, const char *arg)
                                          &sg_global.warn_before);
 }
 
+static const char *sg_cmd_concurrency(cmd_parms *cmd, void *dc,
+                                      const char *arg)
+{
+    const char *err = sg_config_global_only(cmd);
+    char *end;
+    long v;
+
+    (void)dc;
+    if (err != NULL) {
+        return err;
+    }
+    v = strtol(arg, &end, 10);
+    if (end == arg || *end != '\0' || v < 1 || v > SG_CONCURRENCY_MAX) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number between 1 "
+                            "and %d", cmd->cmd->name, arg, SG_CONCURRENCY_MAX);
+    }
+    sg_global.concurrency = (int)v;
+    return NULL;
+}
+
 static const char *sg_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = sg_config_global_only(cmd);
@@ -258,6 +281,9 @@ const command_rec sg_config_cmds[] = {
     AP_INIT_TAKE1("StapleGuardWarnBefore", sg_cmd_warn, NULL, RSRC_CONF,
                   "warn when the held response expires within this time "
                   "and cannot be refreshed (0-864000 s, default 6 h)"),
+    AP_INIT_TAKE1("StapleGuardFetchConcurrency", sg_cmd_concurrency, NULL,
+                  RSRC_CONF, "most fetches running at once (1-64, default "
+                  "4; at most 2 of them to one responder host)"),
     AP_INIT_TAKE1("StapleGuardStoreDir", sg_cmd_store, NULL, RSRC_CONF,
                   "directory that keeps responses across restarts, or "
                   "'none' (default: staple-guard in DefaultRuntimeDir)"),

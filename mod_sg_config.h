@@ -22,9 +22,14 @@ typedef struct {
     apr_interval_time_t startup;    /* StapleGuardStartupTimeout */
     sg_schedule_conf_t schedule;    /* StapleGuardRefreshAt, RetryMin/Max */
     apr_interval_time_t warn_before;    /* StapleGuardWarnBefore */
+    int concurrency;                /* StapleGuardFetchConcurrency */
     const char *store_dir;          /* StapleGuardStoreDir; NULL = default,
                                      * "" = none (memory only) */
 } sg_global_conf_t;
+
+/* At most this many fetches from one responder host at once: a CA is
+ * one host (or one CDN name) for all of its certificates. */
+#define SG_FETCH_PER_HOST 2
 
 /* Relative to DefaultRuntimeDir when StapleGuardStoreDir is not given. */
 #define SG_STORE_DEFAULT_NAME "staple-guard"

@@ -6,6 +6,7 @@
 #include <http_log.h>
 #include <mod_watchdog.h>
 
+#include "sg_batch.h"
 #include "mod_sg_config.h"
 #include "mod_sg_fetcher.h"
 #include "mod_sg_log.h"
@@ -21,21 +22,51 @@ APLOG_USE_MODULE(staple_guard);
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *sg_wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *sg_wd_register;
 
-static void sg_fetcher_run(sg_gen_t *g, server_rec *s, apr_pool_t *parent,
-                           sg_entry_t *e, int timeout, const char *when)
+/* What a batch of fetches shares. */
+typedef struct {
+    sg_gen_t *g;
+    server_rec *s;
+    apr_time_t deadline;    /* startup only: no fetch may run past it */
+    const char *when;
+} sg_fetcher_ctx_t;
+
+/* One fetch, in a batch worker thread with a pool of its own. */
+static void sg_fetcher_one(void *data, sg_entry_t *e, apr_pool_t *p)
 {
-    apr_pool_t *p;
+    sg_fetcher_ctx_t *ctx = data;
+    sg_gen_t *g = ctx->g;
     sg_refresh_result_t res;
     sg_refresh_conf_t conf = g->refresh;
+    apr_time_t now = apr_time_now();
+    int left;
 
-    apr_pool_create(&p, parent);
-    conf.timeout = timeout;
-    sg_refresh_run(&res, p, e, g->table, &conf, apr_time_now(), sg_random());
-    sg_log_refresh(s, p, e, &res, when);
-    if (res.reason == SG_R_OK) {
-        sg_store_save(g, s, p, e, res.fetch.der, res.fetch.der_len);
+    if (ctx->deadline != 0) {
+        left = (int)apr_time_sec(ctx->deadline - now + APR_USEC_PER_SEC - 1);
+        conf.timeout = (left > 0 && left < conf.timeout) ? left : conf.timeout;
     }
-    apr_pool_destroy(p);
+    sg_refresh_run(&res, p, e, g->table, &conf, now, sg_random());
+    sg_log_refresh(ctx->s, p, e, &res, ctx->when);
+    if (res.reason == SG_R_OK) {
+        sg_store_save(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len);
+    }
+}
+
+static int sg_fetcher_batch(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+                            apr_array_header_t *due, apr_time_t deadline,
+                            const char *when)
+{
+    sg_fetcher_ctx_t ctx;
+    sg_batch_conf_t bc;
+
+    ctx.g = g;
+    ctx.s = s;
+    ctx.deadline = deadline;
+    ctx.when = when;
+    bc.concurrency = sg_config_global()->concurrency;
+    bc.per_host = SG_FETCH_PER_HOST;
+    bc.deadline = deadline;
+    return sg_batch_run(p, (sg_entry_t **)due->elts, due->nelts, &bc,
+                        sg_fetcher_one, &ctx);
 }
 
 /* Entries without a responder get their state once, and are never asked. */
@@ -51,29 +82,26 @@ static void sg_fetcher_mark_no_url(sg_gen_t *g, sg_entry_t *e)
 void sg_fetcher_prefetch(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
     apr_time_t now = apr_time_now();
-    apr_time_t deadline = now + sg_config_global()->startup;
-    int i, left = 0, timeout;
+    apr_array_header_t *due = apr_array_make(ptemp, 1, sizeof(sg_entry_t *));
+    int i, left;
 
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
 
         if (e->url == NULL) {
             sg_fetcher_mark_no_url(g, e);
-            continue;
         }
-        if (e->held_next_update > now || e->next_due > now) {
-            continue;   /* held, or a retry already planned: not due */
+        else if (e->held_next_update <= now && e->next_due <= now) {
+            /* neither held nor a retry already planned */
+            APR_ARRAY_PUSH(due, sg_entry_t *) = e;
         }
-        now = apr_time_now();
-        if (now >= deadline) {
-            left++;
-            continue;
-        }
-        /* Never let one fetch run past the startup budget. */
-        timeout = (int)apr_time_sec(deadline - now + APR_USEC_PER_SEC - 1);
-        sg_fetcher_run(g, s, ptemp, e, timeout < g->refresh.timeout
-                       ? timeout : g->refresh.timeout, "at startup");
     }
+    if (due->nelts == 0) {
+        return;
+    }
+    /* Never let startup wait past the budget, nor a fetch run past it. */
+    left = sg_fetcher_batch(g, s, ptemp, due,
+                            now + sg_config_global()->startup, "at startup");
     if (left > 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "SG0040: the startup "
                      "budget (StapleGuardStartupTimeout %" APR_TIME_T_FMT
@@ -99,7 +127,8 @@ static void sg_fetcher_warn(sg_gen_t *g, apr_pool_t *p, sg_entry_t *e,
 
 static void sg_fetcher_tick(sg_gen_t *g, apr_pool_t *p)
 {
-    apr_time_t now;
+    apr_array_header_t *due = apr_array_make(p, 1, sizeof(sg_entry_t *));
+    apr_time_t now = apr_time_now();
     int i;
 
     for (i = 0; i < sg_registry_count(g->reg); i++) {
@@ -108,14 +137,16 @@ static void sg_fetcher_tick(sg_gen_t *g, apr_pool_t *p)
         if (e->url == NULL) {
             continue;
         }
-        now = apr_time_now();
         if (sg_refresh_expire(e, g->table, now)) {
             sg_log_expired(g->s, p, e);
         }
         if (e->next_due <= now) {
-            sg_fetcher_run(g, g->s, p, e, g->refresh.timeout, "refresh");
+            APR_ARRAY_PUSH(due, sg_entry_t *) = e;
         }
-        sg_fetcher_warn(g, p, e, apr_time_now());
+        sg_fetcher_warn(g, p, e, now);
+    }
+    if (due->nelts > 0) {
+        sg_fetcher_batch(g, g->s, p, due, 0, "refresh");
     }
 }
 

@@ -7,7 +7,8 @@ use Test::More;
 
 my $top = "$FindBin::Bin/..";
 my @bins = map { "$top/t/unit/$_" }
-           qw(test_validate test_request test_schedule test_table test_registry);
+           qw(test_validate test_request test_schedule test_table test_registry
+              test_batch);
 my $valgrind = `sh -c 'command -v valgrind'`;
 chomp $valgrind;
 
