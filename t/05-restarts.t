@@ -34,7 +34,9 @@ for my $i (1 .. $restarts) {
 is($stapled, 2 * $restarts,
    "$restarts graceful restarts, responder down: every handshake stapled");
 is($curl_ok, $restarts, 'curl --cert-status accepted every one');
-is(scalar @{$t->requests}, $asked, 'the restarts sent no request');
+# The responder is down, so its log cannot grow: count the module's own
+# attempts instead (each one is logged, at debug when nothing changed).
+unlike($t->error_log, qr/SG010[2-4]/, 'the restarts made no attempt to fetch');
 like($t->error_log, qr/SG0023: CN=localhost: response from carried kept/,
      'the response was carried over, validated again');
 $t->stop_httpd;

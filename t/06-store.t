@@ -38,7 +38,7 @@ for (1 .. 5) {
     $stapled++ if $t->s_client->{stapled} && $t->curl_status == 0;
 }
 is($stapled, 5, 'five stops and starts, responder down: a staple each time');
-is(scalar @{$t->requests}, $asked, 'and no request to the responder');
+unlike($t->error_log, qr/SG010[2-4]/, 'and no attempt to reach the responder');
 like($t->error_log, qr/SG0023: CN=localhost: response from store kept/,
      'the stored response was validated and kept');
 

@@ -1,0 +1,658 @@
+/*
+ * sg_bench -- TLS handshake load client that asks for an OCSP staple.
+ *
+ * Every connection is a full handshake (no session cache, no tickets, no
+ * resumption) with status_request, so each one costs the server what a
+ * new visitor costs it, and each one shows whether a staple came along.
+ * A staple counts as valid only if it parses, is "successful", answers
+ * for this very certificate with status good, is inside its validity
+ * window, and (with -C) is signed by the issuer or a responder the issuer
+ * authorized (OCSP_basic_verify against the presented chain).
+ *
+ * Output: one machine-readable line ("sg_bench key=value ...") and one
+ * line for people.  Exit status 0 when at least one handshake completed.
+ *
+ * Build: cc -O2 -Wall -Wextra -o sg_bench sg_bench.c -lssl -lcrypto -lpthread
+ */
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define BN_NAME			"sg_bench"
+
+#define BN_DEFAULT_HOST		"127.0.0.1"
+#define BN_DEFAULT_SNI		"localhost"
+#define BN_DEFAULT_CONC		1
+#define BN_DEFAULT_TIMEOUT	30	/* seconds per socket operation */
+#define BN_CONC_MAX		1024
+#define BN_NAME_MAX		256	/* one SNI name, expanded */
+#define BN_LAT_INITIAL		4096	/* latency samples per thread, grows */
+#define BN_CLOCK_SKEW		300	/* seconds, as mod_staple_guard's default */
+#define BN_MS_PER_S		1000.0
+#define BN_NS_PER_S		1000000000.0
+#define BN_PERCENT		100.0
+#define BN_P50			0.50
+#define BN_P99			0.99
+#define BN_READ_CHUNK		4096
+
+/* What one connection ended with. */
+enum bn_outcome {
+	BN_FAILED,		/* no handshake (connect, TLS or verify error) */
+	BN_NO_STAPLE,		/* handshake, but no status response sent */
+	BN_BAD_STAPLE,		/* a staple that is not a valid good response */
+	BN_VALID_STAPLE,	/* a staple that passed every check */
+	BN_OUTCOMES
+};
+
+static const char *bn_outcome_key[BN_OUTCOMES] = {
+	"failed", "no_staple", "bad_staple", "valid_staple"
+};
+
+struct bn_opts {
+	const char	*host;
+	int		 port;
+	const char	*sni;		/* may hold one %d, see -R */
+	long		 names;		/* -R: rotate %d over 0..names-1 */
+	int		 conc;
+	double		 duration;	/* -d, seconds; 0 when -N is used */
+	long		 count;		/* -N, total handshakes */
+	const char	*cafile;	/* -C: verify chain and staple signature */
+	const char	*label;		/* -l: echoed in the machine line */
+	int		 request;	/* -r: send HEAD / and read the answer */
+	int		 timeout;	/* -t */
+	int		 verbose;	/* -v: print why staples were refused */
+};
+
+/* Shared by all workers; only the atomics change while they run. */
+struct bn_run {
+	const struct bn_opts	*o;
+	SSL_CTX			*ctx;
+	struct sockaddr_in	 addr;
+	struct timespec		 start;
+	double			 deadline;	/* seconds since start; 0 = none */
+	atomic_long		 next;		/* next handshake number (-N, -R) */
+};
+
+/*
+ * The last staple a worker fully verified.  Verifying a signature costs
+ * the client more CPU than the staple costs the server; the client shares
+ * the machine with httpd, so paying that on every handshake would slow
+ * the stapling configurations down for a reason that is not theirs.
+ * Byte-identical DER for the same certificate is the same signature, so
+ * it is checked once; status and validity window are checked every time.
+ */
+struct bn_cache {
+	unsigned char	*der;
+	int		 len;
+	X509		*leaf;
+};
+
+struct bn_worker {
+	struct bn_run	*run;
+	pthread_t	 tid;
+	long		 outcome[BN_OUTCOMES];
+	double		*lat;		/* handshake latencies, ms */
+	size_t		 nlat, caplat;
+	struct bn_cache	 cache;
+	char		 why[BN_NAME_MAX];	/* first refusal reason */
+};
+
+static void __attribute__((noreturn))
+bn_usage(void)
+{
+	fprintf(stderr, "usage: " BN_NAME " -p port [-h host] [-n sni] "
+	    "[-R names] [-c concurrency]\n"
+	    "       (-d seconds | -N count) [-C cafile] [-l label] [-r] "
+	    "[-t timeout] [-v]\n"
+	    "  -n sni    server name; with -R, may hold one %%d that is "
+	    "replaced by\n"
+	    "            0..names-1 in turn (e.g. -n 'h%%d.bench.test' "
+	    "-R 1000)\n"
+	    "  -r        after the handshake send HEAD / and read the "
+	    "answer\n");
+	exit(2);
+}
+
+static void __attribute__((noreturn))
+bn_die(const char *what, const char *arg)
+{
+	fprintf(stderr, BN_NAME ": %s%s%s\n", what, arg ? ": " : "",
+	    arg ? arg : "");
+	ERR_print_errors_fp(stderr);
+	exit(1);
+}
+
+static long
+bn_parse_long(const char *s, long min, long max, const char *what)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		bn_die(what, s);
+	return v;
+}
+
+static double
+bn_parse_seconds(const char *s)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+		bn_die("bad duration", s);
+	return v;
+}
+
+/* Only "%d" may appear, once: the name is a format string. */
+static void
+bn_check_sni(const char *sni)
+{
+	const char	*p = strchr(sni, '%');
+
+	if (p != NULL && (p[1] != 'd' || strchr(p + 2, '%') != NULL))
+		bn_die("-n may hold a single %d and no other %", sni);
+}
+
+static void
+bn_parse_args(int argc, char *argv[], struct bn_opts *o)
+{
+	int	 ch;
+
+	memset(o, 0, sizeof(*o));
+	o->host = BN_DEFAULT_HOST;
+	o->sni = BN_DEFAULT_SNI;
+	o->names = 1;
+	o->conc = BN_DEFAULT_CONC;
+	o->timeout = BN_DEFAULT_TIMEOUT;
+	o->label = "-";
+	while ((ch = getopt(argc, argv, "h:p:n:R:c:d:N:C:l:rt:v")) != -1) {
+		switch (ch) {
+		case 'h': o->host = optarg; break;
+		case 'p':
+			o->port = (int)bn_parse_long(optarg, 1, 65535, "bad port");
+			break;
+		case 'n': o->sni = optarg; break;
+		case 'R':
+			o->names = bn_parse_long(optarg, 1, INT_MAX, "bad -R");
+			break;
+		case 'c':
+			o->conc = (int)bn_parse_long(optarg, 1, BN_CONC_MAX,
+			    "bad concurrency");
+			break;
+		case 'd': o->duration = bn_parse_seconds(optarg); break;
+		case 'N':
+			o->count = bn_parse_long(optarg, 1, LONG_MAX, "bad -N");
+			break;
+		case 'C': o->cafile = optarg; break;
+		case 'l': o->label = optarg; break;
+		case 'r': o->request = 1; break;
+		case 't':
+			o->timeout = (int)bn_parse_long(optarg, 1, 3600,
+			    "bad timeout");
+			break;
+		case 'v': o->verbose = 1; break;
+		default: bn_usage();
+		}
+	}
+	if (optind != argc || o->port == 0 ||
+	    (o->duration > 0) == (o->count > 0))
+		bn_usage();
+	bn_check_sni(o->sni);
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+static double
+bn_since(const struct timespec *t0)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	    (double)(now.tv_nsec - t0->tv_nsec) / BN_NS_PER_S;
+}
+
+/* ---- TLS context --------------------------------------------------------- */
+
+static SSL_CTX *
+bn_make_ctx(const struct bn_opts *o)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		bn_die("SSL_CTX_new", NULL);
+	/* Full handshakes only: nothing to resume from, nothing kept. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	if (o->cafile != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, o->cafile, NULL) != 1)
+			bn_die("cannot load CA file", o->cafile);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	return ctx;
+}
+
+/* ---- checking a staple ------------------------------------------------- */
+
+static void
+bn_cache_clear(struct bn_cache *c)
+{
+	free(c->der);
+	X509_free(c->leaf);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+bn_cache_hit(const struct bn_cache *c, const unsigned char *der, int len,
+    X509 *leaf)
+{
+	return c->der != NULL && c->len == len &&
+	    memcmp(c->der, der, (size_t)len) == 0 && X509_cmp(c->leaf, leaf) == 0;
+}
+
+static void
+bn_cache_put(struct bn_cache *c, const unsigned char *der, int len,
+    X509 *leaf)
+{
+	bn_cache_clear(c);
+	if ((c->der = malloc((size_t)len)) == NULL)
+		return;
+	memcpy(c->der, der, (size_t)len);
+	c->len = len;
+	X509_up_ref(leaf);
+	c->leaf = leaf;
+}
+
+/* The certificate in the presented chain that issued the leaf. */
+static X509 *
+bn_find_issuer(STACK_OF(X509) *chain, X509 *leaf)
+{
+	int	 i;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509	*x = sk_X509_value(chain, i);
+
+		if (X509_cmp(x, leaf) != 0 && X509_check_issued(x, leaf) ==
+		    X509_V_OK)
+			return x;
+	}
+	return NULL;
+}
+
+/* Status good for this certificate, within its validity window. */
+static const char *
+bn_check_status(OCSP_BASICRESP *bs, X509 *leaf, X509 *issuer)
+{
+	ASN1_GENERALIZEDTIME	*thisupd, *nextupd;
+	OCSP_CERTID		*id;
+	int			 status, reason, found;
+
+	if ((id = OCSP_cert_to_id(NULL, leaf, issuer)) == NULL)
+		return "cannot build CertID";
+	found = OCSP_resp_find_status(bs, id, &status, &reason, NULL,
+	    &thisupd, &nextupd);
+	OCSP_CERTID_free(id);
+	if (!found)
+		return "response is not for this certificate";
+	if (status != V_OCSP_CERTSTATUS_GOOD)
+		return "certificate status is not good";
+	if (nextupd == NULL)
+		return "no nextUpdate";
+	if (!OCSP_check_validity(thisupd, nextupd, BN_CLOCK_SKEW, -1))
+		return "outside its validity window";
+	return NULL;
+}
+
+/* NULL when the staple is valid, else why not. */
+static const char *
+bn_check_staple(struct bn_worker *w, SSL *ssl, const unsigned char *der,
+    int len)
+{
+	const unsigned char	*p = der;
+	OCSP_RESPONSE		*rsp;
+	OCSP_BASICRESP		*bs = NULL;
+	STACK_OF(X509)		*chain = SSL_get_peer_cert_chain(ssl);
+	X509			*leaf = SSL_get0_peer_certificate(ssl);
+	X509			*issuer;
+	const char		*why = NULL;
+	int			 cached;
+
+	if (leaf == NULL || (issuer = bn_find_issuer(chain, leaf)) == NULL)
+		return "issuer not in the presented chain";
+	if ((rsp = d2i_OCSP_RESPONSE(NULL, &p, len)) == NULL)
+		return "not DER OCSPResponse";
+	if (OCSP_response_status(rsp) != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		why = "response status is not successful";
+	else if ((bs = OCSP_response_get1_basic(rsp)) == NULL)
+		why = "not a basic response";
+	else
+		why = bn_check_status(bs, leaf, issuer);
+
+	cached = bn_cache_hit(&w->cache, der, len, leaf);
+	if (why == NULL && w->run->o->cafile != NULL && !cached) {
+		X509_STORE *store = SSL_CTX_get_cert_store(w->run->ctx);
+
+		if (OCSP_basic_verify(bs, chain, store, 0) <= 0)
+			why = "signature or signer does not verify";
+		else
+			bn_cache_put(&w->cache, der, len, leaf);
+		ERR_clear_error();
+	}
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(rsp);
+	return why;
+}
+
+/* ---- one connection ------------------------------------------------------ */
+
+static int
+bn_connect(const struct bn_run *r)
+{
+	struct timeval	 tv;
+	int		 fd, on = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&tv, 0, sizeof(tv));
+	tv.tv_sec = r->o->timeout;
+	/* A hung server must not hang the benchmark. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (connect(fd, (const struct sockaddr *)&r->addr,
+	    sizeof(r->addr)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+bn_sni_for(const struct bn_opts *o, long n, char *buf, size_t len)
+{
+	if (strchr(o->sni, '%') == NULL) {
+		snprintf(buf, len, "%s", o->sni);
+		return;
+	}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(buf, len, o->sni, (int)(n % o->names));
+#pragma GCC diagnostic pop
+}
+
+/* A tiny request, read to EOF: the server has then finished for sure. */
+static void
+bn_request(SSL *ssl, const char *sni)
+{
+	char	 buf[BN_READ_CHUNK];
+	int	 n;
+
+	n = snprintf(buf, sizeof(buf), "HEAD / HTTP/1.0\r\nHost: %s\r\n\r\n",
+	    sni);
+	if (SSL_write(ssl, buf, n) != n)
+		return;
+	while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void
+bn_note_why(struct bn_worker *w, const char *why)
+{
+	if (why != NULL && w->why[0] == '\0')
+		snprintf(w->why, sizeof(w->why), "%s", why);
+}
+
+static enum bn_outcome
+bn_classify(struct bn_worker *w, SSL *ssl)
+{
+	const unsigned char	*der = NULL;
+	long			 len;
+	const char		*why;
+
+	len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+	if (len <= 0 || der == NULL || len > INT_MAX)
+		return BN_NO_STAPLE;
+	why = bn_check_staple(w, ssl, der, (int)len);
+	bn_note_why(w, why);
+	return why == NULL ? BN_VALID_STAPLE : BN_BAD_STAPLE;
+}
+
+static void
+bn_record_latency(struct bn_worker *w, double ms)
+{
+	if (w->nlat == w->caplat) {
+		size_t	 cap = w->caplat ? w->caplat * 2 : BN_LAT_INITIAL;
+		double	*p = realloc(w->lat, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;		/* keep counting, drop the sample */
+		w->lat = p;
+		w->caplat = cap;
+	}
+	w->lat[w->nlat++] = ms;
+}
+
+/* Latency: from before connect() until the handshake is complete. */
+static enum bn_outcome
+bn_one(struct bn_worker *w, long n)
+{
+	const struct bn_run	*r = w->run;
+	char			 sni[BN_NAME_MAX];
+	struct timespec		 t0;
+	enum bn_outcome		 out = BN_FAILED;
+	SSL			*ssl;
+	int			 fd;
+
+	bn_sni_for(r->o, n, sni, sizeof(sni));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((fd = bn_connect(r)) == -1) {
+		bn_note_why(w, strerror(errno));
+		return BN_FAILED;
+	}
+	if ((ssl = SSL_new(r->ctx)) == NULL)
+		bn_die("SSL_new", NULL);
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, sni);
+	SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+	if (r->o->cafile != NULL)
+		SSL_set1_host(ssl, sni);
+	if (SSL_connect(ssl) == 1) {
+		bn_record_latency(w, bn_since(&t0) * BN_MS_PER_S);
+		out = bn_classify(w, ssl);
+		if (r->o->request)
+			bn_request(ssl, sni);
+		SSL_shutdown(ssl);
+	} else {
+		bn_note_why(w, ERR_reason_error_string(ERR_peek_error()));
+	}
+	ERR_clear_error();
+	SSL_free(ssl);
+	close(fd);
+	return out;
+}
+
+/* ---- workers ----------------------------------------------------------- */
+
+/* The number of the next handshake to make, or -1 when done. */
+static long
+bn_claim(struct bn_run *r)
+{
+	long	 n = atomic_fetch_add(&r->next, 1);
+
+	if (r->o->count > 0)
+		return n < r->o->count ? n : -1;
+	return bn_since(&r->start) < r->deadline ? n : -1;
+}
+
+static void *
+bn_worker_main(void *arg)
+{
+	struct bn_worker	*w = arg;
+	long			 n;
+
+	while ((n = bn_claim(w->run)) >= 0)
+		w->outcome[bn_one(w, n)]++;
+	bn_cache_clear(&w->cache);
+	return NULL;
+}
+
+/* ---- report ------------------------------------------------------------ */
+
+static int
+bn_cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted samples. */
+static double
+bn_percentile(const double *v, size_t n, double q)
+{
+	size_t	 rank;
+
+	if (n == 0)
+		return 0;
+	rank = (size_t)(q * (double)n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	return v[(rank > n ? n : rank) - 1];
+}
+
+struct bn_totals {
+	long	 outcome[BN_OUTCOMES];
+	double	*lat;
+	size_t	 nlat;
+	char	 why[BN_NAME_MAX];
+};
+
+static void
+bn_merge(struct bn_worker *ws, int n, struct bn_totals *t)
+{
+	size_t	 total = 0;
+	int	 i, k;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n; i++)
+		total += ws[i].nlat;
+	if ((t->lat = malloc((total ? total : 1) * sizeof(double))) == NULL)
+		bn_die("out of memory", NULL);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < BN_OUTCOMES; k++)
+			t->outcome[k] += ws[i].outcome[k];
+		memcpy(t->lat + t->nlat, ws[i].lat, ws[i].nlat * sizeof(double));
+		t->nlat += ws[i].nlat;
+		if (t->why[0] == '\0' && ws[i].why[0] != '\0')
+			memcpy(t->why, ws[i].why, sizeof(t->why));
+	}
+	qsort(t->lat, t->nlat, sizeof(double), bn_cmp_double);
+}
+
+static void
+bn_report(const struct bn_opts *o, const struct bn_totals *t, double elapsed)
+{
+	long	 done = t->outcome[BN_NO_STAPLE] + t->outcome[BN_BAD_STAPLE] +
+	    t->outcome[BN_VALID_STAPLE];
+	double	 hps = elapsed > 0 ? (double)done / elapsed : 0;
+	double	 share = done ? BN_PERCENT * (double)t->outcome[BN_VALID_STAPLE]
+	    / (double)done : 0;
+	double	 p50 = bn_percentile(t->lat, t->nlat, BN_P50);
+	double	 p99 = bn_percentile(t->lat, t->nlat, BN_P99);
+	double	 max = t->nlat ? t->lat[t->nlat - 1] : 0;
+	int	 k;
+
+	printf(BN_NAME " label=%s conc=%d handshakes=%ld", o->label, o->conc,
+	    done);
+	for (k = 0; k < BN_OUTCOMES; k++)
+		printf(" %s=%ld", bn_outcome_key[k], t->outcome[k]);
+	printf(" elapsed_s=%.3f hps=%.1f valid_pct=%.2f p50_ms=%.3f "
+	    "p99_ms=%.3f max_ms=%.3f verified=%s\n", elapsed, hps, share,
+	    p50, p99, max, o->cafile ? "signature" : "status");
+	printf("%s: %ld handshakes in %.2f s (%.1f/s) over %d connections; "
+	    "%.1f%% carried a valid staple (%ld none, %ld bad, %ld failed); "
+	    "handshake p50 %.2f ms, p99 %.2f ms\n", o->label, done, elapsed,
+	    hps, o->conc, share, t->outcome[BN_NO_STAPLE],
+	    t->outcome[BN_BAD_STAPLE], t->outcome[BN_FAILED], p50, p99);
+	if (o->verbose && t->why[0] != '\0')
+		printf("%s: first problem seen: %s\n", o->label, t->why);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static void
+bn_init_run(struct bn_run *r, const struct bn_opts *o)
+{
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->ctx = bn_make_ctx(o);
+	r->addr.sin_family = AF_INET;
+	r->addr.sin_port = htons((unsigned short)o->port);
+	if (inet_pton(AF_INET, o->host, &r->addr.sin_addr) != 1)
+		bn_die("not an IPv4 address", o->host);
+	r->deadline = o->duration;
+	atomic_init(&r->next, 0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct bn_opts		 o;
+	struct bn_run		 run;
+	struct bn_worker	*ws;
+	struct bn_totals	 t;
+	double			 elapsed;
+	int			 i;
+
+	bn_parse_args(argc, argv, &o);
+	/* A server that resets the connection must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	bn_init_run(&run, &o);
+	if ((ws = calloc((size_t)o.conc, sizeof(*ws))) == NULL)
+		bn_die("out of memory", NULL);
+
+	clock_gettime(CLOCK_MONOTONIC, &run.start);
+	for (i = 0; i < o.conc; i++) {
+		ws[i].run = &run;
+		if (pthread_create(&ws[i].tid, NULL, bn_worker_main, &ws[i]))
+			bn_die("pthread_create", NULL);
+	}
+	for (i = 0; i < o.conc; i++)
+		pthread_join(ws[i].tid, NULL);
+	elapsed = bn_since(&run.start);
+
+	bn_merge(ws, o.conc, &t);
+	bn_report(&o, &t, elapsed);
+	for (i = 0; i < o.conc; i++)
+		free(ws[i].lat);
+	free(ws);
+	free(t.lat);
+	SSL_CTX_free(run.ctx);
+	return t.nlat > 0 ? 0 : 1;
+}

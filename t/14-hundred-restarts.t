@@ -1,0 +1,44 @@
+#!/usr/bin/perl
+# The promise in one test: load the module, configure nothing, restart
+# httpd 100 times (graceful and full, mixed) while the CA is down: a valid
+# staple on every handshake, and not one request to the responder.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SGTest;
+BEGIN { SGTest::enter_netns() }
+use Test::More;
+
+my $restarts = 100;
+my $t = SGTest->new;
+$t->start_responder(mode => 'good');
+$t->write_conf;     # LoadModule and the SSL virtual host; no module directive
+$t->start_httpd;
+ok($t->s_client->{stapled}, 'stapled after the first start');
+$t->stop_responder;
+
+my ($stapled, $curl_ok, $curl_runs) = (0, 0, 0);
+for my $i (1 .. $restarts) {
+    if ($i % 4 == 0) {
+        $t->stop_httpd;         # a full stop and start every fourth time
+        $t->start_httpd;
+    }
+    else {
+        $t->graceful;
+    }
+    my $r = $t->s_client;
+    $stapled++ if $r->{stapled} && ($r->{cert_status} // '') eq 'good';
+    if ($i % 10 == 0) {
+        $curl_runs++;
+        $curl_ok++ if $t->curl_status == 0;
+    }
+}
+is($stapled, $restarts, "$restarts restarts with the CA down: a good staple after every one");
+is($curl_ok, $curl_runs, 'curl --cert-status accepted every one it checked');
+# The responder is down, so its log cannot grow: count the module's own
+# attempts instead (each one is logged, at debug when nothing changed).
+unlike($t->error_log, qr/SG010[2-4]/, 'not one attempt to reach the responder');
+unlike($t->error_log, qr/AH00052|Segmentation/, 'no child crashed');
+$t->stop_httpd;
+done_testing;
