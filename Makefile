@@ -14,7 +14,8 @@ APR_LIBS   = $(shell pkg-config --libs apr-1 apr-util-1)
 MODULE   = .libs/mod_staple_guard.so
 
 UNIT_TESTS = t/unit/test_validate t/unit/test_request t/unit/test_schedule \
-             t/unit/test_table t/unit/test_registry t/unit/test_batch
+             t/unit/test_table t/unit/test_registry t/unit/test_batch \
+             t/unit/test_store
 TOOLS      = t/tools/sg_responder
 
 .PHONY: all install unit unit-build tools test check clean demo bench

@@ -1,0 +1,278 @@
+# SGBench: what the benchmark scenarios share.
+#
+# The four configurations an administrator chooses between, each as a
+# throw-away httpd from t/lib/SGTest.pm (same ports on loopback, same
+# test PKI layout, same fault-injecting responder); a runner for
+# bench/sg_bench; /proc readings; and results written as JSON to the
+# run's output directory, from which bench/report.pl writes the doc.
+package SGBench;
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(remove_tree);
+use JSON::PP;
+use POSIX qw(mktime);
+use Time::HiRes qw(time sleep);
+
+use SGTest;
+
+our $TOP = abs_path(dirname(__FILE__) . '/../..');
+our $BENCH = "$TOP/bench/sg_bench";
+our $MKCERTS = "$TOP/bench/sg_mkcerts";
+my $MODDIR = '/usr/lib/apache2/modules';
+
+# Order matters: runs alternate in this order, and "none" is the baseline.
+our @CONFIGS = qw(none sg modssl md);
+our %LABEL = (
+    none   => 'no stapling',
+    sg     => 'mod_staple_guard',
+    modssl => 'mod_ssl (SSLUseStapling On)',
+    md     => 'mod_md (MDStapling on)',
+);
+
+# mod_ssl's cache must hold the 1,000-certificate scenario's responses
+# (about 0.5 kB each); the size is mod_ssl's only stapling setting we set.
+my $MODSSL_CACHE_BYTES = 1024 * 1024;
+my $READY_TIMEOUT = 60;         # seconds a start or graceful may take
+my $POLL = 0.01;                # seconds between looks at a log
+
+# ---- the configurations ----------------------------------------------
+
+# A server for one configuration. With `share => $other` it uses that
+# instance's PKI and responder (the 1,000-certificate scenario: one CA).
+sub server {
+    my (%o) = @_;
+    my $t = SGTest->new(no_pki => $o{share} ? 1 : 0);
+    if ($o{share}) {
+        $t->{pki} = $o{share}{pki};
+        $t->{rport} = $o{share}{rport};
+    }
+    $t->{sgb_config} = $o{config};
+    $t->{sgb_vhosts} = $o{vhosts};
+    $t->{sgb_global} = $o{global} // '';
+    write_config($t);
+    return $t;
+}
+
+sub config_of { $_[0]{sgb_config} }
+
+# What each configuration adds to SGTest's httpd.conf: nothing but the
+# stapling provider, with that provider's defaults.
+sub provider_conf {
+    my ($t) = @_;
+    my $d = $t->dir;
+    my $c = config_of($t);
+    return (no_module => 1, loglevel => 'info ssl:warn') if $c eq 'none';
+    return (loglevel => 'info ssl:warn staple_guard:info',
+            global => "StapleGuardStoreDir $d/sg-store\n") if $c eq 'sg';
+    return (no_module => 1, loglevel => 'info ssl:warn',
+            global => "SSLUseStapling On\n"
+                      . "SSLStaplingCache shmcb:$d/run/ssl_stapling"
+                      . "($MODSSL_CACHE_BYTES)\n") if $c eq 'modssl';
+    # md:debug: mod_md reports fetched responses only at debug level, and
+    # the report checks from its log that it really stapled.
+    return (no_module => 1, loglevel => 'info ssl:warn md:debug',
+            modules => "LoadModule md_module $MODDIR/mod_md.so\n",
+            global => "MDStoreDir $d/md\nMDStapling on\n"
+                      . "MDStapleOthers on\n") if $c eq 'md';
+    die "unknown configuration $c";
+}
+
+sub write_config {
+    my ($t) = @_;
+    my %p = provider_conf($t);
+    $p{global} = ($p{global} // '') . $t->{sgb_global};
+    $p{vhosts} = $t->{sgb_vhosts} if $t->{sgb_vhosts};
+    $t->write_conf(%p);
+}
+
+# Forget every response kept on disk: the next start is a cold one.
+# (mod_ssl keeps its responses in shared memory only, gone at stop.)
+sub clear_store {
+    my ($t) = @_;
+    my $c = config_of($t);
+    remove_tree($t->dir . '/sg-store') if $c eq 'sg';
+    remove_tree($t->dir . '/md') if $c eq 'md';
+}
+
+# ---- starting, timed ----------------------------------------------------
+
+# Error-log timestamps have microseconds: better than any polling.
+sub log_time {
+    my ($line) = @_;
+    my %mon = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5,
+               Jul => 6, Aug => 7, Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+    $line =~ /^\[\w+ (\w+) +(\d+) (\d+):(\d+):(\d+)(\.\d+) (\d+)\]/ or return;
+    return mktime($5, $4, $3, $2, $mon{$1}, $7 - 1900, 0, 0, -1) + $6;
+}
+
+# Runs `apache2 -k ARG` and waits for the new "resuming normal operations"
+# (AH00489). Returns the seconds from the command to that line.
+sub apache_timed {
+    my ($t, $arg) = @_;
+    my $log = $t->dir . '/logs/error.log';
+    my $before = -s $log // 0;
+    my $t0 = time();
+    my ($rc, $out) = $t->apache('-k', $arg);
+    die "apache2 -k $arg failed ($rc): $out\n" . $t->error_log if $rc;
+    my $line;
+    SGTest::wait_for(sub {
+        my $new = substr(SGTest::slurp($log), $before);
+        ($line) = $new =~ /^(.*AH00489.*)$/m;
+        return defined $line;
+    }, $READY_TIMEOUT) or die "httpd -k $arg: not ready\n" . $t->error_log;
+    $t->{httpd_pid} = $t->httpd_pid;
+    my $ready = log_time($line) // time();
+    return $ready - $t0;
+}
+
+sub start { apache_timed($_[0], 'start') }
+sub graceful { apache_timed($_[0], 'graceful') }
+sub stop { $_[0]->stop_httpd }
+
+# ---- the load client -----------------------------------------------------
+
+# Runs sg_bench against the server; returns its key=value line as a hash.
+# Arguments: conc, duration or count, sni, names (-R), label.
+sub bench {
+    my ($t, %a) = @_;
+    my @cmd = ($BENCH, '-h', '127.0.0.1', '-p', $t->hport,
+               '-n', $a{sni} // 'localhost', '-c', $a{conc} // 1,
+               '-C', $t->pkifile('root.crt'),
+               '-l', $a{label} // config_of($t));
+    push @cmd, '-R', $a{names} if $a{names};
+    push @cmd, defined $a{duration} ? ('-d', $a{duration})
+                                    : ('-N', $a{count} // 1);
+    open(my $fh, '-|', @cmd) or die "$BENCH: $!";
+    my @lines = <$fh>;
+    close $fh;
+    my ($kv) = grep { /^sg_bench / } @lines;
+    die "sg_bench gave no result: @lines" unless $kv;
+    my %r = $kv =~ /(\w+)=(\S+)/g;
+    print STDERR "    ", grep { !/^sg_bench / } @lines unless $a{quiet};
+    return \%r;
+}
+
+# One handshake: was it stapled validly, and how long did it take (ms)?
+sub probe {
+    my ($t, %a) = @_;
+    my $r = bench($t, count => 1, quiet => 1, %a);
+    return ($r->{valid_staple} == 1 ? 1 : 0, $r->{p50_ms}, $r);
+}
+
+# Polls with single handshakes until one carries a valid staple.
+# Returns the seconds it took, or undef after $timeout.
+sub wait_stapled {
+    my ($t, $timeout) = @_;
+    my $t0 = time();
+    while (time() - $t0 < $timeout) {
+        my ($ok) = probe($t);
+        return time() - $t0 if $ok;
+        sleep(0.05);
+    }
+    return undef;
+}
+
+# ---- the responder ------------------------------------------------------
+
+sub requests { scalar @{$_[0]->requests} }
+
+# ---- /proc ---------------------------------------------------------------
+
+sub proc_kb {
+    my ($pid, $file, $key) = @_;
+    my $s = SGTest::slurp("/proc/$pid/$file");
+    return $s =~ /^\Q$key\E:\s+(\d+) kB/m ? $1 : 0;
+}
+
+sub children_of {
+    my ($ppid) = @_;
+    my @kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        my $s = SGTest::slurp($stat);
+        # the command may hold spaces and parentheses: split after the last ')'
+        next unless $s =~ /\)\s+\S+\s+(\d+)/;
+        push @kids, $stat =~ m{/proc/(\d+)/} if $1 == $ppid;
+    }
+    return @kids;
+}
+
+# Size of the shared (MAP_SHARED) mappings of a process, kB: where
+# httpd keeps its scoreboard, mod_ssl's shmcb, and the module's table.
+sub shared_kb {
+    my ($pid) = @_;
+    my ($kb, $shared) = (0, 0);
+    for (split /\n/, SGTest::slurp("/proc/$pid/smaps")) {
+        if (/^[0-9a-f]+-[0-9a-f]+ \S\S\S(\S)/) { $shared = $1 eq 's'; }
+        elsif ($shared && /^Size:\s+(\d+) kB/) { $kb += $1; }
+    }
+    return $kb;
+}
+
+# Memory of a running httpd: the parent's RSS and shared mappings, and the
+# proportional set size of the parent and all its children together.
+sub memory {
+    my ($t) = @_;
+    my $pid = $t->httpd_pid or die 'no httpd pid';
+    my $pss = 0;
+    $pss += proc_kb($_, 'smaps_rollup', 'Pss') for $pid, children_of($pid);
+    return {
+        parent_rss_kb => proc_kb($pid, 'status', 'VmRSS'),
+        parent_shared_kb => shared_kb($pid),
+        total_pss_kb => $pss,
+        children => scalar(children_of($pid)),
+    };
+}
+
+# ---- statistics ------------------------------------------------------------
+
+sub median {
+    my @v = sort { $a <=> $b } grep { defined } @_;
+    return undef unless @v;
+    return @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+}
+
+sub minmax {
+    my @v = sort { $a <=> $b } grep { defined } @_;
+    return @v ? ($v[0], $v[-1]) : (undef, undef);
+}
+
+# ---- results ------------------------------------------------------------
+
+sub out_dir {
+    my $d = $ENV{SG_BENCH_OUT} // "$TOP/bench/out";
+    mkdir $d unless -d $d;
+    return $d;
+}
+
+sub save {
+    my ($name, $data) = @_;
+    my $path = out_dir() . "/$name.json";
+    open(my $fh, '>', $path) or die "$path: $!";
+    print $fh JSON::PP->new->canonical->pretty->encode($data);
+    close $fh;
+    print STDERR "  results: $path\n";
+}
+
+# Lines of a configuration's error log that show its stapling at work
+# (or not): the report quotes how many there were.
+sub log_evidence {
+    my ($t) = @_;
+    my $log = $t->error_log;
+    my $c = config_of($t);
+    my %pat = (
+        sg => qr/SG0020: /,
+        md => qr/certificate status is GOOD/,
+        modssl => qr/AH019\d\d|stapl/i,
+        none => qr/(?!)/,
+    );
+    my @hits = grep { /$pat{$c}/ } split /\n/, $log;
+    return { count => scalar @hits, first => $hits[0] };
+}
+
+sub progress { print STDERR "  ", @_, "\n" }
+
+1;
