@@ -56,10 +56,14 @@ static void sg_status_row(sg_row_t *row, sg_gen_t *g, const sg_entry_t *e,
                   && row->info.state != SG_STATE_NO_URL)
                  ? sg_state_name(SG_STATE_EXPIRED)
                  : sg_state_name(row->info.state);
+    /* At risk: Must-Staple, and no staple now, or the responder failing
+     * while the one held runs out within StapleGuardWarnBefore. A short
+     * validity alone, with refreshes working, is no risk. */
     row->at_risk = e->cert->must_staple
                    && (!row->valid
-                       || row->info.next_update - now
-                          < sg_config_global()->warn_before);
+                       || (row->info.failures > 0
+                           && row->info.next_update - now
+                              < sg_config_global()->warn_before));
 }
 
 static sg_row_t *sg_status_rows(request_rec *r, sg_gen_t *g, int *n)

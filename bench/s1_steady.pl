@@ -13,6 +13,7 @@ use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use SGTest;
 BEGIN { SGTest::enter_netns() }
 use SGBench;
+use List::Util qw(sum);
 
 my $QUICK = $ENV{SG_BENCH_QUICK};
 my $ROUNDS = $QUICK ? 2 : 6;
@@ -43,9 +44,11 @@ my %runs;
 for my $round (1 .. $ROUNDS) {
     SGBench::progress("round $round");
     for my $c (@SGBench::CONFIGS) {
-        my $r = SGBench::bench($srv{$c}, conc => $CONC, duration => $SECONDS);
+        my $r = SGBench::bench($srv{$c}, conc => $CONC, duration => $SECONDS,
+                               cpu => 1);
         push @{$runs{$c}}, { map { $_ => $r->{$_} + 0 }
-            qw(handshakes hps p50_ms p99_ms valid_pct failed no_staple bad_staple) };
+            qw(handshakes hps p50_ms p99_ms valid_pct failed no_staple
+               bad_staple server_us_per_hs) };
     }
 }
 
@@ -54,6 +57,9 @@ for my $c (@SGBench::CONFIGS) {
     my @r = @{$runs{$c}};
     my @ratio = map { $r[$_]{hps} / $runs{none}[$_]{hps} } 0 .. $#r;
     my @p99 = map { $r[$_]{p99_ms} / $runs{none}[$_]{p99_ms} } 0 .. $#r;
+    # capacity: handshakes one CPU second of httpd buys, relative to none
+    my @cap = map { $runs{none}[$_]{server_us_per_hs} / $r[$_]{server_us_per_hs} }
+              0 .. $#r;
     my ($lo, $hi) = SGBench::minmax(@ratio);
     $summary{$c} = {
         hps => SGBench::median(map { $_->{hps} } @r),
@@ -63,13 +69,17 @@ for my $c (@SGBench::CONFIGS) {
         hps_ratio_min => $lo,
         hps_ratio_max => $hi,
         p99_ratio => SGBench::median(@p99),
-        handshakes => eval { my $n = 0; $n += $_->{handshakes} for @r; $n },
+        server_us_per_hs => SGBench::median(map { $_->{server_us_per_hs} } @r),
+        cpu_capacity_ratio => SGBench::median(@cap),
+        cpu_capacity_ratio_min => (SGBench::minmax(@cap))[0],
+        cpu_capacity_ratio_max => (SGBench::minmax(@cap))[1],
+        handshakes => sum(map { $_->{handshakes} } @r),
         valid_pct => SGBench::median(map { $_->{valid_pct} } @r),
         valid_pct_min => (SGBench::minmax(map { $_->{valid_pct} } @r))[0],
         evidence => SGBench::log_evidence($srv{$c}),
     };
 }
-SGBench::stop($srv{$_}) for @SGBench::CONFIGS;
+SGBench::stop_all(map { $srv{$_} } @SGBench::CONFIGS);
 SGBench::save('s1_steady', {
     rounds => $ROUNDS, seconds => $SECONDS, conc => $CONC,
     runs => \%runs, summary => \%summary,

@@ -37,7 +37,7 @@ our %LABEL = (
 # (about 0.5 kB each); the size is mod_ssl's only stapling setting we set.
 my $MODSSL_CACHE_BYTES = 1024 * 1024;
 my $READY_TIMEOUT = 60;         # seconds a start or graceful may take
-my $POLL = 0.01;                # seconds between looks at a log
+my $CLK_TCK = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
 
 # ---- the configurations ----------------------------------------------
 
@@ -131,12 +131,25 @@ sub apache_timed {
 
 sub start { apache_timed($_[0], 'start') }
 sub graceful { apache_timed($_[0], 'graceful') }
-sub stop { $_[0]->stop_httpd }
+sub stop { stop_all($_[0]) }
+
+# Stops several servers at once: httpd takes a second or two to stop, and
+# those need not add up.
+sub stop_all {
+    my @pids = map { [$_, delete $_->{httpd_pid}] } @_;
+    kill('TERM', $_->[1]) for grep { $_->[1] } @pids;
+    for my $p (grep { $_->[1] } @pids) {
+        SGTest::wait_for(sub { !kill(0, $p->[1]) }, $READY_TIMEOUT)
+            or kill('KILL', $p->[1]);
+        unlink $p->[0]->dir . '/run/httpd.pid';
+    }
+}
 
 # ---- the load client -----------------------------------------------------
 
 # Runs sg_bench against the server; returns its key=value line as a hash.
-# Arguments: conc, duration or count, sni, names (-R), label.
+# Arguments: conc, duration or count, sni, names (-R), label; cpu => 1
+# adds the server's CPU time per handshake.
 sub bench {
     my ($t, %a) = @_;
     my @cmd = ($BENCH, '-h', '127.0.0.1', '-p', $t->hport,
@@ -146,13 +159,23 @@ sub bench {
     push @cmd, '-R', $a{names} if $a{names};
     push @cmd, defined $a{duration} ? ('-d', $a{duration})
                                     : ('-N', $a{count} // 1);
+    my $cpu0 = $a{cpu} ? server_cpu($t) : 0;
     open(my $fh, '-|', @cmd) or die "$BENCH: $!";
     my @lines = <$fh>;
     close $fh;
+    my $cpu = $a{cpu} ? server_cpu($t) - $cpu0 : undef;
     my ($kv) = grep { /^sg_bench / } @lines;
     die "sg_bench gave no result: @lines" unless $kv;
     my %r = $kv =~ /(\w+)=(\S+)/g;
-    print STDERR "    ", grep { !/^sg_bench / } @lines unless $a{quiet};
+    if (defined $cpu && $r{handshakes} > 0) {
+        $r{server_cpu_s} = $cpu;
+        $r{server_us_per_hs} = 1e6 * $cpu / $r{handshakes};
+    }
+    unless ($a{quiet}) {
+        print STDERR "    $_" for grep { !/^sg_bench / } @lines;
+        printf STDERR "      server CPU %.0f us per handshake\n",
+            $r{server_us_per_hs} if defined $r{server_us_per_hs};
+    }
     return \%r;
 }
 
@@ -210,6 +233,24 @@ sub shared_kb {
         elsif ($shared && /^Size:\s+(\d+) kB/) { $kb += $1; }
     }
     return $kb;
+}
+
+# CPU time (s) httpd has used: every process of it now, plus the children
+# the parent already reaped (cutime, cstime). Counting the server's own
+# CPU per handshake separates its cost from the client's, which shares
+# the machine and costs more per handshake than the server does.
+sub server_cpu {
+    my ($t) = @_;
+    my $pid = $t->httpd_pid or die 'no httpd pid';
+    my $ticks = 0;
+    for my $p ($pid, children_of($pid)) {
+        my $s = SGTest::slurp("/proc/$p/stat");
+        next unless $s =~ /\)\s+(.*)$/s;
+        my @f = split ' ', $1;      # f[0] is field 3 (state)
+        $ticks += $f[11] + $f[12];                          # utime, stime
+        $ticks += $f[13] + $f[14] if $p == $pid;            # reaped children
+    }
+    return $ticks / $CLK_TCK;
 }
 
 # Memory of a running httpd: the parent's RSS and shared mappings, and the
