@@ -155,6 +155,11 @@ static apr_status_t sg_fetcher_watchdog(int state, void *data, apr_pool_t *p)
     sg_gen_t *g = data;
 
     if (state == AP_WATCHDOG_STATE_STARTING) {
+        int i;
+
+        for (i = 0; i < sg_registry_count(g->reg); i++) {
+            sg_refresh_resume(sg_registry_at(g->reg, i), g->table);
+        }
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, g->s, "SG0041: background "
                      "fetcher started for %d certificates",
                      sg_registry_count(g->reg));

@@ -9,6 +9,7 @@
 #include "sg_request.h"
 
 #define SG_FETCH_CONTENT_TYPE "application/ocsp-response"
+#define SG_FETCH_REQUEST_TYPE "application/ocsp-request"   /* RFC 6960 A.1 */
 
 typedef struct {
     const char *url;            /* http://host[:port][/path] */

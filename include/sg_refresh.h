@@ -42,6 +42,11 @@ sg_reason_t sg_refresh_adopt(sg_verdict_t *v, apr_pool_t *p, sg_entry_t *e,
                              sg_source_t source, const sg_slot_info_t *info,
                              apr_time_t now, double rnd);
 
+/* Take up a certificate's schedule from its slot: the fetcher may move to
+ * another child process (the old one exited), whose copy of the entry is
+ * the parent's from startup. The slot is what every process shares. */
+void sg_refresh_resume(sg_entry_t *e, sg_table_t *t);
+
 /* Mark a held response that passed its nextUpdate as expired. Returns
  * non-zero when the state changed (so the glue logs it once). */
 int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now);

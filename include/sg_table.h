@@ -48,6 +48,7 @@ typedef struct {
     apr_time_t last_attempt;
     sg_reason_t last_result;
     int failures;
+    int force_post;             /* asking with POST after an error answer */
     apr_time_t next_attempt;
     apr_interval_time_t latency;
     unsigned long attempts[SG_R_COUNT];

@@ -8,10 +8,12 @@
 #include <openssl/err.h>
 #include <openssl/http.h>
 #include <openssl/httperr.h>
+#include <openssl/x509v3.h>
 
 #include "sg_fetch.h"
 
 #define SG_FETCH_READ_CHUNK 4096
+#define SG_FETCH_HTTP_PORT 80
 
 /* Map OpenSSL's error queue to a reason an operator can act on. The queue
  * holds several entries for one failure; the most specific one wins. */
@@ -107,12 +109,12 @@ static sg_reason_t sg_fetch_read(sg_fetch_result_t *res, apr_pool_t *p,
  * connect retries a refused connection until its timeout.) */
 static sg_reason_t sg_fetch_connect(sg_fetch_result_t *res, apr_pool_t *p,
                                     const char *host, int port,
-                                    apr_interval_time_t timeout,
-                                    apr_socket_t **psock)
+                                    apr_time_t deadline, apr_socket_t **psock)
 {
     apr_sockaddr_t *sa;
     apr_socket_t *sock = NULL;
-    apr_status_t rv;
+    apr_interval_time_t left;
+    apr_status_t rv = APR_TIMEUP;
     char err[128];
 
     rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, (apr_port_t)port, 0, p);
@@ -121,12 +123,15 @@ static sg_reason_t sg_fetch_connect(sg_fetch_result_t *res, apr_pool_t *p,
                                    apr_strerror(rv, err, sizeof(err)));
         return SG_R_RESOLVE;
     }
-    for (; sa != NULL; sa = sa->next) {
+    /* Every address shares the one deadline: the timeout bounds the
+     * whole exchange, however many addresses the name has. */
+    for (; sa != NULL && (left = deadline - apr_time_now()) > 0;
+         sa = sa->next) {
         rv = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP, p);
         if (rv == APR_SUCCESS) {
             /* A timeout makes APR put the socket in non-blocking mode,
              * which OpenSSL's HTTP client then waits on with its own. */
-            apr_socket_timeout_set(sock, timeout);
+            apr_socket_timeout_set(sock, left);
             rv = apr_socket_connect(sock, sa);
         }
         if (rv == APR_SUCCESS) {
@@ -152,42 +157,90 @@ static int sg_fetch_seconds_left(apr_time_t deadline)
     return sec > 0 ? sec : 1;
 }
 
+/* Where to connect and what to ask for, from the responder URL. */
+typedef struct {
+    char *host;             /* as in the URL: an IPv6 literal in brackets */
+    char *port;
+    int port_num;
+    char *path;
+    char *query;
+    const char *connect_host;   /* without brackets */
+    const char *target;     /* request target */
+    STACK_OF(CONF_VALUE) *headers;
+} sg_fetch_url_t;
+
+static void sg_fetch_url_free(sg_fetch_url_t *u)
+{
+    OPENSSL_free(u->host);
+    OPENSSL_free(u->port);
+    OPENSSL_free(u->path);
+    OPENSSL_free(u->query);
+    sk_CONF_VALUE_pop_free(u->headers, X509V3_conf_free);
+}
+
+static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
+                                const sg_fetch_args_t *args, sg_fetch_url_t *u)
+{
+    int use_ssl = 0;
+    apr_size_t hlen;
+    const char *host_hdr;
+
+    if (!OSSL_HTTP_parse_url(args->url, &use_ssl, NULL, &u->host, &u->port,
+                             &u->port_num, &u->path, &u->query, NULL)
+        || use_ssl) {
+        res->detail = use_ssl ? "https:// responders are not supported"
+                              : "cannot parse the URL";
+        ERR_clear_error();
+        return SG_R_BAD_URL;
+    }
+    hlen = strlen(u->host);
+    u->connect_host = (hlen > 2 && u->host[0] == '[')
+                      ? apr_pstrmemdup(p, u->host + 1, hlen - 2) : u->host;
+    /* A query belongs to the URL: GET would have to put the request
+     * after it, so such a responder is asked with POST. */
+    res->used_post = args->force_post || args->req->get_enc == NULL
+                     || u->query != NULL;
+    if (res->used_post) {
+        u->target = u->query ? apr_pstrcat(p, u->path, "?", u->query, NULL)
+                             : u->path;
+    }
+    else {
+        u->target = sg_request_get_target(p, args->req, u->path);
+    }
+    /* OpenSSL's own Host header leaves out the port (RFC 9110 7.2). */
+    host_hdr = (u->port_num == SG_FETCH_HTTP_PORT)
+               ? u->host : apr_pstrcat(p, u->host, ":", u->port, NULL);
+    if (!X509V3_add_value("Host", host_hdr, &u->headers)) {
+        return SG_R_INTERNAL;
+    }
+    return SG_R_OK;
+}
+
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args)
 {
-    char *host = NULL, *port = NULL, *path = NULL;
-    int use_ssl = 0, port_num = 0;
+    sg_fetch_url_t u;
     BIO *req = NULL, *body = NULL, *conn = NULL;
-    const char *target;
     apr_socket_t *sock = NULL;
     apr_os_sock_t fd;
     apr_time_t start = apr_time_now();
     apr_time_t deadline = start + apr_time_from_sec(args->timeout);
 
     memset(res, 0, sizeof(*res));
+    memset(&u, 0, sizeof(u));
     ERR_clear_error();
-    if (!OSSL_HTTP_parse_url(args->url, &use_ssl, NULL, &host, &port,
-                             &port_num, &path, NULL, NULL) || use_ssl) {
-        res->reason = SG_R_BAD_URL;
-        res->detail = use_ssl ? "https:// responders are not supported"
-                              : "cannot parse the URL";
-        ERR_clear_error();
+    res->reason = sg_fetch_url(res, p, args, &u);
+    if (res->reason != SG_R_OK) {
         goto out;
     }
-    res->used_post = args->force_post || args->req->get_enc == NULL;
-    if (res->used_post) {
-        req = BIO_new_mem_buf(args->req->der, (int)args->req->der_len);
-        if (req == NULL) {
-            res->reason = SG_R_INTERNAL;
-            goto out;
-        }
-        target = path;
+    if (res->used_post
+        && (req = BIO_new_mem_buf(args->req->der,
+                                  (int)args->req->der_len)) == NULL) {
+        res->reason = SG_R_INTERNAL;
+        goto out;
     }
-    else {
-        target = sg_request_get_target(p, args->req, path);
-    }
-    res->reason = sg_fetch_connect(res, p, host, port_num,
-                                   deadline - apr_time_now(), &sock);
+    res->reason = sg_fetch_connect(res, p, u.connect_host, u.port_num,
+                                   deadline, &sock);
     if (res->reason != SG_R_OK) {
         goto out;
     }
@@ -198,9 +251,9 @@ sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
     }
     /* Over our own connection: no proxy from the environment (httpd's
      * environment is not the administrator's shell), no redirects. */
-    body = OSSL_HTTP_transfer(NULL, host, port, target, 0, NULL,
-                              NULL, conn, conn, NULL, NULL, 0, NULL,
-                              res->used_post ? SG_FETCH_CONTENT_TYPE : NULL,
+    body = OSSL_HTTP_transfer(NULL, u.host, u.port, u.target, 0, NULL, NULL,
+                              conn, conn, NULL, NULL, 0, u.headers,
+                              res->used_post ? SG_FETCH_REQUEST_TYPE : NULL,
                               req, SG_FETCH_CONTENT_TYPE, 1, args->max_len,
                               sg_fetch_seconds_left(deadline), 0);
     if (body == NULL) {
@@ -216,8 +269,6 @@ out:
     if (sock != NULL) {
         apr_socket_close(sock);
     }
-    OPENSSL_free(host);
-    OPENSSL_free(port);
-    OPENSSL_free(path);
+    sg_fetch_url_free(&u);
     return res->reason;
 }

@@ -23,11 +23,13 @@ static void sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
     sg_table_put(t, e->slot, der, len, info);
 }
 
-/* The state when an attempt failed: what we still hold decides it. */
-static sg_state_t sg_refresh_failed_state(const sg_entry_t *e, apr_time_t now)
+/* The state when an attempt failed: what we still hold decides it. A
+ * revoked certificate stays "revoked" while that answer is valid. */
+static sg_state_t sg_refresh_failed_state(const sg_entry_t *e, apr_time_t now,
+                                          int revoked)
 {
     if (e->held_next_update > now) {
-        return SG_STATE_FAILING;
+        return revoked ? SG_STATE_REVOKED : SG_STATE_FAILING;
     }
     return (e->held_next_update != 0) ? SG_STATE_EXPIRED : SG_STATE_NONE;
 }
@@ -58,6 +60,7 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                                            &vargs);
     }
     info.last_attempt = now;
+    info.force_post = 0;
     info.last_result = res->reason;
     info.latency = res->fetch.latency;
     info.attempts[res->reason]++;
@@ -79,8 +82,9 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
         e->next_due = sg_schedule_retry(&conf->schedule, e->failures,
                                         e->held_next_update, now, rnd);
         info.failures = e->failures;
+        info.force_post = e->force_post;
         info.next_attempt = e->next_due;
-        info.state = sg_refresh_failed_state(e, now);
+        info.state = sg_refresh_failed_state(e, now, info.revoked);
         sg_table_put_info(t, e->slot, &info);
     }
     res->new_state = info.state;
@@ -139,4 +143,21 @@ int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now)
         changed = 1;
     }
     return changed;
+}
+
+void sg_refresh_resume(sg_entry_t *e, sg_table_t *t)
+{
+    sg_slot_info_t info;
+
+    sg_table_get_info(t, e->slot, &info);
+    if (info.next_update != 0) {
+        e->held_this_update = info.this_update;
+        e->held_next_update = info.next_update;
+    }
+    e->next_due = info.next_attempt;
+    e->failures = info.failures;
+    e->force_post = info.force_post;
+    if (info.last_attempt != 0) {
+        e->last_logged = info.last_result;  /* said already: not again */
+    }
 }

@@ -1,9 +1,12 @@
 /* sg_table.c: fixed slots in shared memory behind sequence locks. */
+#include <sched.h>
 #include <string.h>
 
 #include "sg_table.h"
 
 #define SG_TABLE_MAGIC 0x53475431u  /* "SGT1" */
+/* Yields a reader waits for a writer: far longer than a write takes. */
+#define SG_TABLE_SPINS 1000
 
 typedef struct {
     apr_uint32_t seq;               /* odd while the fetcher writes */
@@ -57,9 +60,14 @@ int sg_table_count(const sg_table_t *t)
     return (int)t->n;
 }
 
+/* Odd while writing. "| 1" rather than "+ 1": if a writer died mid-write
+ * (its process killed), the count is odd already, and the next write must
+ * still end on an even one so that readers recover. */
 static void sg_table_write_begin(sg_slot_t *s)
 {
-    __atomic_add_fetch(&s->seq, 1, __ATOMIC_RELAXED);
+    apr_uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+
+    __atomic_store_n(&s->seq, (seq + 1) | 1u, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
@@ -69,14 +77,20 @@ static void sg_table_write_end(sg_slot_t *s)
     __atomic_add_fetch(&s->seq, 1, __ATOMIC_RELAXED);
 }
 
-static apr_uint32_t sg_table_read_begin(sg_slot_t *s)
+/* Wait for a write in progress to end, but not forever: a writer killed
+ * mid-write leaves the slot odd until the next write. Returns 0 then. */
+static int sg_table_read_begin(sg_slot_t *s, apr_uint32_t *seq)
 {
-    apr_uint32_t seq;
+    int spins;
 
-    while ((seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE)) & 1u) {
-        /* the fetcher is mid-write: a copy of a few KiB, spin */
+    for (spins = 0; spins < SG_TABLE_SPINS; spins++) {
+        *seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+        if (!(*seq & 1u)) {
+            return 1;
+        }
+        sched_yield();  /* a copy of a few KiB: let the writer finish */
     }
-    return seq;
+    return 0;
 }
 
 static int sg_table_read_retry(sg_slot_t *s, apr_uint32_t seq)
@@ -123,7 +137,9 @@ apr_size_t sg_table_get(sg_table_t *t, int i, apr_time_t now,
     apr_time_t next_update;
 
     do {
-        seq = sg_table_read_begin(s);
+        if (!sg_table_read_begin(s, &seq)) {
+            return 0;
+        }
         len = s->der_len;
         next_update = s->info.next_update;
         if (len > 0 && len <= SG_RESPONSE_MAX) {
@@ -140,7 +156,10 @@ void sg_table_get_info(sg_table_t *t, int i, sg_slot_info_t *info)
     apr_uint32_t seq;
 
     do {
-        seq = sg_table_read_begin(s);
+        if (!sg_table_read_begin(s, &seq)) {
+            memset(info, 0, sizeof(*info));
+            return;
+        }
         *info = s->info;
     } while (sg_table_read_retry(s, seq));
 }

@@ -223,48 +223,42 @@ sub children_of {
     return @kids;
 }
 
-# Size of the shared (MAP_SHARED) mappings of a process, kB: where
-# httpd keeps its scoreboard, mod_ssl's shmcb, and the module's table.
+# Size and resident part of the shared (MAP_SHARED) mappings of a
+# process, kB: where httpd keeps its scoreboard, mod_ssl its shmcb, and
+# the module its table.
 sub shared_kb {
     my ($pid) = @_;
-    my ($kb, $shared) = (0, 0);
+    my ($size, $rss, $shared) = (0, 0, 0);
     for (split /\n/, SGTest::slurp("/proc/$pid/smaps")) {
         if (/^[0-9a-f]+-[0-9a-f]+ \S\S\S(\S)/) { $shared = $1 eq 's'; }
-        elsif ($shared && /^Size:\s+(\d+) kB/) { $kb += $1; }
+        elsif ($shared && /^Size:\s+(\d+) kB/) { $size += $1; }
+        elsif ($shared && /^Rss:\s+(\d+) kB/) { $rss += $1; }
     }
-    return $kb;
+    return ($size, $rss);
 }
 
-# CPU time (s) httpd has used: every process of it now, plus the children
-# the parent already reaped (cutime, cstime). Counting the server's own
-# CPU per handshake separates its cost from the client's, which shares
-# the machine and costs more per handshake than the server does.
-sub server_cpu {
-    my ($t) = @_;
-    my $pid = $t->httpd_pid or die 'no httpd pid';
-    my $ticks = 0;
-    for my $p ($pid, children_of($pid)) {
-        my $s = SGTest::slurp("/proc/$p/stat");
-        next unless $s =~ /\)\s+(.*)$/s;
-        my @f = split ' ', $1;      # f[0] is field 3 (state)
-        $ticks += $f[11] + $f[12];                          # utime, stime
-        $ticks += $f[13] + $f[14] if $p == $pid;            # reaped children
-    }
-    return $ticks / $CLK_TCK;
-}
-
-# Memory of a running httpd: the parent's RSS and shared mappings, and the
-# proportional set size of the parent and all its children together.
+# Memory of a running httpd: the parent's RSS and shared mappings, the
+# children's RSS (all, and the largest: mod_md's and this module's
+# fetchers live in one child), and the proportional set size of all
+# processes together (shared pages counted once).
 sub memory {
     my ($t) = @_;
     my $pid = $t->httpd_pid or die 'no httpd pid';
+    my @kids = children_of($pid);
+    my @kid_rss = map { proc_kb($_, 'status', 'VmRSS') } @kids;
+    my ($shm, $shm_rss) = shared_kb($pid);
     my $pss = 0;
-    $pss += proc_kb($_, 'smaps_rollup', 'Pss') for $pid, children_of($pid);
+    $pss += proc_kb($_, 'smaps_rollup', 'Pss') for $pid, @kids;
+    my $kids_rss = 0;
+    $kids_rss += $_ for @kid_rss;
     return {
         parent_rss_kb => proc_kb($pid, 'status', 'VmRSS'),
-        parent_shared_kb => shared_kb($pid),
+        parent_shared_kb => $shm,
+        parent_shared_rss_kb => $shm_rss,
+        children => scalar @kids,
+        children_rss_kb => $kids_rss,
+        max_child_rss_kb => (sort { $b <=> $a } @kid_rss)[0] // 0,
         total_pss_kb => $pss,
-        children => scalar(children_of($pid)),
     };
 }
 

@@ -589,6 +589,29 @@ rsp_content_length(char *hdrs)
 	return -1;
 }
 
+/*
+ * Is there a header "name: value" (both case-insensitive) before the blank
+ * line? Leaves hdrs as it is. A strict responder (or its CDN) refuses a
+ * POST without the RFC 6960 A.1 content type, so this one does too.
+ */
+static int
+rsp_has_header(const char *hdrs, const char *name, const char *value)
+{
+	const char	*line, *next, *v;
+	size_t		 nlen = strlen(name), vlen = strlen(value);
+
+	for (line = hdrs; (next = strstr(line, RSP_CRLF)) != NULL &&
+	    next != line; line = next + RSP_STRLEN(RSP_CRLF)) {
+		if (strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
+			continue;
+		v = line + nlen + 1;
+		v += strspn(v, " \t");
+		if ((size_t)(next - v) == vlen && strncasecmp(v, value, vlen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 rsp_post_body(const struct rsp_conf *cf, int fd, char *hdrs,
     const char *have, size_t havelen, struct rsp_req *rq, time_t deadline)
@@ -679,6 +702,9 @@ rsp_read_request(const struct rsp_conf *cf, int fd, struct rsp_req *rq)
 	    (rc = rsp_request_line(buf, rq, &target, &hdrs)) == RSP_OK) {
 		if (strcmp(rq->method, "GET") == 0)
 			rc = rsp_get_body(target, rq);
+		else if (!rsp_has_header(hdrs, "Content-Type",
+		    "application/ocsp-request"))
+			rc = RSP_EBAD;
 		else
 			rc = rsp_post_body(cf, fd, hdrs, buf + hlen,
 			    len - (size_t)hlen, rq, deadline);

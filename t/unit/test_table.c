@@ -221,6 +221,26 @@ static void test_table_served_counters(void **state)
     assert_int_equal(unstapled, 2);
 }
 
+/* A writer killed mid-write leaves the slot's sequence count odd. Readers
+ * must give up (no staple) rather than spin forever, and the next write
+ * must bring the slot back. White box: the first slot's count follows the
+ * table header (two 32-bit words). */
+static void test_table_dead_writer(void **state)
+{
+    tt_t *f = *state;
+    sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY), got;
+    apr_uint32_t *seq = (apr_uint32_t *)f->mem + 2;
+
+    sg_table_put(f->t, 0, tt_der, sizeof(tt_der), &info);
+    *seq |= 1u;
+    assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), 0);
+    sg_table_get_info(f->t, 0, &got);
+    assert_int_equal(got.state, SG_STATE_NONE);
+    sg_table_put(f->t, 0, tt_der2, sizeof(tt_der2), &info);
+    assert_int_equal(*seq & 1u, 0);
+    assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), sizeof(tt_der2));
+}
+
 static void test_state_and_source_names(void **state)
 {
     int i, j;
@@ -262,6 +282,7 @@ int main(void)
         TT_TEST(test_table_put_null_drops),
         TT_TEST(test_table_put_info_keeps_der),
         TT_TEST(test_table_served_counters),
+        TT_TEST(test_table_dead_writer),
         cmocka_unit_test(test_state_and_source_names),
     };
     int failed;

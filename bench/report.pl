@@ -1,0 +1,484 @@
+#!/usr/bin/perl
+# bench/report.pl OUT_DIR            docs/benchmarks.md, on stdout
+# bench/report.pl --summary OUT_DIR  the results tables only
+#
+# Reads the JSON the scenarios wrote (bench/s*.pl) and the machine's
+# description, and writes the doc. Every number and every "met" comes from
+# the results of the run; nothing here is a result.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib", "$FindBin::Bin/../t/lib";
+use JSON::PP;
+use POSIX qw(strftime);
+use SGBench;
+
+my $summary_only = @ARGV && $ARGV[0] eq '--summary' ? shift @ARGV : 0;
+my $OUT = shift @ARGV // die "usage: $0 [--summary] OUT_DIR\n";
+my @C = @SGBench::CONFIGS;
+my %L = %SGBench::LABEL;
+
+# Targets, as the issue states them (for mod_staple_guard).
+my $T_HPS_RATIO = 0.98;         # handshakes/s vs no stapling
+my $T_P99_RATIO = 1.05;         # p99 latency vs no stapling
+# "No worse than no stapling" for one handshake: a blocked handshake
+# waits the responder's 2 s; jitter of one loopback handshake is a few ms.
+my $T_FIRST_MS_SLACK = 50;
+my $T_WARM_RATIO = 1.05;        # startup with a warm store vs no stapling
+
+my %R = map { $_ => load($_) } qw(s1_steady s2_first s3_outage s4_requests s5_many);
+
+sub load {
+    my ($name) = @_;
+    my $path = "$OUT/$name.json";
+    return undef unless -f $path;
+    open(my $fh, '<', $path) or die "$path: $!";
+    local $/;
+    return decode_json(<$fh>);
+}
+
+# ---- formatting ---------------------------------------------------------
+
+sub f {
+    my ($v, $d) = @_;
+    return 'n/a' unless defined $v;
+    return sprintf("%.${\($d // 0)}f", $v);
+}
+sub ms { f($_[0], $_[0] && $_[0] < 10 ? 1 : 0) . ' ms' }
+sub s_ { defined $_[0] ? f($_[0], 2) . ' s' : 'never' }
+sub pct { defined $_[0] ? f($_[0], 1) . ' %' : 'n/a' }
+sub met { !defined $_[0] ? 'not measured' : $_[0] ? '**met**' : '**NOT met**' }
+sub row { '| ' . join(' | ', @_) . " |\n" }
+sub head { row(@_) . row(map { '---' } @_) }
+sub cmd { my $o = `$_[0] 2>/dev/null`; chomp $o; $o }
+
+# ---- verdicts -------------------------------------------------------------
+
+sub sg1 { $R{s1_steady} && $R{s1_steady}{summary}{$_[0]} }
+
+my %V;      # target => [description, measured text, verdict]
+if (my $s = $R{s1_steady}) {
+    my $g = $s->{summary}{sg};
+    $V{hps} = ["1. handshakes/s with staples ≥ $T_HPS_RATIO × no stapling",
+               sprintf('%s × (rounds %s–%s); server CPU per handshake %s ×',
+                       f($g->{hps_ratio}, 3), f($g->{hps_ratio_min}, 3),
+                       f($g->{hps_ratio_max}, 3),
+                       f(1 / $g->{cpu_capacity_ratio}, 3)),
+               $g->{hps_ratio} >= $T_HPS_RATIO && $g->{valid_pct_min} == 100];
+    $V{p99} = ["1. p99 handshake latency within 5 % of no stapling",
+               sprintf('%s × (%s vs %s)', f($g->{p99_ratio}, 3),
+                       ms($g->{p99_ms}), ms($s->{summary}{none}{p99_ms})),
+               $g->{p99_ratio} <= $T_P99_RATIO];
+}
+if (my $s = $R{s2_first}) {
+    my ($g, $n) = ($s->{summary}{sg}, $s->{summary}{none});
+    for my $k (qw(cold graceful)) {
+        $V{"first_$k"} = [
+            "2. first handshake after a " . ($k eq 'cold' ? 'cold start' : 'graceful restart')
+              . ", responder at $s->{delay_s} s: no slower than no stapling",
+            sprintf('%s vs %s; stapled %d/%d', ms($g->{"${k}_ms"}),
+                    ms($n->{"${k}_ms"}), $g->{"${k}_stapled"}, $g->{rounds}),
+            $g->{"${k}_ms_max"} <= $n->{"${k}_ms_max"} + $T_FIRST_MS_SLACK];
+    }
+}
+if (my $s = $R{s3_outage}) {
+    my $g = $s->{summary}{sg};
+    $V{outage} = ["3. $s->{restarts} graceful restarts, responder down: a valid staple on 100 % of handshakes",
+                  "$g->{valid}/$s->{restarts}", $g->{valid} == $s->{restarts}];
+}
+if (my $s = $R{s4_requests}) {
+    my $g = $s->{summary}{sg};
+    $V{requests} = ["4. responder requests over $s->{restarts} graceful restarts: none beyond the schedule",
+                    "$g->{requests_during} (1 certificate)", $g->{requests_during} == 0];
+}
+if (my $s = $R{s5_many}) {
+    my $g = $s->{summary}{sg};
+    $V{warm} = ["5. $s->{certs} certificates: startup with a warm store within 5 % of no stapling",
+                sprintf('%s × (%s vs %s)', f($g->{warm_startup_ratio}, 3),
+                        s_($g->{warm_startup_s}), s_($s->{summary}{none}{warm_startup_s})),
+                $g->{warm_startup_ratio} <= $T_WARM_RATIO];
+}
+
+sub targets_table {
+    my $md = head('target (mod_staple_guard)', 'measured', 'result');
+    for my $k (qw(hps p99 first_cold first_graceful outage requests warm)) {
+        my $v = $V{$k} or next;
+        $md .= row($v->[0], $v->[1], met($v->[2]));
+    }
+    if (my $s = $R{s5_many}) {
+        my ($g, $n) = ($s->{summary}{sg}, $s->{summary}{none});
+        $md .= row("5. memory per certificate (parent RSS, vs no stapling)",
+                   per_cert($g->{memory}{parent_rss_kb}, $n->{memory}{parent_rss_kb}, $s->{certs}),
+                   'reported');
+        $md .= row("5. responder requests at startup (cold / warm store)",
+                   "$g->{startup_requests} / " . f($g->{warm_startup_requests}), 'reported');
+        $md .= row("5. time until every certificate is stapled (cold store)",
+                   s_($g->{all_stapled_s}) . ' after the start command', 'reported');
+    }
+    return $md;
+}
+
+sub per_cert {
+    my ($kb, $base_kb, $n) = @_;
+    return 'n/a' unless defined $kb && defined $base_kb;
+    return sprintf('%s bytes', f(($kb - $base_kb) * 1024 / $n));
+}
+
+# ---- scenario tables --------------------------------------------------------
+
+sub s1_table {
+    my $s = $R{s1_steady} or return "_Scenario 1 has no results (it failed)._\n";
+    my $md = head('configuration', 'handshakes/s', 'ratio to none (min–max)',
+                  'server CPU per handshake', 'ratio to none', 'p50', 'p99',
+                  'p99 ratio', 'valid staples');
+    for my $c (@C) {
+        my $x = $s->{summary}{$c};
+        $md .= row($L{$c}, f($x->{hps}), sprintf('%s (%s–%s)', f($x->{hps_ratio}, 3),
+                   f($x->{hps_ratio_min}, 3), f($x->{hps_ratio_max}, 3)),
+                   f($x->{server_us_per_hs}) . ' µs',
+                   f(1 / $x->{cpu_capacity_ratio}, 3), ms($x->{p50_ms}),
+                   ms($x->{p99_ms}), f($x->{p99_ratio}, 3),
+                   $c eq 'none' ? '–' : pct($x->{valid_pct}));
+    }
+    return $md;
+}
+
+sub s2_table {
+    my $s = $R{s2_first} or return "_Scenario 2 has no results (it failed)._\n";
+    my $md = head('configuration', 'start → ready', 'first handshake after cold start',
+                  'stapled', 'first staple after ready', 'graceful → ready',
+                  'first handshake after graceful', 'stapled');
+    for my $c (@C) {
+        my $x = $s->{summary}{$c};
+        my $n = $x->{rounds};
+        $md .= row($L{$c}, s_($x->{start_s}),
+                   sprintf('%s (max %s)', ms($x->{cold_ms}), ms($x->{cold_ms_max})),
+                   $c eq 'none' ? '–' : "$x->{cold_stapled}/$n",
+                   $c eq 'none' ? '–' : $x->{never_stapled} ? "never in $x->{never_stapled} of $n"
+                                      : s_($x->{cold_staple_after_s}),
+                   s_($x->{graceful_s}),
+                   sprintf('%s (max %s)', ms($x->{graceful_ms}), ms($x->{graceful_ms_max})),
+                   $c eq 'none' ? '–' : "$x->{graceful_stapled}/$n");
+    }
+    return $md;
+}
+
+sub s34_table {
+    my ($up, $down) = ($R{s4_requests}, $R{s3_outage});
+    return "_Scenarios 3 and 4 have no results (they failed)._\n" unless $up && $down;
+    my $n = $up->{restarts};
+    my $md = head('configuration', 'requests for the first response',
+                  "requests during $n restarts (responder up)",
+                  'valid staples (responder up)',
+                  "valid staples after $n restarts with the responder down",
+                  'none / bad staples (down)');
+    for my $c (@C) {
+        my ($u, $d) = ($up->{summary}{$c}, $down->{summary}{$c});
+        $md .= row($L{$c}, $u->{requests_before}, $u->{requests_during},
+                   $c eq 'none' ? '–' : "$u->{valid}/$n",
+                   $c eq 'none' ? '–' : "$d->{valid}/$n",
+                   "$d->{none} / $d->{bad}");
+    }
+    return $md;
+}
+
+sub s5_table {
+    my $s = $R{s5_many} or return "_Scenario 5 has no results (it failed)._\n";
+    my $n = $s->{certs};
+    my $none = $s->{summary}{none};
+    my $md = head('configuration', 'cold start → ready', 'requests during start',
+                  'every name stapled after', 'first sweep: valid, time',
+                  'warm start → ready', 'ratio to none', 'requests during warm start',
+                  'parent RSS', 'per certificate', 'shared mappings',
+                  'per certificate', 'PSS, all processes', 'per certificate');
+    for my $c (@C) {
+        my $x = $s->{summary}{$c};
+        my ($m, $b) = ($x->{memory}, $none->{memory});
+        $md .= row($L{$c}, s_($x->{cold_startup_s}), $x->{startup_requests},
+                   $c eq 'none' ? '–' : s_($x->{all_stapled_s}),
+                   sprintf('%s, %s', pct($x->{first_sweep_valid_pct}), s_($x->{first_sweep_s})),
+                   s_($x->{warm_startup_s}), f($x->{warm_startup_ratio}, 3),
+                   f($x->{warm_startup_requests}),
+                   "$m->{parent_rss_kb} kB", $c eq 'none' ? '–' : per_cert($m->{parent_rss_kb}, $b->{parent_rss_kb}, $n),
+                   "$m->{parent_shared_kb} kB", $c eq 'none' ? '–' : per_cert($m->{parent_shared_kb}, $b->{parent_shared_kb}, $n),
+                   "$m->{total_pss_kb} kB", $c eq 'none' ? '–' : per_cert($m->{total_pss_kb}, $b->{total_pss_kb}, $n));
+    }
+    return $md;
+}
+
+sub results {
+    return "### At a glance\n\n" . targets_table()
+        . "\n### 1. Steady state\n\n" . s1_table()
+        . "\n### 2. First handshake, responder slowed to 2 s\n\n" . s2_table()
+        . "\n### 3 and 4. Graceful restarts\n\n" . s34_table()
+        . "\n### 5. Many certificates\n\n" . s5_table();
+}
+
+if ($summary_only) {
+    print "\n", results();
+    exit 0;
+}
+
+# ---- the machine ----------------------------------------------------------
+
+sub slurp_out { my $s = SGTest::slurp("$OUT/$_[0]"); chomp $s; $s }
+
+my $date = strftime('%Y-%m-%d %H:%M UTC', gmtime((stat "$OUT/elapsed")[9] // time));
+my ($cpu_model) = cmd('lscpu') =~ /^Model name:\s*(.+)$/m;
+my ($mem_kb) = SGTest::slurp('/proc/meminfo') =~ /^MemTotal:\s+(\d+)/m;
+my ($apache) = cmd('/usr/sbin/apache2 -v') =~ /Server version:\s*(\S+)/;
+my $openssl = cmd('openssl version');
+my ($md_version) = SGTest::slurp('/usr/lib/apache2/modules/mod_md.so') =~ /\b(2\.\d+\.\d+)\b/ ? ($1) : ('?');
+my $commit = cmd("git -C $SGBench::TOP rev-parse --short HEAD") || '?';
+my $dirty = cmd("git -C $SGBench::TOP status --porcelain -- '*.c' '*.h' Makefile");
+my $elapsed = slurp_out('elapsed');
+my $load0 = (split ' ', slurp_out('loadavg-start'))[0] // '?';
+my $load1 = (split ' ', slurp_out('loadavg-end'))[0] // '?';
+
+# ---- observations drawn from the numbers --------------------------------------
+
+sub observations {
+    my @o;
+    if (my $s = $R{s1_steady}) {
+        my $x = $s->{summary};
+        for my $c (qw(sg modssl md)) {
+            push @o, sprintf('%s: %s handshakes/s, %s × no stapling; the server spent %s µs of CPU per handshake against %s µs without stapling (%+.1f %%).',
+                $L{$c}, f($x->{$c}{hps}), f($x->{$c}{hps_ratio}, 3),
+                f($x->{$c}{server_us_per_hs}), f($x->{none}{server_us_per_hs}),
+                100 * (1 / $x->{$c}{cpu_capacity_ratio} - 1));
+        }
+    }
+    if (my $s = $R{s1_steady}) {
+        my $md = $s->{summary}{md};
+        push @o, $md->{valid_pct_min} == 100 && $md->{evidence}{count} > 0
+            ? "mod_md really stapled: every handshake of scenario 1 carried a valid, verified staple, and its log (md:debug) shows $md->{evidence}{count} fetched response(s) (\"certificate status is GOOD\") for certificates it did not issue (MDStapleOthers)."
+            : "mod_md did NOT staple reliably: $md->{valid_pct_min} % valid staples at worst in scenario 1; its log shows $md->{evidence}{count} fetched responses.";
+    }
+    if (my $s = $R{s2_first}) {
+        my $x = $s->{summary};
+        push @o, sprintf('With the responder taking %d s, mod_ssl held the first handshake %s after a cold start and %s after a graceful restart (it empties its cache at every restart); mod_staple_guard answered in %s and %s but its start took %s instead of %s: it fetches before httpd accepts connections (bounded by StapleGuardStartupTimeout, default 10 s). mod_md started at once and answered the first handshake without a staple (stapled %d of %d), then stapled after %s.',
+            $s->{delay_s}, ms($x->{modssl}{cold_ms}), ms($x->{modssl}{graceful_ms}),
+            ms($x->{sg}{cold_ms}), ms($x->{sg}{graceful_ms}), s_($x->{sg}{start_s}),
+            s_($x->{none}{start_s}), $x->{md}{cold_stapled}, $x->{md}{rounds},
+            s_($x->{md}{cold_staple_after_s}));
+    }
+    if (my $s = $R{s3_outage}) {
+        my $x = $s->{summary};
+        push @o, sprintf('Responder down, %d graceful restarts: valid staples on %d (mod_staple_guard), %d (mod_md), %d (mod_ssl; %d bad staples: what mod_ssl sends then is its own "tryLater" answer, which no client accepts as proof of anything).',
+            $s->{restarts}, $x->{sg}{valid}, $x->{md}{valid}, $x->{modssl}{valid}, $x->{modssl}{bad});
+    }
+    if (my $s = $R{s4_requests}) {
+        my $x = $s->{summary};
+        push @o, sprintf('Responder up, %d graceful restarts with one handshake after each: %d requests from mod_ssl (one per restart: its cache does not survive one), %d from mod_staple_guard, %d from mod_md.',
+            $s->{restarts}, $x->{modssl}{requests_during}, $x->{sg}{requests_during}, $x->{md}{requests_during});
+    }
+    if (my $s = $R{s5_many}) {
+        my $x = $s->{summary};
+        push @o, sprintf('%d certificates: a warm start took %s with mod_staple_guard, %s with mod_md, %s with mod_ssl, %s without stapling. From a cold store mod_staple_guard asked the responder %d times before httpd was ready and every name stapled %s after the start command; mod_ssl fetched during the first sweep of handshakes (it took %s, against %s without stapling); mod_md fetched in the background after the start (every name stapled after %s).',
+            $s->{certs}, s_($x->{sg}{warm_startup_s}), s_($x->{md}{warm_startup_s}),
+            s_($x->{modssl}{warm_startup_s}), s_($x->{none}{warm_startup_s}),
+            $x->{sg}{startup_requests}, s_($x->{sg}{all_stapled_s}),
+            s_($x->{modssl}{first_sweep_s}), s_($x->{none}{first_sweep_s}),
+            s_($x->{md}{all_stapled_s}));
+    }
+    return join('', map { "- $_\n" } @o);
+}
+
+# ---- the doc ------------------------------------------------------------------
+
+my $s1 = $R{s1_steady} // {};
+my $s2 = $R{s2_first} // {};
+my $s3 = $R{s3_outage} // {};
+my $s5 = $R{s5_many} // {};
+my $n5 = $s5->{certs} // '?';
+my $gen5 = f($s5->{generate_s}, 1);
+my $mem_gb = f(($mem_kb // 0) / 1024 / 1024, 1);
+my $nproc = cmd('nproc');
+my $kernel = cmd('uname -r');
+my $module_state = $dirty ? "commit $commit plus uncommitted changes to the sources (work in progress at the time of the run)" : "commit $commit";
+my $load_note = ($load0 =~ /^[\d.]+$/ && $load0 > 0.5) || ($load1 =~ /^[\d.]+$/ && $load1 > 1.5)
+    ? ' Other work was running on the machine at the same time (see the load averages): that is noise the alternation spreads over all configurations, but it widens the spread of every number.'
+    : '';
+my $results = results();
+my $observations = observations();
+
+print <<"EOF";
+# Benchmarks
+
+mod_staple_guard measured side by side, in one run, against what an
+administrator would otherwise use: no stapling at all, mod_ssl's own
+stapling and mod_md's. This file is written by `make bench`
+(`bench/run.sh`, `bench/report.pl`) from the results of the latest run:
+edit those, not this file.
+
+**Latest run: $date on the machine below; `make bench` took $elapsed s.**
+
+## Results
+
+$results
+"met" is judged on mod_staple_guard's numbers against the "no stapling"
+row of the same run. Ratios are medians of per-round ratios (each round
+measures every configuration back to back), so drift between rounds
+cancels out; min–max shows how much the rounds disagreed.
+
+### What the numbers say
+
+$observations
+## Machine
+
+| | |
+| --- | --- |
+| CPUs | $nproc × $cpu_model |
+| memory | $mem_gb GiB |
+| kernel | $kernel |
+| httpd | $apache (Debian package, event MPM) |
+| OpenSSL | $openssl |
+| mod_md | $md_version (Debian's) |
+| mod_staple_guard | $module_state |
+| load average (1 min) at start / end | $load0 / $load1 |
+
+Everything ran on this one machine: the load client, the four httpd
+servers and their OCSP responders, over loopback inside a network
+namespace of its own.$load_note
+
+## Method
+
+### The four configurations
+
+Each is a throw-away httpd from `t/lib/SGTest.pm` (the test harness):
+event MPM, `StartServers 2`, mod_ssl, `SSLSessionCache none`, one or
+more name-based SSL virtual hosts on 127.0.0.1 with an EC P-256
+certificate from the test PKI (`t/tools/mkpki.sh`), whose OCSP URL points
+at `t/tools/sg_responder`. Only the stapling provider differs:
+
+| configuration | what is added |
+| --- | --- |
+| $L{none} | nothing (`SSLUseStapling` is off by default) |
+| $L{sg} | `LoadModule staple_guard_module`, `StapleGuardStoreDir` in the test directory; every other directive at its default |
+| $L{modssl} | `SSLUseStapling On`, `SSLStaplingCache shmcb:…(1048576)` (required; 1 MB so that scenario 5's responses fit); every other `SSLStapling*` directive at its default |
+| $L{md} | `LoadModule md_module`, `MDStoreDir` in the test directory, `MDStapling on`, `MDStapleOthers on` (so that it staples certificates it did not obtain itself) |
+
+`LogLevel info ssl:warn`, plus `md:debug` for mod_md: it logs a fetched
+response only at debug level, and this report checks its log to confirm
+that it really staples.
+
+### The client: `bench/sg_bench`
+
+A C load client (OpenSSL, pthreads): N threads, each making one TLS
+connection after the other, every one a full handshake (no session
+cache, no tickets, no resumption), each asking for a staple
+(`status_request`). The server's chain is verified against the test root
+and the name (SNI) checked. A staple counts as **valid** only if it parses
+(`d2i_OCSP_RESPONSE`), its status is successful, it holds a response for
+this very certificate (CertID from the leaf and its issuer) with status
+good, it is inside its validity window, and its signature verifies
+(`OCSP_basic_verify` against the presented chain and the test root: the
+issuer or a responder it authorized). The signature of a staple
+byte-identical to one already verified for the same certificate is not
+checked again, so that the client's CPU, shared with the server, is not
+spent differently between configurations; the status and the validity
+window are checked on every handshake. Latency is measured from before
+`connect()` to the end of the handshake; percentiles are nearest-rank.
+
+    bench/sg_bench -h 127.0.0.1 -p PORT -n localhost -c 4 -d 5 -C root.crt
+    sg_bench label=sg conc=4 handshakes=… failed=0 no_staple=0 bad_staple=0 valid_staple=… elapsed_s=… hps=… valid_pct=100.00 p50_ms=… p99_ms=… max_ms=… verified=signature
+
+Options: `-N COUNT` instead of `-d SECONDS`; `-n 'h%d.bench.test' -R 1000`
+rotates over 1,000 names; `-r` also sends `HEAD /` and reads the answer;
+`-v` prints the first reason a staple was refused.
+
+### Scenarios
+
+1. **Steady state.** The four servers run side by side, each with its
+   own PKI and responder. Once each staples, sg_bench loads them in turn,
+   A B C D A B C D …: $s1->{rounds} rounds of $s1->{seconds} s each with $s1->{conc}
+   connections (after a 2 s warm-up each). Reported per configuration:
+   median handshakes/s, median p50/p99, and the median of the per-round
+   ratios to no stapling. Because the client runs on the same two cores
+   and costs more CPU per handshake than the server (it verifies the
+   chain; OpenSSL 3 certificate parsing is not cheap), handshakes/s
+   understates any server-side cost; so the server's own CPU time per
+   handshake is also reported (user + system time of all httpd
+   processes, from `/proc/PID/stat`, over the run, divided by the
+   handshakes), which is not diluted by the client.
+2. **First handshake, responder slowed to 2 s** (`slow 2`). For each
+   configuration in turn ($s2->{rounds} rounds): empty store, start, one
+   handshake as soon as httpd logs "resuming normal operations"
+   (AH00489), wait until it staples, graceful restart, one handshake as
+   soon as it is ready again, stop. After a graceful restart httpd's
+   event MPM starts the new children on its once-a-second maintenance
+   tick, so for up to a second nobody accepts, whatever the
+   configuration: the probe waits 1.5 s to keep that gap out of the
+   number. "start → ready" is timed from the `apache2 -k start` command
+   to the AH00489 line's own timestamp. "No slower" allows
+   $T_FIRST_MS_SLACK ms of jitter (a blocked handshake waits 2,000 ms).
+3. **Responder down, $s3->{restarts} graceful restarts**, one handshake after each,
+   after the responders (which were up until then, and every
+   configuration had stapled) were stopped.
+4. **Requests over $s3->{restarts} graceful restarts, responder up**, one handshake
+   after each (mod_ssl fetches only when a handshake asks). The
+   responses are valid for an hour, so no refresh is due during the run:
+   every request after the first one is beyond the schedule. Scenarios 4
+   and then 3 run on the same four servers.
+5. **$n5 certificates on $n5 name-based virtual hosts**, all issued by the
+   test intermediate (one EC key reused for all: stapling does not depend
+   on the key), generated by `bench/sg_mkcerts` in $gen5 s, one responder.
+   For each configuration: **cold** (store emptied) start, then
+   sweeps of $n5 handshakes, one per name (4 connections), until a sweep
+   is 100 % valid staples; before sweeping, mod_staple_guard's status
+   page (`/sg-status?json`) or mod_md's request count must say all are
+   fetched, so that sweeps do not compete with the fetching (mod_ssl is
+   swept at once: it fetches when asked). Memory is read after that, with
+   the server idle: the parent's RSS (`VmRSS`), the size of its shared
+   mappings (scoreboard, mod_ssl's shmcb, the module's table), and the
+   PSS of the parent and all children summed; "per certificate" is the
+   difference to no stapling divided by $n5. Then **warm** starts (whatever
+   each kept on disk), $s5->{warm_rounds} per configuration, alternating; requests
+   during a start are those the responder logged between the start
+   command and AH00489.
+
+## Discussion
+
+- **The responder is on loopback and answers in well under a
+  millisecond** (it forks per request). A real CA's responder is tens to
+  hundreds of milliseconds away, sometimes seconds, sometimes down:
+  scenario 2 uses 2 s to show what a handshake that waits for it costs.
+  With a real responder, mod_ssl's first handshake after each start and
+  graceful restart (and after each hour, when its cache expires) waits
+  that long; mod_staple_guard's start waits instead (up to
+  `StapleGuardStartupTimeout`), and only when the store holds no valid
+  response.
+- **Handshakes per second are the machine's, not the server's.** Client
+  and server share two cores; the server's CPU per handshake is the
+  number to scale to a busy server. Differences of a few percent between
+  rounds are noise here (see the min–max columns).
+- **Scenario 5's "every name stapled after"** is bounded by the sweep
+  itself: one sweep of $n5 handshakes takes about a second, so the time is
+  exact to about that.
+- **Memory** is measured on an idle server after startup: parent RSS
+  includes what mod_ssl, mod_md or this module parsed at startup and did
+  not free (pools live until the next restart), and shared mappings are
+  counted once in the parent's. PSS splits pages shared between
+  processes among them.
+- **Scenario 3 with mod_md:** mod_md keeps its responses in its store
+  directory across restarts, like this module. **mod_ssl** sends a
+  "tryLater" staple of its own making when its responder is down
+  (`SSLStaplingFakeTryLater` on by default), counted as a bad staple
+  here, as any client would.
+- Nothing here measures what happens over days (refresh schedule,
+  expiry, backoff): the tests (`t/07-outage.t`, `t/08-backoff.t`) do.
+
+## Commands
+
+    make bench              # = make all tools && sh bench/run.sh; about $elapsed s here
+
+`bench/run.sh` builds `bench/sg_bench` and `bench/sg_mkcerts`
+(`bench/Makefile`, `cc -O2 -Wall -Wextra`), enters a network namespace
+(`unshare -n`, loopback only), runs `bench/s1_steady.pl`,
+`bench/s2_first.pl`, `bench/s3_restarts.pl` (scenarios 4 and 3) and
+`bench/s5_many.pl`, each writing JSON to `bench/out/`, then
+`bench/report.pl bench/out > docs/benchmarks.md`. Variables:
+`SG_BENCH_QUICK=1` (short runs, 100 certificates: to try the harness),
+`SG_BENCH_CERTS=N`, `SG_BENCH_OUT=DIR`, `SG_BENCH_NO_DOC=1`. A scenario
+runs alone too: `perl bench/s2_first.pl` (results in `bench/out/`).
+EOF

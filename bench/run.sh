@@ -1,0 +1,66 @@
+#!/bin/sh
+# bench/run.sh (`make bench`): every scenario against every configuration
+# (no stapling, mod_staple_guard, mod_ssl's stapling, mod_md's) in one
+# run, then docs/benchmarks.md rewritten from the results.
+#
+# Everything listens on 127.0.0.1 only, inside a network namespace of its
+# own (only loopback) when `unshare -n` works, as the tests do. Every
+# process is started and stopped by PID by t/lib/SGTest.pm.
+#
+#   SG_BENCH_QUICK=1   shorter runs, 100 certificates: to try the harness
+#   SG_BENCH_CERTS=N   certificates in scenario 5 (default 1000)
+#   SG_BENCH_OUT=DIR   where results go (default bench/out)
+#   SG_BENCH_NO_DOC=1  leave docs/benchmarks.md alone
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+# Re-run inside a fresh network namespace with only loopback, once.
+if [ -z "${SG_IN_NETNS:-}" ]; then
+    if unshare -n true >/dev/null 2>&1; then
+        export SG_IN_NETNS=1
+        exec unshare -n -- sh -c 'ip link set lo up && exec sh "$0"' \
+            "$top/bench/run.sh"
+    fi
+    export SG_IN_NETNS=no       # shared namespace: still loopback only
+fi
+
+out=${SG_BENCH_OUT:-$top/bench/out}
+export SG_BENCH_OUT="$out"
+rm -rf "$out"
+mkdir -p "$out"
+
+for f in .libs/mod_staple_guard.so t/tools/sg_responder; do
+    [ -x "$f" ] || [ -f "$f" ] || { echo "missing $f: run make all tools" >&2; exit 1; }
+done
+make -s -C bench
+
+began=$(date +%s)
+cat /proc/loadavg > "$out/loadavg-start"
+echo "== mod_staple_guard benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), results in $out"
+
+# Each scenario is its own process: one failing does not lose the others.
+failed=""
+for s in s1_steady s2_first s3_restarts s5_many; do
+    t0=$(date +%s)
+    if perl -I"$top/t/lib" -I"$top/bench/lib" "bench/$s.pl"; then
+        echo "  $s: $(( $(date +%s) - t0 )) s"
+    else
+        echo "  $s: FAILED after $(( $(date +%s) - t0 )) s" >&2
+        failed="$failed $s"
+    fi
+done
+
+cat /proc/loadavg > "$out/loadavg-end"
+echo "$(( $(date +%s) - began ))" > "$out/elapsed"
+echo "== scenarios took $(cat "$out/elapsed") s${failed:+; failed:$failed}"
+
+if [ -z "${SG_BENCH_NO_DOC:-}" ]; then
+    # Written whole or not at all: a failing report keeps the old doc.
+    perl -I"$top/bench/lib" bench/report.pl "$out" > "$out/benchmarks.md"
+    cp "$out/benchmarks.md" docs/benchmarks.md
+    echo "== docs/benchmarks.md written"
+fi
+perl -I"$top/bench/lib" bench/report.pl --summary "$out"
+[ -z "$failed" ]
