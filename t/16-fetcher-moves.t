@@ -1,0 +1,54 @@
+#!/usr/bin/perl
+# The fetcher (a singleton watchdog) moves to another child when its child
+# exits. The new one must take up the schedule from shared memory, not the
+# parent's copy from startup: no false "expired", no refetch of everything.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SGTest;
+BEGIN { SGTest::enter_netns() }
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+sub children {
+    my ($ppid) = @_;
+    my @kids;
+    for my $status (glob '/proc/[0-9]*/status') {
+        my $s = SGTest::slurp($status);
+        push @kids, $1 if $s =~ /^PPid:\s+$ppid$/m && $status =~ m{/proc/(\d+)/};
+    }
+    return @kids;
+}
+
+my $t = SGTest->new;
+$t->start_responder(mode => 'good', validity => 12);
+$t->write_conf(global => <<'EOF');
+StapleGuardStoreDir none
+StapleGuardRefreshAt 40
+StapleGuardRetryMin 1
+StapleGuardRetryMax 2
+EOF
+$t->start_httpd;
+# Past the nextUpdate of the response the parent fetched at startup: the
+# fetcher child has refreshed it since, the parent does not know.
+sleep 14;
+my $before = scalar @{$t->requests};
+ok($before >= 3, "the fetcher refreshed in the meantime ($before requests)");
+$t->set_mode('http500');
+truncate($t->dir . '/logs/error.log', 0);
+my @kids = children($t->httpd_pid);
+ok(@kids >= 2, 'children found: ' . scalar @kids);
+kill 'KILL', @kids;
+# The parent starts new children; one of them takes the watchdog.
+ok(SGTest::wait_for(sub { $t->error_log =~ /SG0041/ }, 15),
+   'a new fetcher started');
+my $r = $t->s_client;
+ok($r->{stapled}, 'the refreshed response is still stapled');
+sleep 1;
+unlike($t->error_log, qr/SG0022/, 'no false "expired" from a stale schedule');
+my @burst = grep { $_->[0] < time() } @{$t->requests}[$before .. $#{$t->requests}];
+ok(@burst <= 1, 'no refetch of everything at take-over (' . scalar(@burst)
+   . ' requests)');
+$t->stop_httpd;
+done_testing;
