@@ -85,6 +85,47 @@ static const char *sg_vhost_name(apr_pool_t *p, server_rec *s)
                         s->addrs ? (unsigned)s->addrs->host_port : 0u);
 }
 
+/* The URL a virtual host asks for this certificate, configured or not. */
+static void sg_ocsp_url_of(server_rec *s, sg_entry_t *e)
+{
+    const char *url = sg_config_srv(s)->responder_url;
+
+    e->url_configured = (url != NULL);
+    e->url = url ? url : e->cert->url;
+    e->url_source = s->defn_name ? s->defn_name : "the main server";
+    e->url_line = s->defn_line_number;
+}
+
+/* One certificate, one responder. A StapleGuardResponderURL beats the
+ * certificate's own URL; between two, the one written first in the
+ * configuration wins (mod_ssl primes virtual hosts in reverse order), and
+ * the other is reported. */
+static void sg_ocsp_prime_again(server_rec *s, apr_pool_t *p, sg_entry_t *e)
+{
+    const char *url = sg_config_srv(s)->responder_url;
+    int earlier = s->defn_name && e->url_source
+                  && strcmp(s->defn_name, e->url_source) == 0
+                  && s->defn_line_number < e->url_line;
+
+    if (url == NULL || (e->url != NULL && strcmp(url, e->url) == 0)) {
+        return;
+    }
+    if (!e->url_configured) {
+        sg_ocsp_url_of(s, e);
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "SG0006: %s: "
+                 "StapleGuardResponderURL %s (%s:%u) and %s (%s:%u) name "
+                 "different responders for one certificate; using %s",
+                 e->cert->subject, url,
+                 s->defn_name ? s->defn_name : "?", s->defn_line_number,
+                 e->url, e->url_source, e->url_line, earlier ? url : e->url);
+    if (earlier) {
+        sg_ocsp_url_of(s, e);
+    }
+    (void)p;
+}
+
 /* mod_ssl asks, for every certificate of every SSL virtual host, whether we
  * provide its OCSP responses. */
 static int sg_ocsp_prime(server_rec *s, apr_pool_t *p, const char *id,
@@ -93,7 +134,7 @@ static int sg_ocsp_prime(server_rec *s, apr_pool_t *p, const char *id,
     sg_gen_t *g = sg_current;
     sg_entry_t *e;
     sg_cert_t *cert;
-    const char *err, *url;
+    const char *err;
 
     if (g == NULL) {
         return DECLINED;
@@ -110,11 +151,14 @@ static int sg_ocsp_prime(server_rec *s, apr_pool_t *p, const char *id,
                          sg_vhost_name(p, s), err);
             return DECLINED;
         }
-        url = sg_config_srv(s)->responder_url;
-        e = sg_registry_add(g->reg, id, id_len, cert, url ? url : cert->url);
+        e = sg_registry_add(g->reg, id, id_len, cert, NULL);
+        sg_ocsp_url_of(s, e);
         if (sg_request_build(&e->req, g->pool, cert->certid) != APR_SUCCESS) {
             e->url = NULL;
         }
+    }
+    else {
+        sg_ocsp_prime_again(s, p, e);
     }
     sg_registry_add_vhost(e, sg_vhost_name(g->pool, s));
     return OK;
@@ -131,9 +175,11 @@ static int sg_ocsp_get_resp(server_rec *s, conn_rec *c, const char *id,
     unsigned char buf[SG_RESPONSE_MAX];
     apr_size_t len;
 
-    (void)s;
-    if (g == NULL || g->table == NULL
-        || (e = sg_registry_get(g->reg, id, id_len)) == NULL) {
+    /* s is the virtual host the client named (SNI): a certificate it
+     * shares with another host is left alone where StapleGuard is Off. */
+    if (g == NULL || g->table == NULL || !sg_config_enabled(s)
+        || (e = sg_registry_get(g->reg, id, id_len)) == NULL
+        || e->slot >= sg_table_count(g->table)) {
         return DECLINED;
     }
     len = sg_table_get(g->table, e->slot, apr_time_now(), buf);

@@ -16,6 +16,9 @@ typedef struct {
     apr_size_t id_len;
     sg_cert_t *cert;
     const char *url;            /* effective responder URL or NULL */
+    int url_configured;         /* from StapleGuardResponderURL */
+    const char *url_source;     /* where that was configured, for logs */
+    unsigned url_line;
     sg_request_t req;
     apr_array_header_t *vhosts; /* const char *: "name:port" */
     int slot;                   /* index in the shared table */

@@ -51,7 +51,8 @@ sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
 
 /* Make sure dir exists (with its parents), is a directory and not a
  * symlink, has mode 0700 and belongs to uid/gid (when we may chown, i.e.
- * as root). On failure *err says what is wrong. */
+ * as root). An existing directory that needs changing is taken over only
+ * if it holds nothing but store files. On failure *err says what. */
 apr_status_t sg_store_prepare(apr_pool_t *p, const char *dir, uid_t uid,
                               gid_t gid, const char **err);
 
@@ -70,8 +71,9 @@ apr_status_t sg_store_read(apr_pool_t *p, const char *dir, const char *name,
 apr_status_t sg_store_set_aside(apr_pool_t *p, const char *dir,
                                 const char *name);
 
-/* Remove "*.ocsp" files not in keep (a hash of file names) whose last
- * write is older than grace; returns how many were removed. */
+/* Remove store files ("*.ocsp", and the ".bad" and ".tmp.PID" files next
+ * to them) not in keep (a hash of file names) whose last write is older
+ * than grace; returns how many were removed. */
 int sg_store_prune(apr_pool_t *p, const char *dir, apr_hash_t *keep,
                    apr_interval_time_t grace, apr_time_t now);
 

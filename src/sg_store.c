@@ -20,6 +20,7 @@
 #define SG_STORE_HEADER (SG_STORE_MAGIC_LEN + SG_STORE_HASH_LEN \
                          + SG_STORE_LEN_BYTES)
 #define SG_STORE_OVERHEAD (SG_STORE_HEADER + SG_STORE_HASH_LEN)
+#define SG_STORE_TMP ".tmp."
 #define SG_STORE_DIR_MODE 0700
 #define SG_STORE_FILE_MODE 0600
 #define SG_STORE_BYTE_BITS 8
@@ -113,11 +114,77 @@ static apr_status_t sg_store_errno(void)
     return APR_FROM_OS_ERROR(errno);
 }
 
+/* Only the module's own files: "*.ocsp", "*.ocsp.bad", "*.ocsp.tmp.PID". */
+static int sg_store_is_ours(const char *name)
+{
+    const char *dot = strstr(name, SG_STORE_SUFFIX);
+
+    return dot != NULL && dot != name
+           && (dot[sizeof(SG_STORE_SUFFIX) - 1] == '\0'
+               || strcmp(dot + sizeof(SG_STORE_SUFFIX) - 1,
+                         SG_STORE_BAD_SUFFIX) == 0
+               || strncmp(dot + sizeof(SG_STORE_SUFFIX) - 1, SG_STORE_TMP,
+                          sizeof(SG_STORE_TMP) - 1) == 0);
+}
+
+/* Does the directory hold nothing but the module's files? Then it may be
+ * taken over; a directory named by mistake (a document root, say) is not. */
+static int sg_store_only_ours(int dfd)
+{
+    int fd = dup(dfd), ours = 1;
+    DIR *d;
+    struct dirent *de;
+
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return 0;
+    }
+    while (ours && (de = readdir(d)) != NULL) {
+        ours = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0
+               || sg_store_is_ours(de->d_name);
+    }
+    closedir(d);
+    return ours;
+}
+
+/* Owner and mode are changed through the descriptor: the path is not
+ * looked up again, so nothing can be swapped in between. */
+static apr_status_t sg_store_take_over(int dfd, uid_t uid, gid_t gid,
+                                       const char **err)
+{
+    struct stat st;
+    int root = (geteuid() == 0);
+
+    if (fstat(dfd, &st) != 0) {
+        *err = "cannot be examined";
+        return sg_store_errno();
+    }
+    if ((root && (st.st_uid != uid || st.st_gid != gid))
+        || (st.st_mode & 07777) != SG_STORE_DIR_MODE) {
+        if (!sg_store_only_ours(dfd)) {
+            *err = "holds files that are not the module's; name an empty or "
+                   "a new directory";
+            return APR_EEXIST;
+        }
+        if (root && fchown(dfd, uid, gid) != 0) {
+            *err = "cannot be given to the server's user";
+            return sg_store_errno();
+        }
+        if (fchmod(dfd, SG_STORE_DIR_MODE) != 0) {
+            *err = "cannot be made private (mode 0700)";
+            return sg_store_errno();
+        }
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t sg_store_prepare(apr_pool_t *p, const char *dir, uid_t uid,
                               gid_t gid, const char **err)
 {
-    struct stat st;
     apr_status_t rv;
+    int dfd;
 
     *err = NULL;
     rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
@@ -126,27 +193,17 @@ apr_status_t sg_store_prepare(apr_pool_t *p, const char *dir, uid_t uid,
         *err = "cannot be created";
         return rv;
     }
-    if (lstat(dir, &st) != 0) {
-        *err = "cannot be examined";
-        return sg_store_errno();
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0) {
+        rv = sg_store_errno();
+        *err = (errno == ENOTDIR || errno == ELOOP)
+               ? "is not a directory (symlinks are not followed)"
+               : "cannot be opened";
+        return rv;
     }
-    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
-        *err = "is not a directory (symlinks are not followed)";
-        return APR_ENOTDIR;
-    }
-    /* Take it over: only the writer may look inside. As root, hand it to
-     * the user the children (and so the fetcher) run as. */
-    if (geteuid() == 0 && (st.st_uid != uid || st.st_gid != gid)
-        && lchown(dir, uid, gid) != 0) {
-        *err = "cannot be given to the server's user";
-        return sg_store_errno();
-    }
-    if ((st.st_mode & 07777) != SG_STORE_DIR_MODE
-        && chmod(dir, SG_STORE_DIR_MODE) != 0) {
-        *err = "cannot be made private (mode 0700)";
-        return sg_store_errno();
-    }
-    return APR_SUCCESS;
+    rv = sg_store_take_over(dfd, uid, gid, err);
+    close(dfd);
+    return rv;
 }
 
 static int sg_store_open_dir(const char *dir)
@@ -177,7 +234,8 @@ apr_status_t sg_store_write(apr_pool_t *p, const char *dir, const char *name,
                             const unsigned char *buf, apr_size_t len,
                             uid_t uid, gid_t gid)
 {
-    const char *tmp = apr_psprintf(p, "%s.tmp.%ld", name, (long)getpid());
+    const char *tmp = apr_psprintf(p, "%s" SG_STORE_TMP "%ld", name,
+                                   (long)getpid());
     int dfd, fd = -1;
     apr_status_t rv = APR_SUCCESS;
 
@@ -277,13 +335,6 @@ apr_status_t sg_store_set_aside(apr_pool_t *p, const char *dir,
     }
     close(dfd);
     return rv;
-}
-
-static int sg_store_is_ours(const char *name)
-{
-    apr_size_t len = strlen(name), sl = sizeof(SG_STORE_SUFFIX) - 1;
-
-    return len > sl && strcmp(name + len - sl, SG_STORE_SUFFIX) == 0;
 }
 
 int sg_store_prune(apr_pool_t *p, const char *dir, apr_hash_t *keep,

@@ -13,12 +13,20 @@ use Test::More;
 my $t = SGTest->new;
 $t->start_openssl_ocsp;
 $t->write_conf(vhosts => [
-    { name => 'localhost', cert => 'leaf' },
+    # the same responder by another name: a configured URL beats the
+    # certificate's own
+    { name => 'localhost', cert => 'leaf',
+      extra => 'StapleGuardResponderURL http://localhost:' . $t->rport . '/' },
     { name => 'must-staple.localhost', cert => 'ms' },
     { name => 'no-ocsp.localhost', cert => 'noocsp' },
     { name => 'revoked.localhost', cert => 'revoked' },
-    # the same certificate again: one entry, one fetch
-    { name => 'alias.localhost', cert => 'leaf' },
+    # the same certificate again: one entry, one fetch; its other
+    # configured responder comes later in the file, so it loses, and that
+    # is reported
+    { name => 'alias.localhost', cert => 'leaf',
+      extra => 'StapleGuardResponderURL http://127.0.0.1:9/other' },
+    # and once more where the module is off
+    { name => 'off.localhost', cert => 'leaf', extra => 'StapleGuard Off' },
 ]);
 my ($rc, $out) = $t->apache('-t');
 is($rc, 0, 'apache2 -t accepts the configuration') or diag($out);
@@ -51,6 +59,13 @@ is(scalar @noocsp, 1, 'and only once');
 like($log, qr/SG0021: CN=revoked\.localhost: REVOKED/,
      'the revoked certificate is logged at error level');
 unlike($log, qr/SG0001/, 'every certificate found its issuer');
+like($log, qr/SG0006: CN=localhost: StapleGuardResponderURL \S+ \(\S+httpd\.conf:\d+\) and \S+ \(\S+httpd\.conf:\d+\) name different responders for one certificate; using http:\/\/localhost:\d+\//,
+     'two responder URLs for one certificate: reported, the first one used');
+like($log, qr/SG0020: CN=localhost: good response from http:\/\/localhost:/,
+     'the configured URL is asked, not the certificate\'s');
+$r = $t->s_client(servername => 'off.localhost');
+ok($r->{handshake} && !$r->{stapled},
+   'StapleGuard Off: no staple from the module, even for a shared certificate');
 
 # The alias vhost shares leaf's certificate: fetched once only.
 my $fetches = () = slurp_ocsp($t) =~ /OCSP Request Data/g;

@@ -214,6 +214,35 @@ static void test_prepare(void **state)
                                           &err), APR_SUCCESS);
 }
 
+/* A directory named by mistake is not taken over: its mode stays. */
+static void test_prepare_foreign_dir(void **state)
+{
+    ts_t *f = *state;
+    const char *dir = apr_pstrcat(f->p, f->dir, "/www", NULL);
+    const char *err;
+    struct stat st;
+    FILE *fp;
+
+    assert_int_equal(mkdir(dir, 0755), 0);
+    fp = fopen(apr_pstrcat(f->p, dir, "/index.html", NULL), "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_not_equal(sg_store_prepare(f->p, dir, getuid(), getgid(),
+                                          &err), APR_SUCCESS);
+    assert_non_null(strstr(err, "not the module's"));
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    /* with only store files in it, it is taken over */
+    assert_int_equal(unlink(apr_pstrcat(f->p, dir, "/index.html", NULL)), 0);
+    fp = fopen(apr_pstrcat(f->p, dir, "/ab.ocsp.bad", NULL), "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(sg_store_prepare(f->p, dir, getuid(), getgid(), &err),
+                     APR_SUCCESS);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+}
+
 static void ts_age(ts_t *f, const char *name, long seconds)
 {
     struct utimbuf t;
@@ -228,19 +257,22 @@ static void test_prune(void **state)
     apr_hash_t *keep = apr_hash_make(f->p);
     unsigned char *back;
     apr_size_t back_len;
-    const char *names[] = { "kept.ocsp", "old.ocsp", "new.ocsp", "old.txt" };
+    const char *names[] = { "kept.ocsp", "old.ocsp", "new.ocsp", "old.txt",
+                            "old.ocsp.bad", "old.ocsp.tmp.99" };
     int i;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 6; i++) {
         assert_int_equal(sg_store_write(f->p, f->dir, names[i], f->der, 10,
                                         getuid(), getgid()), APR_SUCCESS);
     }
     ts_age(f, "kept.ocsp", TS_OLD_SECONDS);
     ts_age(f, "old.ocsp", TS_OLD_SECONDS);
     ts_age(f, "old.txt", TS_OLD_SECONDS);
+    ts_age(f, "old.ocsp.bad", TS_OLD_SECONDS);
+    ts_age(f, "old.ocsp.tmp.99", TS_OLD_SECONDS);
     apr_hash_set(keep, "kept.ocsp", APR_HASH_KEY_STRING, "");
     assert_int_equal(sg_store_prune(f->p, f->dir, keep, TS_GRACE,
-                                    apr_time_now()), 1);
+                                    apr_time_now()), 3);
     assert_int_equal(sg_store_read(f->p, f->dir, "kept.ocsp", 100, &back,
                                    &back_len), APR_SUCCESS);
     assert_int_equal(sg_store_read(f->p, f->dir, "new.ocsp", 100, &back,
@@ -276,6 +308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_read, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_symlink_refused, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_prepare, ts_setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_foreign_dir, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_prune, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_set_aside, ts_setup, ts_teardown),
     };
