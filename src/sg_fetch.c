@@ -181,7 +181,7 @@ static void sg_fetch_url_free(sg_fetch_url_t *u)
 static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
                                 const sg_fetch_args_t *args, sg_fetch_url_t *u)
 {
-    int use_ssl = 0;
+    int use_ssl = 0, has_query;
     apr_size_t hlen;
     const char *host_hdr;
 
@@ -198,11 +198,12 @@ static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
                       ? apr_pstrmemdup(p, u->host + 1, hlen - 2) : u->host;
     /* A query belongs to the URL: GET would have to put the request
      * after it, so such a responder is asked with POST. */
+    has_query = (u->query != NULL && *u->query != '\0');
     res->used_post = args->force_post || args->req->get_enc == NULL
-                     || u->query != NULL;
+                     || has_query;
     if (res->used_post) {
-        u->target = u->query ? apr_pstrcat(p, u->path, "?", u->query, NULL)
-                             : u->path;
+        u->target = has_query ? apr_pstrcat(p, u->path, "?", u->query, NULL)
+                              : u->path;
     }
     else {
         u->target = sg_request_get_target(p, args->req, u->path);
