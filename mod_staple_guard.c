@@ -139,6 +139,11 @@ static int sg_ocsp_prime(server_rec *s, apr_pool_t *p, const char *id,
     if (g == NULL) {
         return DECLINED;
     }
+    /* The first pass of `-k start` only checks the configuration; what
+     * is primed then is primed again in the real one. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return sg_config_enabled(s) ? OK : DECLINED;
+    }
     if (!sg_config_enabled(s)) {
         sg_diagnose_declined(g, pem);
         return DECLINED;
@@ -210,7 +215,8 @@ static apr_status_t sg_table_create(sg_gen_t *g, server_rec *s)
                      "certificates", size, n);
         return rv;
     }
-    memset(apr_shm_baseaddr_get(shm), 0, size);
+    /* Anonymous shared memory comes zeroed from the kernel: no memset,
+     * so that slots never written (most of each) cost no memory. */
     g->table = sg_table_init(apr_shm_baseaddr_get(shm), n);
     return APR_SUCCESS;
 }
