@@ -1,5 +1,6 @@
 /* mod_sg_store.c: glue between httpd and sg_store. */
 #include <errno.h>
+#include <unistd.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -9,6 +10,7 @@
 #include <http_log.h>
 #include <unixd.h>
 
+#include "sg_batch.h"
 #include "sg_store.h"
 #include "mod_sg_config.h"
 #include "mod_sg_log.h"
@@ -19,6 +21,8 @@ APLOG_USE_MODULE(staple_guard);
 /* Files of certificates no longer configured stay this long, so that
  * taking a virtual host out for a while does not lose its response. */
 #define SG_STORE_GRACE apr_time_from_sec(7 * 24 * 3600)
+/* Threads that validate stored responses at startup, at most. */
+#define SG_STORE_THREADS_MAX 8
 
 /* Write failures are logged once, and again after a success. */
 static int sg_store_write_failing;
@@ -92,10 +96,43 @@ static void sg_store_load(sg_gen_t *g, server_rec *s, apr_pool_t *p,
     sg_log_adopted(s, p, e, SG_SOURCE_STORE, r, &v);
 }
 
+typedef struct {
+    sg_gen_t *g;
+    server_rec *s;
+} sg_store_ctx_t;
+
+static void sg_store_load_one(void *data, sg_entry_t *e, apr_pool_t *p)
+{
+    sg_store_ctx_t *ctx = data;
+
+    sg_store_load(ctx->g, ctx->s, p, ctx->g->store_dir, e);
+}
+
+/* Validating a response costs two signature checks: with many
+ * certificates, every processor helps, so that a warm start is hardly
+ * slower than one without stapling. Each entry has its own slot. */
+static void sg_store_load_all(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+                              apr_array_header_t *load)
+{
+    sg_store_ctx_t ctx;
+    sg_batch_conf_t bc;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    ctx.g = g;
+    ctx.s = s;
+    bc.concurrency = (int)(cpus < 1 ? 1 : cpus > SG_STORE_THREADS_MAX
+                           ? SG_STORE_THREADS_MAX : cpus);
+    bc.per_host = bc.concurrency;   /* nothing is asked of responders */
+    bc.deadline = 0;
+    sg_batch_run(p, (sg_entry_t **)load->elts, load->nelts, &bc,
+                 sg_store_load_one, &ctx);
+}
+
 void sg_store_startup(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
     const char *dir = sg_store_dir(ptemp), *err = NULL;
     apr_hash_t *keep = apr_hash_make(ptemp);
+    apr_array_header_t *load = apr_array_make(ptemp, 1, sizeof(sg_entry_t *));
     apr_status_t rv;
     int i, removed;
 
@@ -117,9 +154,10 @@ void sg_store_startup(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 
         apr_hash_set(keep, sg_store_name(ptemp, e), APR_HASH_KEY_STRING, e);
         if (e->url != NULL && e->held_next_update <= apr_time_now()) {
-            sg_store_load(g, s, ptemp, dir, e);
+            APR_ARRAY_PUSH(load, sg_entry_t *) = e;
         }
     }
+    sg_store_load_all(g, s, ptemp, load);
     removed = sg_store_prune(ptemp, dir, keep, SG_STORE_GRACE, apr_time_now());
     if (removed > 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SG0052: removed %d stored "

@@ -361,6 +361,10 @@ sub cleanup {
     }
 }
 
+# A test killed by a signal (a timeout, a closed pipe, ^C) still stops
+# what it started: exit, so that END runs.
+$SIG{$_} = sub { exit 1 } for qw(INT TERM HUP PIPE);
+
 END {
     my $rc = $?;
     $_->cleanup for @instances;
