@@ -28,13 +28,20 @@ fi
 
 out=${SG_BENCH_OUT:-$top/bench/out}
 export SG_BENCH_OUT="$out"
-rm -rf "$out"
 mkdir -p "$out"
+# Only what a run writes: SG_BENCH_OUT may name a directory with more in it.
+rm -f "$out"/*.json "$out"/loadavg-* "$out"/elapsed "$out"/benchmarks.md
 
 for f in .libs/mod_staple_guard.so t/tools/sg_responder; do
-    [ -x "$f" ] || [ -f "$f" ] || { echo "missing $f: run make all tools" >&2; exit 1; }
+    [ -f "$f" ] || { echo "missing $f: run make all tools" >&2; exit 1; }
 done
 make -s -C bench
+
+# Snapshots: others may rebuild the module while this runs for minutes.
+cp .libs/mod_staple_guard.so "$out/mod_staple_guard.so"
+cp t/tools/sg_responder "$out/sg_responder"
+export SG_BENCH_MODULE="$out/mod_staple_guard.so"
+export SG_BENCH_RESPONDER="$out/sg_responder"
 
 began=$(date +%s)
 cat /proc/loadavg > "$out/loadavg-start"

@@ -1,11 +1,22 @@
 #!/usr/bin/perl
-# Scenario 1: steady-state full handshakes per second, with staples.
+# Scenario 1: steady state, full handshakes with staples.
 #
 # The four servers run side by side (each with its own test PKI and
 # responder, all answering "good"); once each one staples, sg_bench loads
 # them in turn, A B C D A B C D ..., so that whatever drifts on the
 # machine (CPU frequency, other load) hits every configuration alike.
+# Each round measures every configuration twice:
+#   flat out: $CONC connections, each starting a handshake as soon as the
+#             last is done: handshakes per second (capacity);
+#   paced:    the same fixed rate for every configuration, half of what
+#             the slowest one managed flat out in the warm-up: the
+#             server's CPU time per handshake and latency p50/p99 at equal
+#             load. (Flat out, latency is mostly queueing, and a server
+#             whose client is slower gets more idle wake-ups per handshake.)
 # Ratios to "no stapling" are taken within each round, then the median.
+# "No stapling" is measured a second time at the end of each round (an
+# A/A control): how far its ratio strays from 1 is the noise of this
+# machine, to read every other ratio against.
 use strict;
 use warnings;
 use FindBin;
@@ -13,17 +24,21 @@ use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use SGTest;
 BEGIN { SGTest::enter_netns() }
 use SGBench;
-use List::Util qw(sum);
+use List::Util qw(min sum);
 
 my $QUICK = $ENV{SG_BENCH_QUICK};
-my $ROUNDS = $QUICK ? 2 : 6;
-my $SECONDS = $QUICK ? 2 : 5;       # per configuration per round
-my $WARMUP = 2;                     # seconds, once per configuration
+my $ROUNDS = $QUICK ? 2 : 5;
+my $SECONDS = $QUICK ? 2 : 4;       # per configuration, per measurement
+my $WARMUP = 2;                     # seconds flat out, once per configuration
 my $CONC = 4;                       # connections at once: 2 per core
+my $PACE_SHARE = 0.5;               # paced rate: this share of the slowest
+my $PACE_STEP = 50;                 # ... rounded down to this many per s
 my $STAPLE_WAIT = 15;               # seconds for a first staple
+my $AGAIN = 'none_again';           # the A/A control's name
+my @ORDER = (@SGBench::CONFIGS, $AGAIN);
 
-SGBench::progress("scenario 1: steady state, $ROUNDS rounds of "
-                  . "$SECONDS s per configuration, $CONC connections");
+SGBench::progress("scenario 1: steady state, $ROUNDS rounds of $SECONDS s "
+                  . "per configuration flat out and paced, $CONC connections");
 my %srv;
 for my $c (@SGBench::CONFIGS) {
     my $t = SGBench::server(config => $c);
@@ -31,56 +46,80 @@ for my $c (@SGBench::CONFIGS) {
     SGBench::start($t);
     $srv{$c} = $t;
 }
+$srv{$AGAIN} = $srv{none};
 # mod_ssl fetches during the first handshake, mod_md in its watchdog:
 # wait until every stapling configuration staples before measuring.
 for my $c (grep { $_ ne 'none' } @SGBench::CONFIGS) {
     defined SGBench::wait_stapled($srv{$c}, $STAPLE_WAIT)
         or SGBench::progress("$c: no staple after $STAPLE_WAIT s");
 }
-SGBench::bench($srv{$_}, conc => $CONC, duration => $WARMUP, quiet => 1)
-    for @SGBench::CONFIGS;
+my %warm = map {
+    $_ => SGBench::bench($srv{$_}, conc => $CONC, duration => $WARMUP,
+                         quiet => 1)->{hps}
+} @SGBench::CONFIGS;
+my $slowest = min(values %warm);
+my $rate = $PACE_STEP * int($PACE_SHARE * $slowest / $PACE_STEP) || $PACE_STEP;
+SGBench::progress("paced rate: $rate handshakes/s ($PACE_SHARE × the "
+                  . "slowest warm-up, " . int($slowest) . "/s)");
 
-my %runs;
+my @KEYS = qw(handshakes hps p50_ms p99_ms valid_pct failed no_staple
+              bad_staple server_us_per_hs late);
+my (%flat, %paced);
 for my $round (1 .. $ROUNDS) {
-    SGBench::progress("round $round");
-    for my $c (@SGBench::CONFIGS) {
+    SGBench::progress("round $round: flat out");
+    for my $c (@ORDER) {
         my $r = SGBench::bench($srv{$c}, conc => $CONC, duration => $SECONDS,
-                               cpu => 1);
-        push @{$runs{$c}}, { map { $_ => $r->{$_} + 0 }
-            qw(handshakes hps p50_ms p99_ms valid_pct failed no_staple
-               bad_staple server_us_per_hs) };
+                               cpu => 1, label => $c);
+        push @{$flat{$c}}, { map { $_ => $r->{$_} + 0 } @KEYS };
+    }
+    SGBench::progress("round $round: paced at $rate/s");
+    for my $c (@ORDER) {
+        my $r = SGBench::bench($srv{$c}, conc => $CONC, duration => $SECONDS,
+                               rate => $rate, cpu => 1, label => $c);
+        push @{$paced{$c}}, { map { $_ => $r->{$_} + 0 } @KEYS };
     }
 }
 
+# Median of a per-round value, and of its per-round ratio to "none".
+sub med { my ($runs, $k) = @_; SGBench::median(map { $_->{$k} } @$runs) }
+sub ratios {
+    my ($runs, $base, $k) = @_;
+    return map { $runs->[$_]{$k} / $base->[$_]{$k} } 0 .. $#$runs;
+}
+
 my %summary;
-for my $c (@SGBench::CONFIGS) {
-    my @r = @{$runs{$c}};
-    my @ratio = map { $r[$_]{hps} / $runs{none}[$_]{hps} } 0 .. $#r;
-    my @p99 = map { $r[$_]{p99_ms} / $runs{none}[$_]{p99_ms} } 0 .. $#r;
-    # capacity: handshakes one CPU second of httpd buys, relative to none
-    my @cap = map { $runs{none}[$_]{server_us_per_hs} / $r[$_]{server_us_per_hs} }
-              0 .. $#r;
-    my ($lo, $hi) = SGBench::minmax(@ratio);
+for my $c (@ORDER) {
+    my ($f, $p) = ($flat{$c}, $paced{$c});
+    my @hps = ratios($f, $flat{none}, 'hps');
+    my @cpu = ratios($p, $paced{none}, 'server_us_per_hs');
+    my @p99 = ratios($p, $paced{none}, 'p99_ms');
     $summary{$c} = {
-        hps => SGBench::median(map { $_->{hps} } @r),
-        p50_ms => SGBench::median(map { $_->{p50_ms} } @r),
-        p99_ms => SGBench::median(map { $_->{p99_ms} } @r),
-        hps_ratio => SGBench::median(@ratio),
-        hps_ratio_min => $lo,
-        hps_ratio_max => $hi,
-        p99_ratio => SGBench::median(@p99),
-        server_us_per_hs => SGBench::median(map { $_->{server_us_per_hs} } @r),
-        cpu_capacity_ratio => SGBench::median(@cap),
-        cpu_capacity_ratio_min => (SGBench::minmax(@cap))[0],
-        cpu_capacity_ratio_max => (SGBench::minmax(@cap))[1],
-        handshakes => sum(map { $_->{handshakes} } @r),
-        valid_pct => SGBench::median(map { $_->{valid_pct} } @r),
-        valid_pct_min => (SGBench::minmax(map { $_->{valid_pct} } @r))[0],
+        hps => med($f, 'hps'),
+        hps_ratio => SGBench::median(@hps),
+        hps_ratio_min => min(@hps),
+        hps_ratio_max => (sort { $b <=> $a } @hps)[0],
+        flat_p50_ms => med($f, 'p50_ms'),
+        flat_p99_ms => med($f, 'p99_ms'),
+        flat_p99_ratio => SGBench::median(ratios($f, $flat{none}, 'p99_ms')),
+        paced_p50_ms => med($p, 'p50_ms'),
+        paced_p99_ms => med($p, 'p99_ms'),
+        paced_p99_ratio => SGBench::median(@p99),
+        paced_p99_ratio_min => min(@p99),
+        paced_p99_ratio_max => (sort { $b <=> $a } @p99)[0],
+        server_us_per_hs => med($p, 'server_us_per_hs'),
+        cpu_ratio => SGBench::median(@cpu),
+        cpu_ratio_min => min(@cpu),
+        cpu_ratio_max => (sort { $b <=> $a } @cpu)[0],
+        late => sum(map { $_->{late} } @$p),
+        handshakes => sum(map { $_->{handshakes} } @$f, @$p),
+        valid_pct_min => min(map { $_->{valid_pct} } @$f, @$p),
+        failed => sum(map { $_->{failed} } @$f, @$p),
         evidence => SGBench::log_evidence($srv{$c}),
     };
 }
 SGBench::stop_all(map { $srv{$_} } @SGBench::CONFIGS);
 SGBench::save('s1_steady', {
-    rounds => $ROUNDS, seconds => $SECONDS, conc => $CONC,
-    runs => \%runs, summary => \%summary,
+    rounds => $ROUNDS, seconds => $SECONDS, conc => $CONC, rate => $rate,
+    warmup_hps => \%warm, flat => \%flat, paced => \%paced,
+    summary => \%summary,
 });

@@ -129,6 +129,9 @@ for my $c (@SGBench::CONFIGS) {
     $r{requests_until_all} = requests_between($start, time());
     $r{memory} = SGBench::memory($t);
     $r{evidence} = SGBench::log_evidence($t);
+    # Which child runs mod_md's OCSP watchdog (it logs AH10197 at debug)?
+    ($r{md_watchdog_pid}) = $t->error_log =~ /\[pid (\d+):[^\]]*\][^\n]*AH10197/
+        if $c eq 'md';
     SGBench::stop($t);
     $cold{$c} = \%r;
     SGBench::progress(sprintf("%-7s cold: ready in %.2f s (%d requests), "

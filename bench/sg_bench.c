@@ -7,7 +7,13 @@
  * A staple counts as valid only if it parses, is "successful", answers
  * for this very certificate with status good, is inside its validity
  * window, and (with -C) is signed by the issuer or a responder the issuer
- * authorized (OCSP_basic_verify against the presented chain).
+ * authorized (OCSP_basic_verify against the presented chain).  A staple
+ * byte-identical to the last valid one for the same certificate is only
+ * checked against its validity window again (see struct bn_cache).
+ *
+ * Flat out (default), each connection starts its next handshake when the
+ * last is done; with -q RATE handshakes start at a fixed rate, so that
+ * every server under test does the same work per second.
  *
  * Output: one machine-readable line ("sg_bench key=value ...") and one
  * line for people.  Exit status 0 when at least one handshake completed.
@@ -55,6 +61,7 @@
 #define BN_P50			0.50
 #define BN_P99			0.99
 #define BN_READ_CHUNK		4096
+#define BN_LATE_MS		1.0	/* -q: a start this late counts as late */
 
 /* What one connection ended with. */
 enum bn_outcome {
@@ -82,6 +89,8 @@ struct bn_opts {
 	int		 request;	/* -r: send HEAD / and read the answer */
 	int		 timeout;	/* -t */
 	int		 verbose;	/* -v: print why staples were refused */
+	int		 no_status;	/* -S: do not ask for a staple (control) */
+	double		 rate;		/* -q: handshakes/s in all; 0 = flat out */
 };
 
 /* Shared by all workers; only the atomics change while they run. */
@@ -92,20 +101,25 @@ struct bn_run {
 	struct timespec		 start;
 	double			 deadline;	/* seconds since start; 0 = none */
 	atomic_long		 next;		/* next handshake number (-N, -R) */
+	atomic_long		 late;		/* -q: started > BN_LATE_MS late */
 };
 
 /*
- * The last staple a worker fully verified.  Verifying a signature costs
- * the client more CPU than the staple costs the server; the client shares
- * the machine with httpd, so paying that on every handshake would slow
- * the stapling configurations down for a reason that is not theirs.
- * Byte-identical DER for the same certificate is the same signature, so
- * it is checked once; status and validity window are checked every time.
+ * The last staple a worker found valid, and for which certificate.
+ * Checking a staple (parse, CertID hashes, signature) costs the client
+ * more CPU than serving it costs the server; the client shares the
+ * machine with httpd, so paying that on every handshake would slow the
+ * stapling configurations down for a reason that is not theirs (and "no
+ * stapling" gives the client nothing to check).  A staple byte-identical
+ * to one fully checked for the same certificate has the same status,
+ * CertID and signature; only time moves, so its validity window is
+ * checked again on every handshake.
  */
 struct bn_cache {
 	unsigned char	*der;
 	int		 len;
 	X509		*leaf;
+	time_t		 this_upd, next_upd;
 };
 
 struct bn_worker {
@@ -124,13 +138,17 @@ bn_usage(void)
 	fprintf(stderr, "usage: " BN_NAME " -p port [-h host] [-n sni] "
 	    "[-R names] [-c concurrency]\n"
 	    "       (-d seconds | -N count) [-C cafile] [-l label] [-r] "
-	    "[-t timeout] [-v]\n"
+	    "[-t timeout] [-v] [-S] [-q rate]\n"
 	    "  -n sni    server name; with -R, may hold one %%d that is "
 	    "replaced by\n"
 	    "            0..names-1 in turn (e.g. -n 'h%%d.bench.test' "
 	    "-R 1000)\n"
 	    "  -r        after the handshake send HEAD / and read the "
-	    "answer\n");
+	    "answer\n"
+	    "  -S        do not ask for a staple (a control run)\n"
+	    "  -q rate   start handshakes at this rate (per second, all "
+	    "connections\n"
+	    "            together) instead of each right after the last\n");
 	exit(2);
 }
 
@@ -191,7 +209,7 @@ bn_parse_args(int argc, char *argv[], struct bn_opts *o)
 	o->conc = BN_DEFAULT_CONC;
 	o->timeout = BN_DEFAULT_TIMEOUT;
 	o->label = "-";
-	while ((ch = getopt(argc, argv, "h:p:n:R:c:d:N:C:l:rt:v")) != -1) {
+	while ((ch = getopt(argc, argv, "h:p:n:R:c:d:N:C:l:rt:vSq:")) != -1) {
 		switch (ch) {
 		case 'h': o->host = optarg; break;
 		case 'p':
@@ -217,6 +235,8 @@ bn_parse_args(int argc, char *argv[], struct bn_opts *o)
 			    "bad timeout");
 			break;
 		case 'v': o->verbose = 1; break;
+		case 'S': o->no_status = 1; break;
+		case 'q': o->rate = bn_parse_seconds(optarg); break;
 		default: bn_usage();
 		}
 	}
@@ -278,7 +298,7 @@ bn_cache_hit(const struct bn_cache *c, const unsigned char *der, int len,
 
 static void
 bn_cache_put(struct bn_cache *c, const unsigned char *der, int len,
-    X509 *leaf)
+    X509 *leaf, time_t this_upd, time_t next_upd)
 {
 	bn_cache_clear(c);
 	if ((c->der = malloc((size_t)len)) == NULL)
@@ -287,6 +307,29 @@ bn_cache_put(struct bn_cache *c, const unsigned char *der, int len,
 	c->len = len;
 	X509_up_ref(leaf);
 	c->leaf = leaf;
+	c->this_upd = this_upd;
+	c->next_upd = next_upd;
+}
+
+/* The same test as OCSP_check_validity(this, next, BN_CLOCK_SKEW, -1). */
+static int
+bn_in_window(time_t this_upd, time_t next_upd)
+{
+	time_t	 now = time(NULL);
+
+	return this_upd <= now + BN_CLOCK_SKEW && next_upd >= now - BN_CLOCK_SKEW;
+}
+
+/* An ASN1_TIME as seconds since the epoch, by its distance from now. */
+static int
+bn_asn1_time(const ASN1_TIME *t, time_t *out)
+{
+	int	 days, secs;
+
+	if (!ASN1_TIME_diff(&days, &secs, NULL, t))
+		return 0;
+	*out = time(NULL) + (time_t)days * 86400 + secs;
+	return 1;
 }
 
 /* The certificate in the presented chain that issued the leaf. */
@@ -307,7 +350,8 @@ bn_find_issuer(STACK_OF(X509) *chain, X509 *leaf)
 
 /* Status good for this certificate, within its validity window. */
 static const char *
-bn_check_status(OCSP_BASICRESP *bs, X509 *leaf, X509 *issuer)
+bn_check_status(OCSP_BASICRESP *bs, X509 *leaf, X509 *issuer,
+    time_t *this_t, time_t *next_t)
 {
 	ASN1_GENERALIZEDTIME	*thisupd, *nextupd;
 	OCSP_CERTID		*id;
@@ -326,24 +370,25 @@ bn_check_status(OCSP_BASICRESP *bs, X509 *leaf, X509 *issuer)
 		return "no nextUpdate";
 	if (!OCSP_check_validity(thisupd, nextupd, BN_CLOCK_SKEW, -1))
 		return "outside its validity window";
+	if (!bn_asn1_time(thisupd, this_t) || !bn_asn1_time(nextupd, next_t))
+		return "unreadable thisUpdate or nextUpdate";
 	return NULL;
 }
 
-/* NULL when the staple is valid, else why not. */
+/* Everything about a staple not seen before; NULL when it is valid. */
 static const char *
-bn_check_staple(struct bn_worker *w, SSL *ssl, const unsigned char *der,
-    int len)
+bn_check_new_staple(struct bn_worker *w, SSL *ssl, const unsigned char *der,
+    int len, X509 *leaf)
 {
 	const unsigned char	*p = der;
 	OCSP_RESPONSE		*rsp;
 	OCSP_BASICRESP		*bs = NULL;
 	STACK_OF(X509)		*chain = SSL_get_peer_cert_chain(ssl);
-	X509			*leaf = SSL_get0_peer_certificate(ssl);
 	X509			*issuer;
-	const char		*why = NULL;
-	int			 cached;
+	const char		*why;
+	time_t			 this_t = 0, next_t = 0;
 
-	if (leaf == NULL || (issuer = bn_find_issuer(chain, leaf)) == NULL)
+	if ((issuer = bn_find_issuer(chain, leaf)) == NULL)
 		return "issuer not in the presented chain";
 	if ((rsp = d2i_OCSP_RESPONSE(NULL, &p, len)) == NULL)
 		return "not DER OCSPResponse";
@@ -352,21 +397,33 @@ bn_check_staple(struct bn_worker *w, SSL *ssl, const unsigned char *der,
 	else if ((bs = OCSP_response_get1_basic(rsp)) == NULL)
 		why = "not a basic response";
 	else
-		why = bn_check_status(bs, leaf, issuer);
+		why = bn_check_status(bs, leaf, issuer, &this_t, &next_t);
 
-	cached = bn_cache_hit(&w->cache, der, len, leaf);
-	if (why == NULL && w->run->o->cafile != NULL && !cached) {
-		X509_STORE *store = SSL_CTX_get_cert_store(w->run->ctx);
-
-		if (OCSP_basic_verify(bs, chain, store, 0) <= 0)
-			why = "signature or signer does not verify";
-		else
-			bn_cache_put(&w->cache, der, len, leaf);
-		ERR_clear_error();
-	}
+	if (why == NULL && w->run->o->cafile != NULL &&
+	    OCSP_basic_verify(bs, chain, SSL_CTX_get_cert_store(w->run->ctx),
+	    0) <= 0)
+		why = "signature or signer does not verify";
+	if (why == NULL)
+		bn_cache_put(&w->cache, der, len, leaf, this_t, next_t);
+	ERR_clear_error();
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(rsp);
 	return why;
+}
+
+/* NULL when the staple is valid, else why not. */
+static const char *
+bn_check_staple(struct bn_worker *w, SSL *ssl, const unsigned char *der,
+    int len)
+{
+	X509	*leaf = SSL_get0_peer_certificate(ssl);
+
+	if (leaf == NULL)
+		return "no server certificate";
+	if (bn_cache_hit(&w->cache, der, len, leaf))
+		return bn_in_window(w->cache.this_upd, w->cache.next_upd) ? NULL
+		    : "outside its validity window";
+	return bn_check_new_staple(w, ssl, der, len, leaf);
 }
 
 /* ---- one connection ------------------------------------------------------ */
@@ -479,7 +536,8 @@ bn_one(struct bn_worker *w, long n)
 		bn_die("SSL_new", NULL);
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, sni);
-	SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+	if (!r->o->no_status)
+		SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
 	if (r->o->cafile != NULL)
 		SSL_set1_host(ssl, sni);
 	if (SSL_connect(ssl) == 1) {
@@ -499,14 +557,54 @@ bn_one(struct bn_worker *w, long n)
 
 /* ---- workers ----------------------------------------------------------- */
 
+/*
+ * With -q, handshake n is due n/rate seconds after the start, whichever
+ * thread makes it: the server then sees the same load whatever it costs,
+ * so its CPU time per handshake and its latency compare between
+ * configurations (flat out, a cheaper server also gets more handshakes
+ * per wake-up, and latency is mostly queueing).  A thread that finds its
+ * handshake already due starts at once; those are counted as late.
+ */
+static int
+bn_pace(struct bn_run *r, long n)
+{
+	struct timespec	 due;
+	double		 at = (double)n / r->o->rate, wait;
+	long		 whole;
+
+	if (r->deadline > 0 && at >= r->deadline)
+		return -1;
+	wait = at - bn_since(&r->start);
+	if (wait > 0) {
+		whole = (long)at;
+		due.tv_sec = r->start.tv_sec + whole;
+		due.tv_nsec = r->start.tv_nsec + (long)((at - (double)whole) *
+		    BN_NS_PER_S);
+		if (due.tv_nsec >= (long)BN_NS_PER_S) {
+			due.tv_sec++;
+			due.tv_nsec -= (long)BN_NS_PER_S;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due,
+		    NULL) == EINTR)
+			;
+	} else if (-wait * BN_MS_PER_S > BN_LATE_MS) {
+		atomic_fetch_add(&r->late, 1);
+	}
+	return 0;
+}
+
 /* The number of the next handshake to make, or -1 when done. */
 static long
 bn_claim(struct bn_run *r)
 {
 	long	 n = atomic_fetch_add(&r->next, 1);
 
+	if (r->o->count > 0 && n >= r->o->count)
+		return -1;
+	if (r->o->rate > 0)
+		return bn_pace(r, n) == 0 ? n : -1;
 	if (r->o->count > 0)
-		return n < r->o->count ? n : -1;
+		return n;
 	return bn_since(&r->start) < r->deadline ? n : -1;
 }
 
@@ -576,7 +674,8 @@ bn_merge(struct bn_worker *ws, int n, struct bn_totals *t)
 }
 
 static void
-bn_report(const struct bn_opts *o, const struct bn_totals *t, double elapsed)
+bn_report(const struct bn_opts *o, const struct bn_totals *t, double elapsed,
+    long late)
 {
 	long	 done = t->outcome[BN_NO_STAPLE] + t->outcome[BN_BAD_STAPLE] +
 	    t->outcome[BN_VALID_STAPLE];
@@ -593,13 +692,18 @@ bn_report(const struct bn_opts *o, const struct bn_totals *t, double elapsed)
 	for (k = 0; k < BN_OUTCOMES; k++)
 		printf(" %s=%ld", bn_outcome_key[k], t->outcome[k]);
 	printf(" elapsed_s=%.3f hps=%.1f valid_pct=%.2f p50_ms=%.3f "
-	    "p99_ms=%.3f max_ms=%.3f verified=%s\n", elapsed, hps, share,
-	    p50, p99, max, o->cafile ? "signature" : "status");
+	    "p99_ms=%.3f max_ms=%.3f verified=%s rate=%.1f late=%ld\n",
+	    elapsed, hps, share, p50, p99, max,
+	    o->cafile ? "signature" : "status", o->rate, late);
 	printf("%s: %ld handshakes in %.2f s (%.1f/s) over %d connections; "
 	    "%.1f%% carried a valid staple (%ld none, %ld bad, %ld failed); "
 	    "handshake p50 %.2f ms, p99 %.2f ms\n", o->label, done, elapsed,
 	    hps, o->conc, share, t->outcome[BN_NO_STAPLE],
 	    t->outcome[BN_BAD_STAPLE], t->outcome[BN_FAILED], p50, p99);
+	if (o->rate > 0)
+		printf("%s: paced at %.1f/s; %ld handshakes started over %.0f ms "
+		    "late (the client or the server could not keep up)\n",
+		    o->label, o->rate, late, BN_LATE_MS);
 	if (o->verbose && t->why[0] != '\0')
 		printf("%s: first problem seen: %s\n", o->label, t->why);
 }
@@ -618,6 +722,7 @@ bn_init_run(struct bn_run *r, const struct bn_opts *o)
 		bn_die("not an IPv4 address", o->host);
 	r->deadline = o->duration;
 	atomic_init(&r->next, 0);
+	atomic_init(&r->late, 0);
 }
 
 int
@@ -648,7 +753,7 @@ main(int argc, char *argv[])
 	elapsed = bn_since(&run.start);
 
 	bn_merge(ws, o.conc, &t);
-	bn_report(&o, &t, elapsed);
+	bn_report(&o, &t, elapsed, atomic_load(&run.late));
 	for (i = 0; i < o.conc; i++)
 		free(ws[i].lat);
 	free(ws);

@@ -24,6 +24,11 @@ our $BENCH = "$TOP/bench/sg_bench";
 our $MKCERTS = "$TOP/bench/sg_mkcerts";
 my $MODDIR = '/usr/lib/apache2/modules';
 
+# run.sh snapshots the module and the responder at the start of the run:
+# the sources may be rebuilt by someone else while the benchmark runs.
+$SGTest::MODULE = $ENV{SG_BENCH_MODULE} if $ENV{SG_BENCH_MODULE};
+$SGTest::RESPONDER = $ENV{SG_BENCH_RESPONDER} if $ENV{SG_BENCH_RESPONDER};
+
 # Order matters: runs alternate in this order, and "none" is the baseline.
 our @CONFIGS = qw(none sg modssl md);
 our %LABEL = (
@@ -148,8 +153,9 @@ sub stop_all {
 # ---- the load client -----------------------------------------------------
 
 # Runs sg_bench against the server; returns its key=value line as a hash.
-# Arguments: conc, duration or count, sni, names (-R), label; cpu => 1
-# adds the server's CPU time per handshake.
+# Arguments: conc, duration or count, rate (-q), sni, names (-R), label,
+# no_status (-S); cpu => 1
+# also adds the server's CPU time per handshake.
 sub bench {
     my ($t, %a) = @_;
     my @cmd = ($BENCH, '-h', '127.0.0.1', '-p', $t->hport,
@@ -157,6 +163,8 @@ sub bench {
                '-C', $t->pkifile('root.crt'),
                '-l', $a{label} // config_of($t));
     push @cmd, '-R', $a{names} if $a{names};
+    push @cmd, '-S' if $a{no_status};
+    push @cmd, '-q', $a{rate} if $a{rate};
     push @cmd, defined $a{duration} ? ('-d', $a{duration})
                                     : ('-N', $a{count} // 1);
     my $cpu0 = $a{cpu} ? server_cpu($t) : 0;
@@ -223,6 +231,24 @@ sub children_of {
     return @kids;
 }
 
+# CPU time (s) httpd has used: every process of it now, plus the children
+# the parent already reaped (cutime, cstime). Counting the server's own
+# CPU per handshake separates its cost from the client's, which shares
+# the machine and costs more per handshake than the server does.
+sub server_cpu {
+    my ($t) = @_;
+    my $pid = $t->httpd_pid or die 'no httpd pid';
+    my $ticks = 0;
+    for my $p ($pid, children_of($pid)) {
+        my $s = SGTest::slurp("/proc/$p/stat");
+        next unless $s =~ /\)\s+(.*)$/s;
+        my @f = split ' ', $1;      # $f[0] is field 3 of proc(5), state
+        $ticks += $f[11] + $f[12];                  # utime, stime
+        $ticks += $f[13] + $f[14] if $p == $pid;    # reaped children's
+    }
+    return $ticks / $CLK_TCK;
+}
+
 # Size and resident part of the shared (MAP_SHARED) mappings of a
 # process, kB: where httpd keeps its scoreboard, mod_ssl its shmcb, and
 # the module its table.
@@ -258,6 +284,7 @@ sub memory {
         children => scalar @kids,
         children_rss_kb => $kids_rss,
         max_child_rss_kb => (sort { $b <=> $a } @kid_rss)[0] // 0,
+        child_rss_kb => { map { $kids[$_] => $kid_rss[$_] } 0 .. $#kids },
         total_pss_kb => $pss,
     };
 }
