@@ -396,7 +396,7 @@ sub observations {
 # ---- the doc ------------------------------------------------------------------
 
 # Parameters of the scenarios, as they ran ('?' for one that failed).
-my %unknown = map { $_ => '?' } qw(rounds seconds conc restarts certs warm_rounds);
+my %unknown = map { $_ => '?' } qw(rounds seconds conc rate restarts certs warm_rounds);
 my $s1 = $R{s1_steady} // \%unknown;
 my $s2 = $R{s2_first} // \%unknown;
 my $s3 = $R{s3_outage} // \%unknown;
@@ -512,7 +512,8 @@ reason a staple was refused.
    shows what this machine's noise alone does to a ratio), twice: **flat out** ($s1->{conc} connections, each starting its next
    handshake as soon as the last is done; $s1->{seconds} s): handshakes per
    second, i.e. capacity; then **paced** ($s1->{rate} handshakes/s for every
-   configuration, half of what the slowest one managed in the warm-up;
+   configuration, ${\f(100 * ($s1->{pace_share} // 0))} % of what the slowest one managed in
+   the warm-up, rounded down to 50;
    $s1->{seconds} s): the server's own CPU time per handshake (user + system
    time of all httpd processes from `/proc/PID/stat`, reaped children
    included, divided by the handshakes) and latency p50/p99, at equal

@@ -8,7 +8,7 @@
 # Each round measures every configuration twice:
 #   flat out: $CONC connections, each starting a handshake as soon as the
 #             last is done: handshakes per second (capacity);
-#   paced:    the same fixed rate for every configuration, half of what
+#   paced:    the same fixed rate for every configuration, $PACE_SHARE of what
 #             the slowest one managed flat out in the warm-up: the
 #             server's CPU time per handshake and latency p50/p99 at equal
 #             load. (Flat out, latency is mostly queueing, and a server
@@ -31,7 +31,8 @@ my $ROUNDS = $QUICK ? 2 : 5;
 my $SECONDS = $QUICK ? 2 : 4;       # per configuration, per measurement
 my $WARMUP = 2;                     # seconds flat out, once per configuration
 my $CONC = 4;                       # connections at once: 2 per core
-my $PACE_SHARE = 0.5;               # paced rate: this share of the slowest
+my $PACE_SHARE = 0.4;               # paced rate: this share of the slowest,
+                                    # with room for the rest of the machine
 my $PACE_STEP = 50;                 # ... rounded down to this many per s
 my $STAPLE_WAIT = 15;               # seconds for a first staple
 my $AGAIN = 'none_again';           # the A/A control's name
@@ -120,6 +121,7 @@ for my $c (@ORDER) {
 SGBench::stop_all(map { $srv{$_} } @SGBench::CONFIGS);
 SGBench::save('s1_steady', {
     rounds => $ROUNDS, seconds => $SECONDS, conc => $CONC, rate => $rate,
+    pace_share => $PACE_SHARE,
     warmup_hps => \%warm, flat => \%flat, paced => \%paced,
     summary => \%summary,
 });
