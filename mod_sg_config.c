@@ -103,6 +103,25 @@ static const char *sg_config_seconds(cmd_parms *cmd, const char *arg,
     return NULL;
 }
 
+/* Parse a whole number (with a trailing "%" when percent) and check the
+ * range. */
+static const char *sg_config_int(cmd_parms *cmd, const char *arg, long lo,
+                                 long hi, int percent, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (end == arg || (*end != '\0' && !(percent && *end == '%'
+                                          && end[1] == '\0'))
+        || v < lo || v > hi) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a %s between %ld "
+                            "and %ld", cmd->cmd->name, arg,
+                            percent ? "percentage" : "number", lo, hi);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
 static const char *sg_config_global_only(cmd_parms *cmd)
 {
     return ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -165,22 +184,10 @@ static const char *sg_cmd_startup(cmd_parms *cmd, void *dc, const char *arg)
 static const char *sg_cmd_refresh(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = sg_config_global_only(cmd);
-    char *end;
-    long v;
 
     (void)dc;
-    if (err != NULL) {
-        return err;
-    }
-    v = strtol(arg, &end, 10);
-    if (end == arg || (*end != '\0' && !(*end == '%' && end[1] == '\0'))
-        || v < SG_REFRESH_MIN || v > SG_REFRESH_MAX) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a percentage between "
-                            "%d and %d", cmd->cmd->name, arg, SG_REFRESH_MIN,
-                            SG_REFRESH_MAX);
-    }
-    sg_global.schedule.refresh_percent = (int)v;
-    return NULL;
+    return err ? err : sg_config_int(cmd, arg, SG_REFRESH_MIN, SG_REFRESH_MAX,
+                                     1, &sg_global.schedule.refresh_percent);
 }
 
 static const char *sg_cmd_retry_min(cmd_parms *cmd, void *dc, const char *arg)
@@ -216,20 +223,10 @@ static const char *sg_cmd_concurrency(cmd_parms *cmd, void *dc,
                                       const char *arg)
 {
     const char *err = sg_config_global_only(cmd);
-    char *end;
-    long v;
 
     (void)dc;
-    if (err != NULL) {
-        return err;
-    }
-    v = strtol(arg, &end, 10);
-    if (end == arg || *end != '\0' || v < 1 || v > SG_CONCURRENCY_MAX) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number between 1 "
-                            "and %d", cmd->cmd->name, arg, SG_CONCURRENCY_MAX);
-    }
-    sg_global.concurrency = (int)v;
-    return NULL;
+    return err ? err : sg_config_int(cmd, arg, 1, SG_CONCURRENCY_MAX, 0,
+                                     &sg_global.concurrency);
 }
 
 static const char *sg_cmd_store(cmd_parms *cmd, void *dc, const char *arg)

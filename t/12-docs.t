@@ -294,6 +294,7 @@ for my $d (sort keys %cmds) {
     # Ranges: what the handler checks, the help string, the Range row.
     my $body = handler_body($cmds{$d}{handler});
     my @lim = $body =~ /sg_config_seconds\s*\(\s*cmd\s*,\s*arg\s*,\s*(\w+)\s*,\s*(\w+)\s*,/;
+    @lim = $body =~ /sg_config_int\s*\(\s*cmd\s*,\s*arg\s*,\s*(\w+)\s*,\s*(\w+)\s*,/ if !@lim;
     @lim = $body =~ /\bv\s*<\s*(\w+)\s*\|\|\s*v\s*>\s*(\w+)/ if !@lim;
     next if !@lim;
     my @code_range = map { c_value($_) } @lim;
