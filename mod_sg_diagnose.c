@@ -81,51 +81,61 @@ static void sg_diagnose_file(sg_gen_t *g, server_rec *s, apr_pool_t *p,
     X509_free(x509);
 }
 
-static void sg_diagnose_walk(sg_gen_t *g, server_rec *s, apr_pool_t *p,
-                             apr_hash_t *primed, const ap_directive_t *d)
+typedef struct {
+    sg_gen_t *g;
+    server_rec *s;
+    apr_pool_t *p;
+    apr_hash_t *primed;
+    apr_hash_t *files;      /* distinct arguments, when only counting */
+} sg_diag_ctx_t;
+
+/* Call fn for every SSLCertificateFile directive, at any depth. */
+static void sg_diagnose_walk(const ap_directive_t *d, sg_diag_ctx_t *ctx,
+                             void (*fn)(sg_diag_ctx_t *,
+                                        const ap_directive_t *))
 {
     for (; d != NULL; d = d->next) {
         if (ap_cstr_casecmp(d->directive, SG_DIAG_DIRECTIVE) == 0) {
-            sg_diagnose_file(g, s, p, primed, d);
+            fn(ctx, d);
         }
         if (d->first_child != NULL) {
-            sg_diagnose_walk(g, s, p, primed, d->first_child);
+            sg_diagnose_walk(d->first_child, ctx, fn);
         }
     }
 }
 
-/* The distinct SSLCertificateFile arguments of the configuration. */
-static void sg_diagnose_count(apr_hash_t *files, const ap_directive_t *d)
+static void sg_diagnose_count(sg_diag_ctx_t *ctx, const ap_directive_t *d)
 {
-    for (; d != NULL; d = d->next) {
-        if (ap_cstr_casecmp(d->directive, SG_DIAG_DIRECTIVE) == 0) {
-            apr_hash_set(files, d->args, APR_HASH_KEY_STRING, d);
-        }
-        if (d->first_child != NULL) {
-            sg_diagnose_count(files, d->first_child);
-        }
-    }
+    apr_hash_set(ctx->files, d->args, APR_HASH_KEY_STRING, d);
+}
+
+static void sg_diagnose_check(sg_diag_ctx_t *ctx, const ap_directive_t *d)
+{
+    sg_diagnose_file(ctx->g, ctx->s, ctx->p, ctx->primed, d);
 }
 
 void sg_diagnose_unprimed(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
-    apr_hash_t *primed = apr_hash_make(ptemp);
-    apr_hash_t *files = apr_hash_make(ptemp);
+    sg_diag_ctx_t ctx;
     int i;
 
+    ctx.g = g;
+    ctx.s = s;
+    ctx.p = ptemp;
+    ctx.primed = apr_hash_make(ptemp);
+    ctx.files = apr_hash_make(ptemp);
     /* When there are no more files than certificates httpd offered (or
      * offered and we declined), none can be missing: spare reading them
      * all again, which with a thousand virtual hosts slows every start. */
-    sg_diagnose_count(files, ap_conftree);
-    if ((int)apr_hash_count(files)
+    sg_diagnose_walk(ap_conftree, &ctx, sg_diagnose_count);
+    if ((int)apr_hash_count(ctx.files)
         <= sg_registry_count(g->reg) + (int)apr_hash_count(g->declined)) {
         return;
     }
-
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
 
-        apr_hash_set(primed, e->cert->hash, APR_HASH_KEY_STRING, e);
+        apr_hash_set(ctx.primed, e->cert->hash, APR_HASH_KEY_STRING, e);
     }
-    sg_diagnose_walk(g, s, ptemp, primed, ap_conftree);
+    sg_diagnose_walk(ap_conftree, &ctx, sg_diagnose_check);
 }
