@@ -4,10 +4,11 @@ CC      ?= cc
 WARN     = -Wall -Wextra
 CORE     = src/sg_batch.c src/sg_cert.c src/sg_fetch.c src/sg_reason.c src/sg_refresh.c \
            src/sg_registry.c src/sg_request.c src/sg_schedule.c \
-           src/sg_store.c src/sg_table.c src/sg_text.c src/sg_validate.c
+           src/sg_store.c src/sg_table.c src/sg_text.c src/sg_validate.c \
+           src/sg_workq.c
 GLUE     = mod_staple_guard.c mod_sg_carry.c mod_sg_config.c \
            mod_sg_diagnose.c mod_sg_fetcher.c mod_sg_log.c mod_sg_status.c \
-           mod_sg_store.c
+           mod_sg_store.c mod_sg_warm.c
 HEADERS  = $(wildcard include/*.h) $(wildcard mod_*.h)
 APR_CFLAGS = $(shell pkg-config --cflags apr-1 apr-util-1)
 APR_LIBS   = $(shell pkg-config --libs apr-1 apr-util-1)
@@ -15,7 +16,7 @@ MODULE   = .libs/mod_staple_guard.so
 
 UNIT_TESTS = t/unit/test_validate t/unit/test_request t/unit/test_schedule \
              t/unit/test_table t/unit/test_registry t/unit/test_batch \
-             t/unit/test_store
+             t/unit/test_store t/unit/test_workq
 TOOLS      = t/tools/sg_responder
 
 .PHONY: all install unit unit-build tools test check clean demo bench

@@ -1,4 +1,6 @@
 /* mod_sg_carry.c: responses survive graceful restarts in the parent. */
+#include <string.h>
+
 #include <apr_hash.h>
 #include <apr_strings.h>
 
@@ -12,17 +14,17 @@ APLOG_USE_MODULE(staple_guard);
 
 #define SG_CARRY_KEY "staple_guard_carry"
 
-typedef struct {
+struct sg_carried_t {
     const char *url;
     sg_slot_info_t info;
     apr_size_t len;
     unsigned char *der;
-} sg_carried_t;
+};
 
-typedef struct {
+struct sg_carry_t {
     apr_pool_t *pool;               /* child of the process pool */
     apr_hash_t *by_hash;            /* cert hash -> sg_carried_t */
-} sg_carry_t;
+};
 
 typedef struct {
     sg_gen_t *g;
@@ -76,8 +78,10 @@ void sg_carry_register(sg_gen_t *g, server_rec *s)
 
     ctx->g = g;
     ctx->pproc = s->process->pool;
-    apr_pool_cleanup_register(g->pool, ctx, sg_carry_save,
-                              apr_pool_cleanup_null);
+    /* A pre-cleanup, so that it runs while the shared memory (a cleanup
+     * of g->pool) and the certificates (in child pools of g->pool, see
+     * mod_sg_warm.c) are still there. */
+    apr_pool_pre_cleanup_register(g->pool, ctx, sg_carry_save);
 }
 
 /* Without a response, continue the retry schedule of the last generation
@@ -92,36 +96,48 @@ static void sg_carry_schedule(sg_entry_t *e, const sg_carried_t *it,
     }
 }
 
-void sg_carry_restore(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+const sg_carry_t *sg_carry_previous(server_rec *s)
 {
-    sg_carry_t *c = sg_carry_get(s->process->pool);
-    sg_verdict_t v;
-    sg_reason_t r;
-    apr_time_t now = apr_time_now();
-    int i;
+    return sg_carry_get(s->process->pool);
+}
 
-    for (i = 0; c != NULL && i < sg_registry_count(g->reg); i++) {
-        sg_entry_t *e = sg_registry_at(g->reg, i);
-        sg_carried_t *it = apr_hash_get(c->by_hash, e->cert->hash,
-                                        APR_HASH_KEY_STRING);
+const sg_carried_t *sg_carry_find(const sg_carry_t *c, const sg_entry_t *e)
+{
+    return c ? apr_hash_get(c->by_hash, e->cert->hash, APR_HASH_KEY_STRING)
+             : NULL;
+}
 
-        if (it == NULL) {
-            continue;
-        }
-        sg_carry_schedule(e, it, now);
-        if (it->der == NULL) {
-            continue;
-        }
-        r = sg_refresh_adopt(&v, ptemp, e, g->table, &g->refresh, it->der,
-                             it->len, SG_SOURCE_CARRIED, &it->info, now,
-                             sg_random());
-        sg_log_adopted(s, ptemp, e, SG_SOURCE_CARRIED, r, &v);
+sg_reason_t sg_carry_check(const sg_carried_t *it, sg_verdict_t *v,
+                           apr_pool_t *p, const sg_entry_t *e,
+                           const sg_refresh_conf_t *conf, apr_time_t now)
+{
+    if (it->der == NULL) {
+        memset(v, 0, sizeof(*v));
+        return SG_R_COUNT;
     }
+    return sg_refresh_check(v, p, e, conf, it->der, it->len, now);
+}
+
+void sg_carry_take(sg_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
+                   const sg_carried_t *it, sg_reason_t r,
+                   const sg_verdict_t *v)
+{
+    apr_time_t now = apr_time_now();
+
+    sg_carry_schedule(e, it, now);
+    if (it->der == NULL) {
+        return;
+    }
+    if (r == SG_R_OK) {
+        sg_refresh_take(e, g->table, &g->refresh, it->der, it->len, v,
+                        SG_SOURCE_CARRIED, &it->info, now, sg_random());
+    }
+    sg_log_adopted(s, p, e, SG_SOURCE_CARRIED, r, v);
 }
 
 void sg_carry_announce(sg_gen_t *g, server_rec *s)
 {
-    sg_carry_t *c = sg_carry_get(s->process->pool);
+    const sg_carry_t *c = sg_carry_get(s->process->pool);
     int i;
 
     for (i = 0; i < sg_registry_count(g->reg); i++) {

@@ -41,7 +41,7 @@ static const char *sg_diagnose_hash(apr_pool_t *p, X509 *x509)
     char hex[SG_CERT_HASH_HEX_LEN + 1];
     unsigned char bin[SG_CERT_HASH_HEX_LEN / 2];
 
-    return sg_cert_digest(x509, hex, bin) ? apr_pstrdup(p, hex) : NULL;
+    return sg_cert_digest(x509, NULL, hex, bin) ? apr_pstrdup(p, hex) : NULL;
 }
 
 void sg_diagnose_declined(sg_gen_t *g, const char *pem)

@@ -1,6 +1,6 @@
 /* mod_sg_store.c: glue between httpd and sg_store. */
 #include <errno.h>
-#include <unistd.h>
+#include <string.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -10,7 +10,6 @@
 #include <http_log.h>
 #include <unixd.h>
 
-#include "sg_batch.h"
 #include "sg_store.h"
 #include "mod_sg_config.h"
 #include "mod_sg_log.h"
@@ -21,8 +20,6 @@ APLOG_USE_MODULE(staple_guard);
 /* Files of certificates no longer configured stay this long, so that
  * taking a virtual host out for a while does not lose its response. */
 #define SG_STORE_GRACE apr_time_from_sec(7 * 24 * 3600)
-/* Threads that validate stored responses at startup, at most. */
-#define SG_STORE_THREADS_MAX 8
 
 /* Write failures are logged once, and again after a success. */
 static int sg_store_write_failing;
@@ -55,86 +52,68 @@ static void sg_store_refuse(server_rec *s, apr_pool_t *p, const char *dir,
                                    : "could not set it aside");
 }
 
-/* Read, decode and validate one certificate's file. */
-static void sg_store_load(sg_gen_t *g, server_rec *s, apr_pool_t *p,
-                          const char *dir, sg_entry_t *e)
+void sg_store_check(sg_store_found_t *f, const sg_gen_t *g, apr_pool_t *p,
+                    const sg_entry_t *e, apr_time_t now)
 {
     unsigned char *buf;
     const unsigned char *der;
     apr_size_t len, der_len;
-    sg_store_format_t f;
-    sg_verdict_t v;
+    sg_store_format_t fmt;
     sg_reason_t r;
     apr_status_t rv;
     char err[128];
 
-    rv = sg_store_read(p, dir, sg_store_name(p, e),
+    memset(f, 0, sizeof(*f));
+    if (g->store_dir == NULL) {
+        return;
+    }
+    rv = sg_store_read(p, g->store_dir, sg_store_name(p, e),
                        SG_RESPONSE_MAX + SG_STORE_HASH_LEN * 3, &buf, &len);
     if (APR_STATUS_IS_ENOENT(rv)) {
         return;
     }
+    f->present = 1;
     if (rv != APR_SUCCESS) {
-        sg_store_refuse(s, p, dir, e,
-                        rv == APR_FROM_OS_ERROR(ELOOP)
-                        ? "it is a symlink, and symlinks are never followed"
-                        : rv == APR_EINVAL ? "not a regular file"
-                        : apr_strerror(rv, err, sizeof(err)));
+        f->refused = rv == APR_FROM_OS_ERROR(ELOOP)
+                     ? "it is a symlink, and symlinks are never followed"
+                     : rv == APR_EINVAL ? "not a regular file"
+                     : apr_pstrdup(p, apr_strerror(rv, err, sizeof(err)));
         return;
     }
-    f = sg_store_decode(buf, len, e->cert->hash_bin, &der, &der_len);
-    if (f != SG_STORE_OK) {
-        sg_store_refuse(s, p, dir, e, sg_store_format_text(f));
+    fmt = sg_store_decode(buf, len, e->cert->hash_bin, &der, &der_len);
+    if (fmt != SG_STORE_OK) {
+        f->refused = sg_store_format_text(fmt);
         return;
     }
-    r = sg_refresh_adopt(&v, p, e, g->table, &g->refresh, der, der_len,
-                         SG_SOURCE_STORE, NULL, apr_time_now(), sg_random());
+    r = sg_refresh_check(&f->verdict, p, e, &g->refresh, der, der_len, now);
     if (r != SG_R_OK) {
-        sg_store_refuse(s, p, dir, e, apr_pstrcat(p, sg_reason_text(r), " (",
-                                                  sg_reason_id(r), ")", NULL));
+        f->refused = apr_pstrcat(p, sg_reason_text(r), " (", sg_reason_id(r),
+                                 ")", NULL);
         return;
     }
-    sg_log_adopted(s, p, e, SG_SOURCE_STORE, r, &v);
+    f->der = der;
+    f->len = der_len;
 }
 
-typedef struct {
-    sg_gen_t *g;
-    server_rec *s;
-} sg_store_ctx_t;
-
-static void sg_store_load_one(void *data, sg_entry_t *e, apr_pool_t *p)
+void sg_store_take(sg_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
+                   const sg_store_found_t *f)
 {
-    sg_store_ctx_t *ctx = data;
-
-    sg_store_load(ctx->g, ctx->s, p, ctx->g->store_dir, e);
+    if (!f->present) {
+        return;
+    }
+    if (f->refused != NULL) {
+        sg_store_refuse(s, p, g->store_dir, e, f->refused);
+        return;
+    }
+    sg_refresh_take(e, g->table, &g->refresh, f->der, f->len, &f->verdict,
+                    SG_SOURCE_STORE, NULL, apr_time_now(), sg_random());
+    sg_log_adopted(s, p, e, SG_SOURCE_STORE, SG_R_OK, &f->verdict);
 }
 
-/* Validating a response costs two signature checks: with many
- * certificates, every processor helps, so that a warm start is hardly
- * slower than one without stapling. Each entry has its own slot. */
-static void sg_store_load_all(sg_gen_t *g, server_rec *s, apr_pool_t *p,
-                              apr_array_header_t *load)
-{
-    sg_store_ctx_t ctx;
-    sg_batch_conf_t bc;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-    ctx.g = g;
-    ctx.s = s;
-    bc.concurrency = (int)(cpus < 1 ? 1 : cpus > SG_STORE_THREADS_MAX
-                           ? SG_STORE_THREADS_MAX : cpus);
-    bc.per_host = bc.concurrency;   /* nothing is asked of responders */
-    bc.deadline = 0;
-    sg_batch_run(p, (sg_entry_t **)load->elts, load->nelts, &bc,
-                 sg_store_load_one, &ctx);
-}
-
-void sg_store_startup(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+void sg_store_open(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
     const char *dir = sg_store_dir(ptemp), *err = NULL;
-    apr_hash_t *keep = apr_hash_make(ptemp);
-    apr_array_header_t *load = apr_array_make(ptemp, 1, sizeof(sg_entry_t *));
     apr_status_t rv;
-    int i, removed;
 
     g->store_dir = NULL;
     if (dir == NULL) {
@@ -149,16 +128,23 @@ void sg_store_startup(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
         return;
     }
     g->store_dir = apr_pstrdup(g->pool, dir);
+}
+
+void sg_store_prune_unused(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+{
+    apr_hash_t *keep = apr_hash_make(ptemp);
+    int i, removed;
+
+    if (g->store_dir == NULL) {
+        return;
+    }
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
 
         apr_hash_set(keep, sg_store_name(ptemp, e), APR_HASH_KEY_STRING, e);
-        if (e->url != NULL && e->held_next_update <= apr_time_now()) {
-            APR_ARRAY_PUSH(load, sg_entry_t *) = e;
-        }
     }
-    sg_store_load_all(g, s, ptemp, load);
-    removed = sg_store_prune(ptemp, dir, keep, SG_STORE_GRACE, apr_time_now());
+    removed = sg_store_prune(ptemp, g->store_dir, keep, SG_STORE_GRACE,
+                             apr_time_now());
     if (removed > 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SG0052: removed %d stored "
                      "responses of certificates no longer configured", removed);

@@ -26,6 +26,7 @@
 #include "mod_sg_log.h"
 #include "mod_sg_status.h"
 #include "mod_sg_store.h"
+#include "mod_sg_warm.h"
 
 
 static sg_gen_t *sg_current;
@@ -50,10 +51,10 @@ static int sg_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                          apr_pool_t *ptemp)
 {
     (void)plog;
-    (void)ptemp;
     sg_config_reset();
     sg_current = apr_pcalloc(pconf, sizeof(*sg_current));
     sg_current->pool = pconf;
+    sg_current->ptemp = ptemp;
     sg_current->reg = sg_registry_create(pconf);
     sg_current->declined = apr_hash_make(pconf);
     return OK;
@@ -85,13 +86,14 @@ static const char *sg_vhost_name(apr_pool_t *p, server_rec *s)
                         s->addrs ? (unsigned)s->addrs->host_port : 0u);
 }
 
-/* The URL a virtual host asks for this certificate, configured or not. */
+/* The URL a virtual host configured for this certificate; without one,
+ * the certificate's own, settled once it is parsed (sg_warm_finish). */
 static void sg_ocsp_url_of(server_rec *s, sg_entry_t *e)
 {
     const char *url = sg_config_srv(s)->responder_url;
 
     e->url_configured = (url != NULL);
-    e->url = url ? url : e->cert->url;
+    e->url = url;
     e->url_source = s->defn_name ? s->defn_name : "the main server";
     e->url_line = s->defn_line_number;
 }
@@ -100,7 +102,7 @@ static void sg_ocsp_url_of(server_rec *s, sg_entry_t *e)
  * certificate's own URL; between two, the one written first in the
  * configuration wins (mod_ssl primes virtual hosts in reverse order), and
  * the other is reported. */
-static void sg_ocsp_prime_again(server_rec *s, apr_pool_t *p, sg_entry_t *e)
+static void sg_ocsp_prime_again(sg_gen_t *g, server_rec *s, sg_entry_t *e)
 {
     const char *url = sg_config_srv(s)->responder_url;
     int earlier = s->defn_name && e->url_source
@@ -114,28 +116,29 @@ static void sg_ocsp_prime_again(server_rec *s, apr_pool_t *p, sg_entry_t *e)
         sg_ocsp_url_of(s, e);
         return;
     }
+    /* the subject names it: the rare wait for its parse is worth it */
+    sg_warm_wait(g, e);
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "SG0006: %s: "
                  "StapleGuardResponderURL %s (%s:%u) and %s (%s:%u) name "
                  "different responders for one certificate; using %s",
-                 e->cert->subject, url,
-                 s->defn_name ? s->defn_name : "?", s->defn_line_number,
+                 e->cert ? e->cert->subject : sg_vhost_name(g->ptemp, s),
+                 url, s->defn_name ? s->defn_name : "?", s->defn_line_number,
                  e->url, e->url_source, e->url_line, earlier ? url : e->url);
     if (earlier) {
         sg_ocsp_url_of(s, e);
     }
-    (void)p;
 }
 
 /* mod_ssl asks, for every certificate of every SSL virtual host, whether we
- * provide its OCSP responses. */
+ * provide its OCSP responses. We take each one at once; the parsing and
+ * validating go to other threads while mod_ssl carries on. */
 static int sg_ocsp_prime(server_rec *s, apr_pool_t *p, const char *id,
                          apr_size_t id_len, const char *pem)
 {
     sg_gen_t *g = sg_current;
     sg_entry_t *e;
-    sg_cert_t *cert;
-    const char *err;
 
+    (void)p;
     if (g == NULL) {
         return DECLINED;
     }
@@ -150,22 +153,15 @@ static int sg_ocsp_prime(server_rec *s, apr_pool_t *p, const char *id,
     }
     e = sg_registry_get(g->reg, id, id_len);
     if (e == NULL) {
-        if (sg_cert_parse(&cert, g->pool, pem, &err) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "SG0001: %s: no OCSP "
-                         "stapling for a certificate: %s",
-                         sg_vhost_name(p, s), err);
-            return DECLINED;
-        }
-        e = sg_registry_add(g->reg, id, id_len, cert, NULL);
+        e = sg_registry_add(g->reg, id, id_len, NULL, NULL);
         sg_ocsp_url_of(s, e);
-        if (sg_request_build(&e->req, g->pool, cert->certid) != APR_SUCCESS) {
-            e->url = NULL;
-        }
+        sg_registry_add_vhost(e, sg_vhost_name(g->pool, s));
+        sg_warm_prime(g, s, e, pem);
     }
     else {
-        sg_ocsp_prime_again(s, p, e);
+        sg_ocsp_prime_again(g, s, e);
+        sg_registry_add_vhost(e, sg_vhost_name(g->pool, s));
     }
-    sg_registry_add_vhost(e, sg_vhost_name(g->pool, s));
     return OK;
 }
 
@@ -225,7 +221,6 @@ static int sg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
     sg_gen_t *g = sg_current;
-    const sg_global_conf_t *gc = sg_config_global();
 
     (void)plog;
     /* The first pass only checks the configuration: no work, no fetch. */
@@ -233,18 +228,15 @@ static int sg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;
     }
     g->s = s;
-    g->refresh.timeout = gc->timeout;
-    g->refresh.skew = gc->skew;
-    g->refresh.schedule = gc->schedule;
+    sg_warm_finish(g, s);
     if (sg_table_create(g, s) != APR_SUCCESS) {
         return !OK;
     }
     sg_carry_announce(g, s);
     sg_diagnose_unprimed(g, s, ptemp);
-    sg_carry_restore(g, s, ptemp);
-    sg_store_startup(g, s, ptemp);
-    /* Registered after the shared memory's own cleanup, so it runs first:
-     * the next generation gets what this one fetched. */
+    sg_warm_adopt(g, s, ptemp);
+    sg_store_prune_unused(g, s, ptemp);
+    /* The next generation gets what this one fetched. */
     sg_carry_register(g, s);
     sg_fetcher_prefetch(g, s, ptemp);
     sg_fetcher_start(g, s, pconf);

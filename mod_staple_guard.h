@@ -10,9 +10,13 @@
 #include "sg_table.h"
 
 /* The state of one configuration generation (one start or restart). */
+typedef struct sg_warm_t sg_warm_t;
+
 typedef struct {
     server_rec *s;
     apr_pool_t *pool;               /* pconf: dies with the generation */
+    apr_pool_t *ptemp;              /* this configuration pass's temp pool */
+    sg_warm_t *warm;                /* startup work (mod_sg_warm.c) */
     sg_registry_t *reg;
     sg_table_t *table;              /* NULL until post_config made it */
     sg_refresh_conf_t refresh;

@@ -110,9 +110,14 @@ if (my $s = $R{s4_requests}) {
 }
 if (my $s = $R{s5_many}) {
     my $g = $s->{summary}{sg};
+    my $aa = $s->{summary}{none_again};
     $V{warm} = ["5. $s->{certs} certificates: startup with a warm store within 5 % of no stapling",
-                sprintf('%s × (%s vs %s)', f($g->{warm_startup_ratio}, 3),
-                        s_($g->{warm_startup_s}), s_($s->{summary}{none}{warm_startup_s})),
+                sprintf('%s × (%s vs %s; rounds %s–%s)%s', f($g->{warm_startup_ratio}, 3),
+                        s_($g->{warm_startup_s}), s_($s->{summary}{none}{warm_startup_s}),
+                        f($g->{warm_startup_ratio_min}, 2), f($g->{warm_startup_ratio_max}, 2),
+                        $aa ? sprintf('; A/A control %s (%s–%s)', f($aa->{warm_startup_ratio}, 3),
+                                      f($aa->{warm_startup_ratio_min}, 2),
+                                      f($aa->{warm_startup_ratio_max}, 2)) : ''),
                 $g->{warm_startup_ratio} <= $T_WARM_RATIO];
 }
 
@@ -223,14 +228,22 @@ sub s5_table {
     my $none = $s->{summary}{none};
     my $md = head('configuration', 'cold start → ready', 'requests during start',
                   'every name stapled after', 'first sweep: valid, time',
-                  'warm start → ready (median)', 'ratio to none',
+                  'warm start → ready (median)', 'ratio to none (median of rounds, range)',
                   'requests during warm start');
-    for my $c (@C) {
+    for my $c (@C, $s->{summary}{none_again} ? 'none_again' : ()) {
         my $x = $s->{summary}{$c};
-        $md .= row($L{$c}, s_($x->{cold_startup_s}), $x->{startup_requests},
-                   $c eq 'none' ? '–' : s_($x->{all_stapled_s}),
-                   sprintf('%s, %s', pct($x->{first_sweep_valid_pct}), s_($x->{first_sweep_s})),
-                   s_($x->{warm_startup_s}), f($x->{warm_startup_ratio}, 3),
+        my $cold = defined $x->{cold_startup_s};
+        $md .= row($L1{$c} // $L{$c}, $cold ? s_($x->{cold_startup_s}) : '–',
+                   $cold ? $x->{startup_requests} : '–',
+                   $c =~ /^none/ ? '–' : s_($x->{all_stapled_s}),
+                   $cold ? sprintf('%s, %s', pct($x->{first_sweep_valid_pct}),
+                                   s_($x->{first_sweep_s})) : '–',
+                   s_($x->{warm_startup_s}),
+                   defined $x->{warm_startup_ratio_min}
+                       ? sprintf('%s (%s–%s)', f($x->{warm_startup_ratio}, 3),
+                                 f($x->{warm_startup_ratio_min}, 2),
+                                 f($x->{warm_startup_ratio_max}, 2))
+                       : f($x->{warm_startup_ratio}, 3),
                    f($x->{warm_startup_requests}));
     }
     $md .= "\nMemory once every name stapled (two children; per certificate: "
@@ -373,6 +386,12 @@ sub observations {
             $x->{sg}{startup_requests}, s_($x->{sg}{all_stapled_s}),
             s_($x->{modssl}{first_sweep_s}), s_($x->{none}{first_sweep_s}),
             s_($x->{md}{all_stapled_s}));
+        push @o, sprintf('Warm start, ratio to no stapling in the same round (median of %d, range): mod_staple_guard %s (%s–%s); no stapling started again, the A/A control, %s (%s–%s). mod_staple_guard parses the certificates and validates the stored responses in threads of their own while mod_ssl loads keys in httpd\'s one configuration thread (design.md, "Startup work"); with one processor that work would add to the start.',
+            $s->{warm_rounds}, f($x->{sg}{warm_startup_ratio}, 3),
+            f($x->{sg}{warm_startup_ratio_min}, 2), f($x->{sg}{warm_startup_ratio_max}, 2),
+            f($x->{none_again}{warm_startup_ratio}, 3),
+            f($x->{none_again}{warm_startup_ratio_min}, 2), f($x->{none_again}{warm_startup_ratio_max}, 2))
+            if $x->{none_again} && defined $x->{sg}{warm_startup_ratio_min};
         my $n = $s->{certs};
         my $b = $x->{none}{memory};
         push @o, 'Memory per certificate, against no stapling: ' . join('; ', map {
@@ -560,9 +579,13 @@ reason a staple was refused.
    mappings (scoreboard, mod_ssl's shmcb, the module's table), and the
    PSS of the parent and all children summed; "per certificate" is the
    difference to no stapling divided by $n5. Then **warm** starts (whatever
-   each kept on disk), $s5->{warm_rounds} per configuration, alternating; requests
-   during a start are those the responder logged between the start
-   command and AH00489.
+   each kept on disk), $s5->{warm_rounds} rounds, each starting every configuration once
+   and then "no stapling" again (the A/A control); a ratio is taken to the
+   "no stapling" start of the same round, and the median of the rounds is
+   reported with their range. Startup time is the time from the
+   `apache2 -k start` command to the AH00489 line (its timestamp has
+   microseconds). Requests during a start are those the responder logged
+   between the start command and AH00489.
 
 ## Discussion
 

@@ -23,7 +23,11 @@ use Time::HiRes qw(time sleep);
 
 my $QUICK = $ENV{SG_BENCH_QUICK};
 my $CERTS = $ENV{SG_BENCH_CERTS} // ($QUICK ? 100 : 1000);
-my $WARM_ROUNDS = $QUICK ? 1 : 3;
+# Startup time varies by 10-20 % from one start to the next on a shared
+# machine: enough rounds for a median, and an A/A control (no stapling
+# started twice per round) to show what the noise alone does to a ratio.
+my $WARM_ROUNDS = $QUICK ? 1 : 5;
+my $AGAIN = 'none_again';
 my $DOMAIN = 'bench.test';
 my $SWEEP_CONC = 4;
 my $ALL_STAPLED_TIMEOUT = 90;       # seconds from start
@@ -145,9 +149,13 @@ for my $c (@SGBench::CONFIGS) {
 # ---- warm -------------------------------------------------------------------
 
 my %warm;
+my @order = (@SGBench::CONFIGS, $AGAIN);
 for my $round (1 .. $WARM_ROUNDS) {
-    for my $c (@SGBench::CONFIGS) {
-        my $t = $srv{$c};
+    # Each round begins one further along: a start right after another
+    # configuration's stop (or early in a round) falls to each in turn.
+    my @this = map { $order[($_ + $round - 1) % @order] } 0 .. $#order;
+    for my $c (@this) {
+        my $t = $srv{$c eq $AGAIN ? 'none' : $c};
         my $start = time();
         my $startup = SGBench::start($t);
         my ($stapled) = SGBench::probe($t, sni => "h0.$DOMAIN");
@@ -157,20 +165,30 @@ for my $round (1 .. $WARM_ROUNDS) {
             startup_requests => requests_between($start, $start + $startup),
             first_stapled => $stapled,
         };
-        SGBench::progress(sprintf("%-7s warm start %d: ready in %.2f s",
+        SGBench::progress(sprintf("%-10s warm start %d: ready in %.2f s",
                                   $c, $round, $startup));
     }
 }
 
-my %summary;
-for my $c (@SGBench::CONFIGS) {
+# Ratios to "no stapling" of the same round, so that a slow spell of the
+# machine weighs on both sides of each.
+sub warm_ratios {
+    my ($c) = @_;
     my @w = @{$warm{$c}};
+    return map { $w[$_]{startup_s} / $warm{none}[$_]{startup_s} } 0 .. $#w;
+}
+
+my %summary;
+for my $c (@SGBench::CONFIGS, $AGAIN) {
+    my @w = @{$warm{$c}};
+    my @ratios = sort { $a <=> $b } warm_ratios($c);
     $summary{$c} = {
-        %{$cold{$c}},
-        cold_startup_s => $cold{$c}{startup_s},
+        ($cold{$c} ? (%{$cold{$c}}, cold_startup_s => $cold{$c}{startup_s})
+                   : ()),
         warm_startup_s => SGBench::median(map { $_->{startup_s} } @w),
-        warm_startup_ratio => SGBench::median(map {
-            $w[$_]{startup_s} / $warm{none}[$_]{startup_s} } 0 .. $#w),
+        warm_startup_ratio => SGBench::median(@ratios),
+        warm_startup_ratio_min => $ratios[0],
+        warm_startup_ratio_max => $ratios[-1],
         warm_startup_requests => SGBench::median(map { $_->{startup_requests} } @w),
         warm_first_stapled => scalar grep { $_->{first_stapled} } @w,
     };

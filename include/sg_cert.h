@@ -4,6 +4,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 #include <openssl/ocsp.h>
 
@@ -11,7 +12,11 @@
  * without using anything an attacker chose (subject, SANs). */
 #define SG_CERT_HASH_HEX_LEN 64
 
+typedef struct sg_cert_cache_t sg_cert_cache_t;
+
 typedef struct sg_cert_t {
+    OSSL_LIB_CTX *libctx;       /* the objects' (not owned), NULL: default */
+    sg_cert_cache_t *cache;     /* parsed with it, or NULL */
     X509 *x509;
     X509 *issuer;
     OCSP_CERTID *certid;        /* SHA-1 CertID, as RFC 5019 asks */
@@ -25,19 +30,41 @@ typedef struct sg_cert_t {
     unsigned char hash_bin[SG_CERT_HASH_HEX_LEN / 2];
 } sg_cert_t;
 
+/* What one thread parses with: chain certificates already parsed, by
+ * their PEM text (with many certificates from one CA, the same
+ * intermediate comes with each), and an OpenSSL library context of its
+ * own. OpenSSL 3.0 takes its context's locks for every key it decodes;
+ * two threads decoding in the default context each run at half speed,
+ * and httpd's thread loads every key in it. Responses of certificates
+ * parsed here are decoded in that context too. Not locked: one per
+ * thread. Freed with p: the certificates parsed with it must be freed
+ * first (in p too, or in a pool that goes before p). */
+sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p);
+
+/* Was signer (a delegated responder certificate) found issued and signed
+ * by issuer already, with this cache? The last such pair is kept: a CA
+ * signs all its responses with one. Locked: any thread. */
+int sg_cert_cache_signed(sg_cert_cache_t *cache, X509 *issuer, X509 *signer);
+void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
+                              X509 *signer);
+
 /* Parse the leaf and find its issuer in the PEM that httpd primes with
- * (certificate first, then its chain). On failure returns APR_EINVAL and
- * sets *err to a sentence naming what is wrong. Objects are freed with p. */
+ * (certificate first, then its chain; only CERTIFICATE blocks count). The
+ * issuer may be shared with other certificates parsed with the same cache
+ * (NULL: none). On failure returns APR_EINVAL and sets *err to a sentence
+ * naming what is wrong. Objects are freed with p. */
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
-                           const char **err);
+                           sg_cert_cache_t *cache, const char **err);
 
 /* The first http:// OCSP URL of the certificate, or NULL. https:// is
  * skipped: a responder behind TLS would need OCSP to check itself. */
 const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509);
 
 /* SHA-256 of the certificate's DER: hex (65 bytes with the NUL) and raw
- * (32 bytes). Returns 0 on failure. */
-int sg_cert_digest(X509 *x509, char *hex, unsigned char *bin);
+ * (32 bytes), with sha256 (NULL: OpenSSL's default). Returns 0 on
+ * failure. */
+int sg_cert_digest(X509 *x509, const EVP_MD *sha256, char *hex,
+                   unsigned char *bin);
 
 /* A distinguished name in RFC 2253 form, for humans. */
 const char *sg_cert_name_str(apr_pool_t *p, const X509_NAME *name);

@@ -33,14 +33,22 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                     sg_table_t *t, const sg_refresh_conf_t *conf,
                     apr_time_t now, double rnd);
 
-/* Take a response found elsewhere (memory carried over a restart, the
- * store) after validating it exactly as a fetched one. info carries over
- * the schedule (may be NULL). Returns the validation's reason. */
-sg_reason_t sg_refresh_adopt(sg_verdict_t *v, apr_pool_t *p, sg_entry_t *e,
-                             sg_table_t *t, const sg_refresh_conf_t *conf,
+/* Validate a response found elsewhere (memory carried over a restart, the
+ * store) exactly as a fetched one. Touches neither e nor the table, so it
+ * may run in any thread. Returns the validation's reason. */
+sg_reason_t sg_refresh_check(sg_verdict_t *v, apr_pool_t *p,
+                             const sg_entry_t *e, const sg_refresh_conf_t *conf,
                              const unsigned char *der, apr_size_t len,
-                             sg_source_t source, const sg_slot_info_t *info,
-                             apr_time_t now, double rnd);
+                             apr_time_t now);
+
+/* Hold a response that sg_refresh_check accepted with verdict v: put it in
+ * e's slot and plan the next refresh. info carries over the schedule and
+ * history of attempts (may be NULL). */
+void sg_refresh_take(sg_entry_t *e, sg_table_t *t,
+                     const sg_refresh_conf_t *conf, const unsigned char *der,
+                     apr_size_t len, const sg_verdict_t *v,
+                     sg_source_t source, const sg_slot_info_t *info,
+                     apr_time_t now, double rnd);
 
 /* Take up a certificate's schedule from its slot: the fetcher may move to
  * another child process (the old one exited), whose copy of the entry is

@@ -53,6 +53,10 @@ sg_entry_t *sg_registry_add(sg_registry_t *reg, const char *id,
 /* Remember that vhost uses the entry (each name once). */
 void sg_registry_add_vhost(sg_entry_t *e, const char *vhost);
 
+/* Forget e (a certificate that turned out unusable); the entries after it
+ * move down one slot. Only before the shared table is made. */
+void sg_registry_drop(sg_registry_t *reg, sg_entry_t *e);
+
 int sg_registry_count(const sg_registry_t *reg);
 sg_entry_t *sg_registry_at(const sg_registry_t *reg, int i);
 

@@ -1,8 +1,11 @@
 /* sg_cert.c: parse what httpd primes with into a certificate we can staple. */
 #include <string.h>
 
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
 #include <apr_strings.h>
 #include <apr_time.h>
+#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -109,14 +112,15 @@ apr_time_t sg_cert_asn1_time(const ASN1_TIME *t)
     return result;
 }
 
-int sg_cert_digest(X509 *x509, char *hex, unsigned char *bin)
+int sg_cert_digest(X509 *x509, const EVP_MD *sha256, char *hex,
+                   unsigned char *bin)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0, i;
     int ok = 0;
 
     hex[0] = '\0';
-    if (X509_digest(x509, EVP_sha256(), md, &len) == 1
+    if (X509_digest(x509, sha256 ? sha256 : EVP_sha256(), md, &len) == 1
         && len == SG_CERT_HASH_HEX_LEN / 2) {
         memcpy(bin, md, len);
         for (i = 0; i < len; i++) {
@@ -127,34 +131,207 @@ int sg_cert_digest(X509 *x509, char *hex, unsigned char *bin)
     return ok;
 }
 
-/* Read the leaf, then look through the rest of the PEM for the
+#define SG_PEM_BEGIN "-----BEGIN CERTIFICATE-----"
+#define SG_PEM_END "-----END CERTIFICATE-----"
+
+struct sg_cert_cache_t {
+    apr_pool_t *pool;
+    OSSL_LIB_CTX *libctx;           /* ours, or NULL: OpenSSL's default */
+    EVP_MD *sha1;                   /* fetched from libctx once */
+    EVP_MD *sha256;
+    apr_hash_t *by_pem;             /* PEM block -> X509 * (a reference) */
+    /* The last delegated responder certificate found issued by an issuer
+     * of ours: one CA signs all its responses with it. The fetcher's
+     * threads share it, hence the lock. */
+    apr_thread_mutex_t *mutex;
+    X509 *signed_issuer;
+    X509 *signed_signer;
+};
+
+static apr_status_t sg_cert_libctx_cleanup(void *data)
+{
+    OSSL_LIB_CTX_free(data);
+    return APR_SUCCESS;
+}
+
+/* A library context of our own, set up from the system's OpenSSL
+ * configuration like the default one (providers, FIPS policy). */
+static OSSL_LIB_CTX *sg_cert_libctx_new(void)
+{
+    OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
+    char *conf = CONF_get1_default_config_file();
+
+    if (libctx != NULL && conf != NULL) {
+        /* without a file, the default provider is used, as by default */
+        OSSL_LIB_CTX_load_config(libctx, conf);
+    }
+    OPENSSL_free(conf);
+    ERR_clear_error();
+    return libctx;
+}
+
+static apr_status_t sg_cert_cache_cleanup(void *data)
+{
+    sg_cert_cache_t *cache = data;
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, cache->by_pem); hi; hi = apr_hash_next(hi)) {
+        X509_free(apr_hash_this_val(hi));
+    }
+    X509_free(cache->signed_issuer);
+    X509_free(cache->signed_signer);
+    EVP_MD_free(cache->sha1);
+    EVP_MD_free(cache->sha256);
+    return APR_SUCCESS;
+}
+
+sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p)
+{
+    sg_cert_cache_t *cache = apr_pcalloc(p, sizeof(*cache));
+
+    cache->pool = p;
+    cache->by_pem = apr_hash_make(p);
+    /* Registered first, so freed last: after every certificate made in
+     * it (cleanups run in reverse order). */
+    cache->libctx = sg_cert_libctx_new();
+    if (cache->libctx != NULL) {
+        apr_pool_cleanup_register(p, cache->libctx, sg_cert_libctx_cleanup,
+                                  apr_pool_cleanup_null);
+        cache->sha1 = EVP_MD_fetch(cache->libctx, "SHA1", NULL);
+        cache->sha256 = EVP_MD_fetch(cache->libctx, "SHA256", NULL);
+    }
+    apr_thread_mutex_create(&cache->mutex, APR_THREAD_MUTEX_DEFAULT, p);
+    apr_pool_cleanup_register(p, cache, sg_cert_cache_cleanup,
+                              apr_pool_cleanup_null);
+    return cache;
+}
+
+/* Same certificate, signature included. */
+static int sg_cert_same(X509 *a, X509 *b)
+{
+    const ASN1_BIT_STRING *sa, *sb;
+
+    if (a == NULL || b == NULL || X509_cmp(a, b) != 0) {
+        return 0;
+    }
+    X509_get0_signature(&sa, NULL, a);
+    X509_get0_signature(&sb, NULL, b);
+    return ASN1_STRING_cmp(sa, sb) == 0;
+}
+
+int sg_cert_cache_signed(sg_cert_cache_t *cache, X509 *issuer, X509 *signer)
+{
+    int found;
+
+    if (cache == NULL || cache->mutex == NULL) {
+        return 0;
+    }
+    apr_thread_mutex_lock(cache->mutex);
+    found = cache->signed_issuer == issuer
+            && sg_cert_same(cache->signed_signer, signer);
+    apr_thread_mutex_unlock(cache->mutex);
+    return found;
+}
+
+void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
+                              X509 *signer)
+{
+    if (cache == NULL || cache->mutex == NULL) {
+        return;
+    }
+    apr_thread_mutex_lock(cache->mutex);
+    /* references of our own: the pointer compared is never reused */
+    if (X509_up_ref(issuer)) {
+        X509_free(cache->signed_issuer);
+        cache->signed_issuer = issuer;
+    }
+    if (X509_up_ref(signer)) {
+        X509_free(cache->signed_signer);
+        cache->signed_signer = signer;
+    }
+    apr_thread_mutex_unlock(cache->mutex);
+}
+
+/* The next certificate block at or after *pos; moves *pos past it. */
+static int sg_cert_next_block(const char **pos, const char **start,
+                              apr_size_t *len)
+{
+    const char *b = strstr(*pos, SG_PEM_BEGIN), *e;
+
+    if (b == NULL || (e = strstr(b, SG_PEM_END)) == NULL) {
+        return 0;
+    }
+    e += sizeof(SG_PEM_END) - 1;
+    *start = b;
+    *len = (apr_size_t)(e - b);
+    *pos = e;
+    return 1;
+}
+
+static X509 *sg_cert_from_block(OSSL_LIB_CTX *libctx, const char *start,
+                                apr_size_t len)
+{
+    BIO *bio = BIO_new_mem_buf(start, (int)len);
+    X509 *x509 = X509_new_ex(libctx, NULL);
+
+    /* A failed decode frees x509 and sets it to NULL; a failed PEM read
+     * leaves it: either way, free what is left. */
+    if (bio == NULL || x509 == NULL
+        || PEM_read_bio_X509(bio, &x509, NULL, NULL) == NULL) {
+        X509_free(x509);
+        x509 = NULL;
+    }
+    BIO_free(bio);
+    return x509;
+}
+
+/* A certificate of the chain, parsed once per cache: each parse costs an
+ * OpenSSL 3 decoder for the public key, the most expensive part here. The
+ * caller owns one reference. */
+static X509 *sg_cert_from_chain(sg_cert_cache_t *cache, const char *start,
+                                apr_size_t len)
+{
+    X509 *x509 = cache ? apr_hash_get(cache->by_pem, start,
+                                      (apr_ssize_t)len) : NULL;
+
+    if (x509 != NULL) {
+        X509_up_ref(x509);
+        return x509;
+    }
+    x509 = sg_cert_from_block(cache ? cache->libctx : NULL, start, len);
+    if (x509 != NULL && cache != NULL && X509_up_ref(x509)) {
+        apr_hash_set(cache->by_pem, apr_pstrmemdup(cache->pool, start, len),
+                     (apr_ssize_t)len, x509);
+    }
+    return x509;
+}
+
+/* Read the leaf (the first block), then look through the rest for the
  * certificate that issued it. */
 static apr_status_t sg_cert_read(sg_cert_t *c, const char *pem,
-                                 const char **err)
+                                 sg_cert_cache_t *cache, const char **err)
 {
-    BIO *bio = BIO_new_mem_buf(pem, -1);
+    const char *pos = pem, *start;
+    apr_size_t len;
     X509 *next;
     apr_status_t rv = APR_EINVAL;
 
-    if (bio == NULL) {
-        *err = "out of memory";
-        return APR_ENOMEM;
-    }
-    c->x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    if (c->x509 == NULL) {
+    c->libctx = cache ? cache->libctx : NULL;
+    c->cache = cache;
+    if (!sg_cert_next_block(&pos, &start, &len)
+        || (c->x509 = sg_cert_from_block(c->libctx, start, len)) == NULL) {
         *err = "no certificate in the PEM data";
-        ERR_clear_error();
         goto out;
     }
-    while ((next = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        if (c->issuer == NULL && X509_check_issued(next, c->x509) == X509_V_OK) {
+    while (c->issuer == NULL && sg_cert_next_block(&pos, &start, &len)) {
+        next = sg_cert_from_chain(cache, start, len);
+        if (next != NULL && X509_check_issued(next, c->x509) == X509_V_OK) {
             c->issuer = next;
         }
         else {
             X509_free(next);
         }
     }
-    ERR_clear_error();  /* the loop ends on an expected "no start line" */
     if (c->issuer == NULL) {
         *err = "the issuer certificate is missing: add the intermediate to "
                "SSLCertificateFile (or SSLCertificateChainFile)";
@@ -162,12 +339,12 @@ static apr_status_t sg_cert_read(sg_cert_t *c, const char *pem,
     }
     rv = APR_SUCCESS;
 out:
-    BIO_free(bio);
+    ERR_clear_error();
     return rv;
 }
 
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
-                           const char **err)
+                           sg_cert_cache_t *cache, const char **err)
 {
     sg_cert_t *c = apr_pcalloc(p, sizeof(*c));
     apr_status_t rv;
@@ -175,11 +352,13 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
     *pcert = NULL;
     *err = NULL;
     apr_pool_cleanup_register(p, c, sg_cert_cleanup, apr_pool_cleanup_null);
-    rv = sg_cert_read(c, pem, err);
+    rv = sg_cert_read(c, pem, cache, err);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    c->certid = OCSP_cert_to_id(EVP_sha1(), c->x509, c->issuer);
+    c->certid = OCSP_cert_to_id(cache && cache->sha1 ? cache->sha1
+                                                     : EVP_sha1(),
+                                c->x509, c->issuer);
     if (c->certid == NULL) {
         *err = "cannot compute the OCSP CertID";
         return APR_EINVAL;
@@ -190,7 +369,8 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
     c->issuer_name = sg_cert_name_str(p, X509_get_issuer_name(c->x509));
     c->serial = sg_cert_serial(p, c->x509);
     c->not_after = sg_cert_asn1_time(X509_get0_notAfter(c->x509));
-    sg_cert_digest(c->x509, c->hash, c->hash_bin);
+    sg_cert_digest(c->x509, cache ? cache->sha256 : NULL, c->hash,
+                   c->hash_bin);
     *pcert = c;
     return APR_SUCCESS;
 }

@@ -96,37 +96,41 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
     }
 }
 
-sg_reason_t sg_refresh_adopt(sg_verdict_t *v, apr_pool_t *p, sg_entry_t *e,
-                             sg_table_t *t, const sg_refresh_conf_t *conf,
+sg_reason_t sg_refresh_check(sg_verdict_t *v, apr_pool_t *p,
+                             const sg_entry_t *e, const sg_refresh_conf_t *conf,
                              const unsigned char *der, apr_size_t len,
-                             sg_source_t source, const sg_slot_info_t *info,
-                             apr_time_t now, double rnd)
+                             apr_time_t now)
 {
     sg_validate_args_t vargs;
-    sg_slot_info_t next;
-    sg_reason_t r;
 
     vargs.now = now;
     vargs.skew = conf->skew;
     vargs.held_this_update = e->held_this_update;
-    r = sg_validate_response(v, p, der, len, e->cert, &vargs);
-    if (r == SG_R_OK) {
-        sg_table_get_info(t, e->slot, &next);
-        if (info != NULL) {
-            /* the history of attempts survives the restart */
-            memcpy(next.attempts, info->attempts, sizeof(next.attempts));
-            next.last_attempt = info->last_attempt;
-            next.last_result = info->last_result;
-            next.latency = info->latency;
-        }
-        sg_refresh_keep(e, t, conf, der, len, v, &next, source, now, rnd);
-        if (info != NULL && info->next_attempt > now
-            && info->next_attempt < e->next_due) {
-            /* keep an earlier retry that was already planned */
-            e->next_due = info->next_attempt;
-        }
+    return sg_validate_response(v, p, der, len, e->cert, &vargs);
+}
+
+void sg_refresh_take(sg_entry_t *e, sg_table_t *t,
+                     const sg_refresh_conf_t *conf, const unsigned char *der,
+                     apr_size_t len, const sg_verdict_t *v,
+                     sg_source_t source, const sg_slot_info_t *info,
+                     apr_time_t now, double rnd)
+{
+    sg_slot_info_t next;
+
+    sg_table_get_info(t, e->slot, &next);
+    if (info != NULL) {
+        /* the history of attempts survives the restart */
+        memcpy(next.attempts, info->attempts, sizeof(next.attempts));
+        next.last_attempt = info->last_attempt;
+        next.last_result = info->last_result;
+        next.latency = info->latency;
     }
-    return r;
+    sg_refresh_keep(e, t, conf, der, len, v, &next, source, now, rnd);
+    if (info != NULL && info->next_attempt > now
+        && info->next_attempt < e->next_due) {
+        /* keep an earlier retry that was already planned */
+        e->next_due = info->next_attempt;
+    }
 }
 
 int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now)

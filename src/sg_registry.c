@@ -58,6 +58,23 @@ void sg_registry_add_vhost(sg_entry_t *e, const char *vhost)
         apr_pstrdup(e->vhosts->pool, vhost);
 }
 
+void sg_registry_drop(sg_registry_t *reg, sg_entry_t *e)
+{
+    sg_entry_t **v = (sg_entry_t **)reg->entries->elts;
+    int i, n = reg->entries->nelts;
+
+    if (e->slot < 0 || e->slot >= n || v[e->slot] != e) {
+        return;
+    }
+    apr_hash_set(reg->by_id, e->id, (apr_ssize_t)e->id_len, NULL);
+    for (i = e->slot; i < n - 1; i++) {
+        v[i] = v[i + 1];
+        v[i]->slot = i;
+    }
+    reg->entries->nelts--;
+    e->slot = -1;
+}
+
 int sg_registry_count(const sg_registry_t *reg)
 {
     return reg->entries->nelts;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
@@ -53,23 +54,34 @@ static sg_reason_t sg_validate_signer(sg_verdict_t *v, apr_pool_t *p,
         r = SG_R_SIGNER_NOT_FOUND;
         goto out;
     }
-    /* Verify the signature with the signer's key, nothing else yet: the
-     * chain rules follow below, one by one, so each has its own reason. */
-    if (OCSP_basic_verify(bs, extra, NULL,
-                          OCSP_NOVERIFY | OCSP_NOCHECKS | OCSP_TRUSTOTHER) <= 0) {
+    /* The signature with the signer's key, nothing else yet (what
+     * OCSP_basic_verify() does with OCSP_NOVERIFY | OCSP_NOCHECKS), in the
+     * certificate's library context. The chain rules follow one by one,
+     * so each has its own reason. */
+    if (X509_get0_pubkey(signer) == NULL
+        || ASN1_item_verify_ex(ASN1_ITEM_rptr(OCSP_RESPDATA),
+                               OCSP_resp_get0_tbs_sigalg(bs),
+                               OCSP_resp_get0_signature(bs),
+                               OCSP_resp_get0_respdata(bs), NULL,
+                               X509_get0_pubkey(signer), c->libctx,
+                               NULL) <= 0) {
         r = SG_R_BAD_SIGNATURE;
         goto out;
     }
     if (X509_cmp(signer, c->issuer) == 0) {
         goto out;
     }
-    if (X509_check_issued(c->issuer, signer) != X509_V_OK
-        || X509_verify(signer, X509_get0_pubkey(c->issuer)) != 1) {
-        r = SG_R_SIGNER_NOT_ISSUED;
-        v->detail = apr_pstrcat(p, "responder certificate is issued by ",
-                                sg_cert_name_str(p, X509_get_issuer_name(signer)),
-                                NULL);
-        goto out;
+    if (!sg_cert_cache_signed(c->cache, c->issuer, signer)) {
+        if (X509_check_issued(c->issuer, signer) != X509_V_OK
+            || X509_verify(signer, X509_get0_pubkey(c->issuer)) != 1) {
+            r = SG_R_SIGNER_NOT_ISSUED;
+            v->detail = apr_pstrcat(p, "responder certificate is issued by ",
+                                    sg_cert_name_str(p,
+                                        X509_get_issuer_name(signer)),
+                                    NULL);
+            goto out;
+        }
+        sg_cert_cache_set_signed(c->cache, c->issuer, signer);
     }
     if (!(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE)
         || !(X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN)) {
@@ -149,6 +161,56 @@ static sg_reason_t sg_validate_single(sg_verdict_t *v, apr_pool_t *p,
     return sg_validate_times(v, p, a);
 }
 
+/* One DER header: the class and tag expected; *len gets the length. */
+static int sg_validate_der(const unsigned char **p, const unsigned char *end,
+                           int cls, int tag, long *len)
+{
+    int t, c;
+    int ret = ASN1_get_object(p, len, &t, &c, (long)(end - *p));
+
+    return !(ret & 0x80) && c == cls && t == tag;
+}
+
+/* The BasicOCSPResponse of an OCSPResponse (RFC 6960 4.2.1), decoded in
+ * the certificate's library context. OCSP_response_get1_basic() would
+ * decode the certificates in it in OpenSSL's default one, whose locks
+ * httpd's thread needs at startup (see sg_cert_cache_t). The outer
+ * structure was checked by d2i_OCSP_RESPONSE() already:
+ *   OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED,
+ *       responseBytes [0] EXPLICIT SEQUENCE { responseType OID,
+ *                                             response OCTET STRING } } */
+static OCSP_BASICRESP *sg_validate_basic(const unsigned char *der, long len,
+                                         OSSL_LIB_CTX *libctx)
+{
+    const unsigned char *p = der, *end = der + len, *body;
+    ASN1_OBJECT *type = NULL;
+    OCSP_BASICRESP *bs = NULL;
+    long l;
+
+    if (!sg_validate_der(&p, end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, &l)
+        || !sg_validate_der(&p, end, V_ASN1_UNIVERSAL, V_ASN1_ENUMERATED, &l)
+        || (p += l) >= end
+        || !sg_validate_der(&p, end, V_ASN1_CONTEXT_SPECIFIC, 0, &l)
+        || !sg_validate_der(&p, end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, &l)
+        || d2i_ASN1_OBJECT(&type, &p, (long)(end - p)) == NULL
+        || OBJ_obj2nid(type) != NID_id_pkix_OCSP_basic
+        || !sg_validate_der(&p, end, V_ASN1_UNIVERSAL, V_ASN1_OCTET_STRING,
+                            &l)) {
+        goto out;
+    }
+    body = p;
+    bs = (OCSP_BASICRESP *)ASN1_item_d2i_ex(NULL, &p, l,
+                                            ASN1_ITEM_rptr(OCSP_BASICRESP),
+                                            libctx, NULL);
+    if (bs != NULL && p != body + l) {
+        OCSP_BASICRESP_free(bs);
+        bs = NULL;
+    }
+out:
+    ASN1_OBJECT_free(type);
+    return bs;
+}
+
 sg_reason_t sg_validate_response(sg_verdict_t *v, apr_pool_t *p,
                                  const unsigned char *der, apr_size_t len,
                                  const sg_cert_t *cert,
@@ -169,7 +231,7 @@ sg_reason_t sg_validate_response(sg_verdict_t *v, apr_pool_t *p,
     if (r != SG_R_OK) {
         goto out;
     }
-    bs = OCSP_response_get1_basic(resp);
+    bs = sg_validate_basic(der, (long)len, cert->libctx);
     if (bs == NULL) {
         r = SG_R_NOT_BASIC;
         goto out;

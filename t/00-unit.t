@@ -8,7 +8,7 @@ use Test::More;
 my $top = "$FindBin::Bin/..";
 my @bins = map { "$top/t/unit/$_" }
            qw(test_validate test_request test_schedule test_table test_registry
-              test_batch test_store);
+              test_batch test_store test_workq);
 my $valgrind = `sh -c 'command -v valgrind'`;
 chomp $valgrind;
 

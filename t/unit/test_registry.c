@@ -190,6 +190,34 @@ static void test_registry_vhosts_per_entry(void **state)
     assert_int_equal(b->vhosts->nelts, 1);
 }
 
+/* An unusable certificate is dropped before the table is made: the others
+ * keep their order, slots close up, the dropped id is no longer found. */
+static void test_registry_drop(void **state)
+{
+    tg_t *f = *state;
+    sg_entry_t *a = tg_add(f, tg_id_a, sizeof(tg_id_a));
+    sg_entry_t *b = tg_add(f, tg_id_b, sizeof(tg_id_b));
+    sg_entry_t *c = tg_add(f, tg_id_c, sizeof(tg_id_c));
+
+    sg_registry_drop(f->reg, b);
+    assert_int_equal(sg_registry_count(f->reg), 2);
+    assert_null(sg_registry_get(f->reg, tg_id_b, sizeof(tg_id_b)));
+    assert_ptr_equal(sg_registry_get(f->reg, tg_id_c, sizeof(tg_id_c)), c);
+    assert_ptr_equal(sg_registry_at(f->reg, 0), a);
+    assert_ptr_equal(sg_registry_at(f->reg, 1), c);
+    assert_int_equal(a->slot, 0);
+    assert_int_equal(c->slot, 1);
+    /* twice, or an entry not (any more) in it: nothing happens */
+    sg_registry_drop(f->reg, b);
+    assert_int_equal(sg_registry_count(f->reg), 2);
+    sg_registry_drop(f->reg, c);
+    sg_registry_drop(f->reg, a);
+    assert_int_equal(sg_registry_count(f->reg), 0);
+    assert_null(sg_registry_get(f->reg, tg_id_a, sizeof(tg_id_a)));
+    /* and it takes new ones after */
+    assert_int_equal(tg_add(f, tg_id_b, sizeof(tg_id_b))->slot, 0);
+}
+
 #define TG_TEST(fn) cmocka_unit_test_setup_teardown(fn, tg_setup, tg_teardown)
 
 int main(void)
@@ -203,6 +231,7 @@ int main(void)
         TG_TEST(test_registry_many),
         TG_TEST(test_registry_vhosts_deduplicated),
         TG_TEST(test_registry_vhosts_per_entry),
+        TG_TEST(test_registry_drop),
     };
     int failed;
 

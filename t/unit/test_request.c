@@ -43,7 +43,7 @@ static int tr_setup(void **state)
     assert_int_equal(apr_pool_create(&f->p, tr_root), APR_SUCCESS);
     assert_int_equal(sg_cert_parse(&f->cert, f->p,
                                    tp_pem_chain(f->p, tr_pki.leaf.cert,
-                                                tr_pki.ca.cert), &err),
+                                                tr_pki.ca.cert), NULL, &err),
                      APR_SUCCESS);
     assert_int_equal(sg_request_build(&f->req, f->p, f->cert->certid),
                      APR_SUCCESS);

@@ -28,6 +28,10 @@
 #define TV_MARGIN TP_MINUTE
 
 static apr_pool_t *tv_root;
+/* Second round: the certificate is parsed as the module's startup threads
+ * parse it, with a cache that has a library context of its own, so that
+ * every rule is also checked on responses decoded in that context. */
+static int tv_with_cache;
 static tp_pki_t tv_pki;
 
 /* OpenSSL blocks allocated and not yet freed. The validator frees every
@@ -89,8 +93,11 @@ static int tv_setup(void **state)
     assert_int_equal(apr_pool_create(&f->p, tv_root), APR_SUCCESS);
     assert_int_equal(sg_cert_parse(&f->cert, f->p,
                                    tp_pem_chain(f->p, tv_pki.leaf.cert,
-                                                tv_pki.ca.cert), &err),
+                                                tv_pki.ca.cert),
+                                   tv_with_cache ? sg_cert_cache_create(f->p)
+                                                 : NULL, &err),
                      APR_SUCCESS);
+    assert_true((f->cert->libctx != NULL) == tv_with_cache);
     f->args.now = tv_at(0);
     f->args.skew = apr_time_from_sec(TV_SKEW);
     f->args.held_this_update = 0;
@@ -375,6 +382,36 @@ static void test_signer_not_issued_impostor(void **state)
     tv_assert_reason(tv_validate(f, &a), SG_R_SIGNER_NOT_ISSUED);
 }
 
+/* A responder certificate checked once is remembered (with a cache), but
+ * only that certificate: an impostor or a foreign one after it is still
+ * refused, and the good one is still taken after them. */
+static void test_signer_remembered_only_itself(void **state)
+{
+    tv_t *f = *state;
+    tp_resp_t good = tv_resp(), impostor = tv_resp(), foreign = tv_resp();
+
+    good.signer = tv_pki.responder.cert;
+    good.signer_key = tv_pki.responder.key;
+    impostor.signer = tv_pki.impostor_responder.cert;
+    impostor.signer_key = tv_pki.impostor_responder.key;
+    foreign.signer = tv_pki.other_responder.cert;
+    foreign.signer_key = tv_pki.other_responder.key;
+    assert_false(sg_cert_cache_signed(f->cert->cache, f->cert->issuer,
+                                      tv_pki.responder.cert));
+    tv_assert_reason(tv_validate(f, &good), SG_R_OK);
+    assert_int_equal(sg_cert_cache_signed(f->cert->cache, f->cert->issuer,
+                                          tv_pki.responder.cert),
+                     tv_with_cache);
+    assert_false(sg_cert_cache_signed(f->cert->cache, f->cert->issuer,
+                                      tv_pki.impostor_responder.cert));
+    tv_assert_reason(tv_validate(f, &impostor), SG_R_SIGNER_NOT_ISSUED);
+    tv_assert_reason(tv_validate(f, &foreign), SG_R_SIGNER_NOT_ISSUED);
+    tv_assert_reason(tv_validate(f, &good), SG_R_OK);
+    /* the memory is for this issuer only */
+    assert_false(sg_cert_cache_signed(f->cert->cache, tv_pki.other_ca.cert,
+                                      tv_pki.responder.cert));
+}
+
 static void test_ok_signed_by_issuer_key_other_cert(void **state)
 {
     tv_t *f = *state;
@@ -623,7 +660,7 @@ static sg_cert_t *tv_parse_ok(tv_t *f, const char *pem)
     const char *err = NULL;
 
     assert_non_null(pem);
-    assert_int_equal(sg_cert_parse(&c, f->p, pem, &err), APR_SUCCESS);
+    assert_int_equal(sg_cert_parse(&c, f->p, pem, NULL, &err), APR_SUCCESS);
     assert_non_null(c);
     assert_null(err);
     return c;
@@ -636,7 +673,7 @@ static const char *tv_parse_fails(tv_t *f, const char *pem)
     const char *err = NULL;
 
     assert_non_null(pem);
-    assert_int_equal(sg_cert_parse(&c, f->p, pem, &err), APR_EINVAL);
+    assert_int_equal(sg_cert_parse(&c, f->p, pem, NULL, &err), APR_EINVAL);
     assert_null(c);
     assert_non_null(err);
     return err;
@@ -741,13 +778,75 @@ static void test_cert_parse_garbage_leaves_no_openssl_error(void **state)
 {
     tv_t *f = *state;
 
-    /* Known bug: src/sg_cert.c:140, sg_cert_read() returns "no certificate in
-     * the PEM data" without ERR_clear_error(), leaving PEM_R_NO_START_LINE
-     * on the thread's OpenSSL error queue, where mod_ssl's next error
-     * report would pick it up. Line 151 clears it on the other path. */
+    /* A failed parse must leave nothing on the thread's OpenSSL error
+     * queue, where mod_ssl's next error report would pick it up. */
     ERR_clear_error();
     tv_parse_fails(f, "this is not PEM at all\n");
     assert_int_equal(ERR_peek_error(), 0);
+}
+
+/* With a cache, certificates of one CA share one parsed issuer; what is
+ * parsed is the same as without. */
+static void test_cert_parse_cache_shares_issuer(void **state)
+{
+    tv_t *f = *state;
+    sg_cert_cache_t *cache = sg_cert_cache_create(f->p);
+    const char *pem1 = tp_pem_chain(f->p, tv_pki.leaf.cert, tv_pki.ca.cert);
+    const char *pem2 = tp_pem_chain(f->p, tv_pki.leaf_must_staple.cert,
+                                    tv_pki.ca.cert);
+    sg_cert_t *a, *b, *plain;
+    const char *err = NULL;
+
+    assert_int_equal(sg_cert_parse(&a, f->p, pem1, cache, &err), APR_SUCCESS);
+    assert_int_equal(sg_cert_parse(&b, f->p, pem2, cache, &err), APR_SUCCESS);
+    plain = tv_parse_ok(f, pem1);
+    assert_ptr_equal(a->issuer, b->issuer);
+    assert_ptr_not_equal(a->issuer, plain->issuer);
+    assert_int_equal(X509_cmp(a->issuer, tv_pki.ca.cert), 0);
+    assert_int_equal(OCSP_id_cmp(a->certid, plain->certid), 0);
+    assert_string_equal(a->hash, plain->hash);
+    assert_true(b->must_staple);
+}
+
+/* The cache and the certificates hold references of their own: a
+ * certificate freed before the cache leaves the cached issuer usable, and
+ * the cache's pool frees the rest (valgrind checks the frees). */
+static void test_cert_parse_cache_lifetimes(void **state)
+{
+    tv_t *f = *state;
+    apr_pool_t *certs, *cpool;
+    sg_cert_cache_t *cache;
+    sg_cert_t *c;
+    const char *err = NULL;
+    const char *pem = tp_pem_chain(f->p, tv_pki.leaf.cert, tv_pki.ca.cert);
+
+    assert_int_equal(apr_pool_create(&cpool, f->p), APR_SUCCESS);
+    cache = sg_cert_cache_create(cpool);
+    assert_int_equal(apr_pool_create(&certs, cpool), APR_SUCCESS);
+    assert_int_equal(sg_cert_parse(&c, certs, pem, cache, &err), APR_SUCCESS);
+    apr_pool_destroy(certs);
+    assert_int_equal(sg_cert_parse(&c, cpool, pem, cache, &err), APR_SUCCESS);
+    assert_int_equal(X509_cmp(c->issuer, tv_pki.ca.cert), 0);
+    apr_pool_destroy(cpool);
+}
+
+/* A cached certificate that did not issue this leaf is not taken for its
+ * issuer; the right one further on is found. */
+static void test_cert_parse_cache_wrong_then_right(void **state)
+{
+    tv_t *f = *state;
+    sg_cert_cache_t *cache = sg_cert_cache_create(f->p);
+    sg_cert_t *c = NULL;
+    const char *err = NULL;
+    const char *wrong = tp_pem_chain(f->p, tv_pki.leaf.cert,
+                                     tv_pki.other_ca.cert);
+    const char *both = apr_pstrcat(f->p, wrong,
+                                   tp_pem_leaf(f->p, tv_pki.ca.cert), NULL);
+
+    assert_int_equal(sg_cert_parse(&c, f->p, wrong, cache, &err), APR_EINVAL);
+    assert_non_null(strstr(err, "intermediate"));
+    assert_int_equal(sg_cert_parse(&c, f->p, both, cache, &err), APR_SUCCESS);
+    assert_int_equal(X509_cmp(c->issuer, tv_pki.ca.cert), 0);
 }
 
 static void test_validate_leaves_no_openssl_error(void **state)
@@ -798,10 +897,8 @@ static void test_validate_not_issued_frees_everything(void **state)
     tv_t *f = *state;
     tp_resp_t a = tv_resp();
 
-    /* Known bug: src/sg_validate.c:67-69 puts the result of
-     * X509_NAME_oneline(name, NULL, 0), an OPENSSL_malloc'ed copy, into
-     * apr_psprintf and never frees it: every refused response from a
-     * foreign responder leaks a few hundred bytes in the fetcher. */
+    /* The refusal names the foreign issuer: that text is OpenSSL's
+     * allocation, freed again, or every such refusal would leak. */
     a.signer = tv_pki.other_responder.cert;
     a.signer_key = tv_pki.other_responder.key;
     assert_int_equal(tv_blocks_left_by(f, &a), 0);
@@ -852,6 +949,7 @@ int main(void)
         TV_TEST(test_bad_signature),
         TV_TEST(test_signer_not_issued_foreign),
         TV_TEST(test_signer_not_issued_impostor),
+        TV_TEST(test_signer_remembered_only_itself),
         TV_TEST(test_ok_signed_by_issuer_key_other_cert),
         TV_TEST(test_signer_not_authorized),
         TV_TEST(test_signer_expired),
@@ -880,6 +978,9 @@ int main(void)
         TV_TEST(test_cert_parse_wrong_issuer),
         TV_TEST(test_cert_parse_garbage),
         TV_TEST(test_cert_parse_garbage_leaves_no_openssl_error),
+        TV_TEST(test_cert_parse_cache_shares_issuer),
+        TV_TEST(test_cert_parse_cache_lifetimes),
+        TV_TEST(test_cert_parse_cache_wrong_then_right),
         TV_TEST(test_validate_leaves_no_openssl_error),
         TV_TEST(test_validate_ok_frees_everything),
         TV_TEST(test_validate_not_issued_frees_everything),
@@ -890,6 +991,8 @@ int main(void)
     tv_counting = CRYPTO_set_mem_functions(tv_malloc, tv_realloc, tv_free);
     apr_initialize();
     failed = cmocka_run_group_tests(tests, tv_group_setup, tv_group_teardown);
+    tv_with_cache = 1;
+    failed += cmocka_run_group_tests(tests, tv_group_setup, tv_group_teardown);
     apr_terminate();
     return failed;
 }

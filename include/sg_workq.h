@@ -1,0 +1,53 @@
+/* sg_workq.h: work handed to background threads as it arrives, while the
+ * caller goes on with something else.
+ *
+ * At startup httpd configures itself in one thread: mod_ssl reads every
+ * key and certificate, one virtual host after the other, and primes us on
+ * the way. Parsing each certificate and validating its stored response on
+ * the processors left idle meanwhile makes a warm start cost hardly more
+ * than one without stapling.
+ *
+ * Pools are not thread-safe: every thread gets pools of its own, created
+ * by the caller's thread, and the caller's pools are never touched by the
+ * others. */
+#ifndef SG_WORKQ_H
+#define SG_WORKQ_H
+
+#include <apr_pools.h>
+
+typedef struct sg_workq_t sg_workq_t;
+
+/* Called once per pushed item, in some thread (the caller's too, within
+ * sg_workq_finish and sg_workq_wait). keep: that thread's, lives as long
+ * as the keep pool given to sg_workq_create; temp: that thread's, lives as
+ * long as the temp pool given; scratch: cleared after the call. */
+typedef void sg_workq_fn_t(void *ctx, void *item, apr_pool_t *keep,
+                           apr_pool_t *temp, apr_pool_t *scratch);
+
+/* Start up to `threads` threads (0: everything runs in the caller, at
+ * sg_workq_finish). keep and temp are where results go; temp must die no
+ * later than keep. If temp or keep is cleaned up before sg_workq_finish,
+ * the queue stops: queued items are dropped and the threads joined. */
+apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
+                             apr_pool_t *temp, int threads,
+                             sg_workq_fn_t *fn, void *ctx);
+
+/* Queue an item (kept by pointer). Returns at once. */
+apr_status_t sg_workq_push(sg_workq_t *q, void *item);
+
+/* Return once item is done, running it here if no thread has begun it.
+ * item must have been pushed. */
+void sg_workq_wait(sg_workq_t *q, void *item);
+
+/* Run what is left in the caller too, then join the threads. Every pushed
+ * item is done when it returns. Once only; nothing is pushed after. */
+void sg_workq_finish(sg_workq_t *q);
+
+/* Threads started (fewer than asked when the system refused some: their
+ * share is then done by the caller, in sg_workq_finish). */
+int sg_workq_threads(const sg_workq_t *q);
+
+/* Items done so far, by any thread. */
+int sg_workq_done(sg_workq_t *q);
+
+#endif

@@ -1,0 +1,293 @@
+/* sg_workq.c: a queue drained in order by a few threads, each with pools
+ * of its own. */
+#include <pthread.h>
+#include <signal.h>
+
+#include <apr_tables.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+#include "sg_workq.h"
+
+/* Items go through these states, in this order. */
+enum { SG_WORKQ_QUEUED, SG_WORKQ_RUNNING, SG_WORKQ_DONE };
+
+#define SG_WORKQ_ITEMS_INITIAL 64
+
+typedef struct {
+    void *item;
+    int state;
+} sg_workq_slot_t;
+
+typedef struct {
+    sg_workq_t *q;
+    apr_pool_t *tpool;          /* unmanaged: the thread's own apr pool */
+    apr_thread_t *thread;       /* NULL for the caller's */
+    apr_pool_t *keep;
+    apr_pool_t *temp;
+    apr_pool_t *scratch;
+} sg_workq_worker_t;
+
+struct sg_workq_t {
+    sg_workq_fn_t *fn;
+    void *ctx;
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *more;    /* an item was pushed, or we stop */
+    apr_thread_cond_t *ended;   /* an item is done */
+    apr_array_header_t *slots;  /* grown by the caller, under the mutex */
+    int next;                   /* every slot before it has begun */
+    int done;
+    int finishing;              /* nothing more comes: threads may go */
+    int stopping;               /* drop what is queued */
+    int joined;
+    int nthreads;               /* threads started */
+    sg_workq_worker_t *workers; /* the threads', then the caller's */
+};
+
+/* A pool with an allocator of its own, so that one thread may use it
+ * while others use its parent's. */
+static apr_status_t sg_workq_pool(apr_pool_t **pp, apr_pool_t *parent)
+{
+    apr_allocator_t *a;
+    apr_status_t rv = apr_allocator_create(&a);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_pool_create_ex(pp, parent, NULL, a);
+    if (rv != APR_SUCCESS) {
+        apr_allocator_destroy(a);
+        return rv;
+    }
+    apr_allocator_owner_set(a, *pp);
+    return APR_SUCCESS;
+}
+
+static apr_status_t sg_workq_worker_init(sg_workq_worker_t *w, sg_workq_t *q,
+                                         apr_pool_t *keep, apr_pool_t *temp)
+{
+    apr_status_t rv;
+
+    w->q = q;
+    if ((rv = sg_workq_pool(&w->keep, keep)) != APR_SUCCESS
+        || (rv = sg_workq_pool(&w->temp, temp)) != APR_SUCCESS) {
+        return rv;
+    }
+    return apr_pool_create(&w->scratch, w->temp);
+}
+
+/* With the mutex held: the first queued slot, or -1. */
+static int sg_workq_pick(sg_workq_t *q)
+{
+    sg_workq_slot_t *s = (sg_workq_slot_t *)q->slots->elts;
+
+    while (q->next < q->slots->nelts && s[q->next].state != SG_WORKQ_QUEUED) {
+        q->next++;
+    }
+    return q->next < q->slots->nelts ? q->next : -1;
+}
+
+/* With the mutex held: run slot i outside of it. */
+static void sg_workq_run(sg_workq_worker_t *w, int i)
+{
+    sg_workq_t *q = w->q;
+    void *item = APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).item;
+
+    APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state = SG_WORKQ_RUNNING;
+    apr_thread_mutex_unlock(q->mutex);
+    q->fn(q->ctx, item, w->keep, w->temp, w->scratch);
+    apr_pool_clear(w->scratch);
+    apr_thread_mutex_lock(q->mutex);
+    /* the slots may have moved while the mutex was free: index again */
+    APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state = SG_WORKQ_DONE;
+    q->done++;
+    apr_thread_cond_broadcast(q->ended);
+}
+
+/* With the mutex held: take items until there are none and none will
+ * come (finishing), or until told to stop. */
+static void sg_workq_loop(sg_workq_worker_t *w)
+{
+    sg_workq_t *q = w->q;
+    int i;
+
+    while (!q->stopping) {
+        i = sg_workq_pick(q);
+        if (i >= 0) {
+            sg_workq_run(w, i);
+        }
+        else if (q->finishing) {
+            break;
+        }
+        else {
+            apr_thread_cond_wait(q->more, q->mutex);
+        }
+    }
+}
+
+static void *APR_THREAD_FUNC sg_workq_thread(apr_thread_t *t, void *data)
+{
+    sg_workq_worker_t *w = data;
+
+    apr_thread_mutex_lock(w->q->mutex);
+    sg_workq_loop(w);
+    apr_thread_mutex_unlock(w->q->mutex);
+    /* destroys the thread's pool: a child of w->tpool, nobody else's */
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* Let the threads go, wait for them, free what they ran on. */
+static void sg_workq_join(sg_workq_t *q)
+{
+    apr_status_t trv;
+    int i;
+
+    for (i = 0; i < q->nthreads; i++) {
+        apr_thread_join(&trv, q->workers[i].thread);
+        apr_pool_destroy(q->workers[i].tpool);
+    }
+    q->joined = 1;
+}
+
+/* The pool the results go to is going: whatever is queued is dropped. */
+static apr_status_t sg_workq_cleanup(void *data)
+{
+    sg_workq_t *q = data;
+
+    if (!q->joined) {
+        apr_thread_mutex_lock(q->mutex);
+        q->stopping = 1;
+        apr_thread_cond_broadcast(q->more);
+        apr_thread_mutex_unlock(q->mutex);
+        sg_workq_join(q);
+    }
+    return APR_SUCCESS;
+}
+
+/* Threads start with every signal blocked: signals are for httpd's own
+ * thread, which handles them; these end within the startup. */
+static void sg_workq_start(sg_workq_t *q, int threads)
+{
+    sigset_t all, old;
+    sg_workq_worker_t *w;
+    int i;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (i = 0; i < threads; i++) {
+        w = &q->workers[q->nthreads];
+        if (apr_pool_create_unmanaged_ex(&w->tpool, NULL, NULL) != APR_SUCCESS) {
+            break;
+        }
+        if (apr_thread_create(&w->thread, NULL, sg_workq_thread, w, w->tpool)
+            != APR_SUCCESS) {
+            apr_pool_destroy(w->tpool);
+            break;
+        }
+        q->nthreads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
+                             apr_pool_t *temp, int threads,
+                             sg_workq_fn_t *fn, void *ctx)
+{
+    sg_workq_t *q = apr_pcalloc(keep, sizeof(*q));
+    apr_status_t rv;
+    int i;
+
+    *pq = NULL;
+    q->fn = fn;
+    q->ctx = ctx;
+    q->slots = apr_array_make(keep, SG_WORKQ_ITEMS_INITIAL,
+                              sizeof(sg_workq_slot_t));
+    q->workers = apr_pcalloc(keep, sizeof(*q->workers)
+                                   * (apr_size_t)(threads + 1));
+    if ((rv = apr_thread_mutex_create(&q->mutex, APR_THREAD_MUTEX_DEFAULT,
+                                      keep)) != APR_SUCCESS
+        || (rv = apr_thread_cond_create(&q->more, keep)) != APR_SUCCESS
+        || (rv = apr_thread_cond_create(&q->ended, keep)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* all pools are made here, in the caller's thread */
+    for (i = 0; i <= threads; i++) {
+        rv = sg_workq_worker_init(&q->workers[i], q, keep, temp);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    /* pre-cleanups run before the child pools the threads use go */
+    apr_pool_pre_cleanup_register(temp, q, sg_workq_cleanup);
+    apr_pool_pre_cleanup_register(keep, q, sg_workq_cleanup);
+    sg_workq_start(q, threads);
+    *pq = q;
+    return APR_SUCCESS;
+}
+
+apr_status_t sg_workq_push(sg_workq_t *q, void *item)
+{
+    sg_workq_slot_t *s;
+
+    apr_thread_mutex_lock(q->mutex);
+    s = &APR_ARRAY_PUSH(q->slots, sg_workq_slot_t);
+    s->item = item;
+    s->state = SG_WORKQ_QUEUED;
+    apr_thread_cond_signal(q->more);
+    apr_thread_mutex_unlock(q->mutex);
+    return APR_SUCCESS;
+}
+
+void sg_workq_wait(sg_workq_t *q, void *item)
+{
+    sg_workq_worker_t *caller = &q->workers[q->nthreads];
+    int i;
+
+    apr_thread_mutex_lock(q->mutex);
+    for (i = q->slots->nelts - 1; i >= 0; i--) {
+        if (APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).item == item) {
+            break;
+        }
+    }
+    if (i >= 0 && !q->stopping
+        && APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state
+           == SG_WORKQ_QUEUED) {
+        sg_workq_run(caller, i);
+    }
+    while (i >= 0 && !q->stopping
+           && APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state
+              != SG_WORKQ_DONE) {
+        apr_thread_cond_wait(q->ended, q->mutex);
+    }
+    apr_thread_mutex_unlock(q->mutex);
+}
+
+void sg_workq_finish(sg_workq_t *q)
+{
+    sg_workq_worker_t *caller = &q->workers[q->nthreads];
+
+    apr_thread_mutex_lock(q->mutex);
+    q->finishing = 1;
+    apr_thread_cond_broadcast(q->more);
+    sg_workq_loop(caller);
+    /* the threads end their last items, then see nothing left */
+    apr_thread_mutex_unlock(q->mutex);
+    sg_workq_join(q);
+}
+
+int sg_workq_threads(const sg_workq_t *q)
+{
+    return q->nthreads;
+}
+
+int sg_workq_done(sg_workq_t *q)
+{
+    int n;
+
+    apr_thread_mutex_lock(q->mutex);
+    n = q->done;
+    apr_thread_mutex_unlock(q->mutex);
+    return n;
+}

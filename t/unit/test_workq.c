@@ -1,0 +1,223 @@
+/* test_workq.c: work done in the background while the caller goes on,
+ * each item once, results in pools that outlive the threads. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "sg_workq.h"
+
+#define TW_ITEMS 40
+#define TW_SLOW_USEC 20000
+#define TW_POLL_USEC 1000
+#define TW_PATIENCE_POLLS 5000      /* 5 s: the background must get there */
+
+typedef struct {
+    int n;                      /* this item's number */
+    int runs;
+    pthread_t thread;
+    char *kept;                 /* from the keep pool */
+    char *temped;               /* from the temp pool */
+} tw_item_t;
+
+typedef struct {
+    useconds_t usec;            /* work per item */
+} tw_ctx_t;
+
+static apr_pool_t *tw_root;
+
+static void tw_work(void *ctx, void *data, apr_pool_t *keep, apr_pool_t *temp,
+                    apr_pool_t *scratch)
+{
+    tw_ctx_t *c = ctx;
+    tw_item_t *it = data;
+
+    __atomic_add_fetch(&it->runs, 1, __ATOMIC_SEQ_CST);
+    it->thread = pthread_self();
+    it->kept = apr_psprintf(keep, "kept %d", it->n);
+    it->temped = apr_psprintf(temp, "temp %d", it->n);
+    assert_non_null(apr_palloc(scratch, 4096));
+    if (c->usec) {
+        usleep(c->usec);
+    }
+}
+
+static tw_item_t *tw_items(apr_pool_t *p)
+{
+    tw_item_t *v = apr_pcalloc(p, sizeof(*v) * TW_ITEMS);
+    int i;
+
+    for (i = 0; i < TW_ITEMS; i++) {
+        v[i].n = i;
+    }
+    return v;
+}
+
+typedef struct {
+    apr_pool_t *keep;
+    apr_pool_t *temp;           /* a child of keep */
+    tw_item_t *v;
+    sg_workq_t *q;
+} tw_run_t;
+
+/* Pools, TW_ITEMS items (allocated in parent), a queue with that many
+ * threads, and every item pushed. */
+static void tw_start(tw_run_t *r, apr_pool_t *parent, int threads,
+                     tw_ctx_t *ctx)
+{
+    int i;
+
+    apr_pool_create(&r->keep, tw_root);
+    apr_pool_create(&r->temp, r->keep);
+    r->v = tw_items(parent ? parent : r->keep);
+    assert_int_equal(sg_workq_create(&r->q, r->keep, r->temp, threads,
+                                     tw_work, ctx), APR_SUCCESS);
+    assert_int_equal(sg_workq_threads(r->q), threads);
+    for (i = 0; i < TW_ITEMS; i++) {
+        sg_workq_push(r->q, &r->v[i]);
+    }
+}
+
+static void tw_check_all_once(const tw_item_t *v)
+{
+    int i;
+
+    for (i = 0; i < TW_ITEMS; i++) {
+        assert_int_equal(v[i].runs, 1);
+        assert_string_equal(v[i].kept, apr_psprintf(tw_root, "kept %d", i));
+        assert_string_equal(v[i].temped, apr_psprintf(tw_root, "temp %d", i));
+    }
+}
+
+/* No threads: nothing happens until finish, which does it all here. */
+static void test_no_threads_runs_in_caller(void **state)
+{
+    tw_ctx_t ctx = { 0 };
+    tw_run_t r;
+    int i;
+
+    (void)state;
+    tw_start(&r, NULL, 0, &ctx);
+    assert_int_equal(sg_workq_done(r.q), 0);
+    sg_workq_finish(r.q);
+    assert_int_equal(sg_workq_done(r.q), TW_ITEMS);
+    tw_check_all_once(r.v);
+    for (i = 0; i < TW_ITEMS; i++) {
+        assert_true(pthread_equal(r.v[i].thread, pthread_self()));
+    }
+    apr_pool_destroy(r.keep);
+}
+
+/* Threads: everything is done while the caller does something else (here:
+ * waits), each item once; results stay after finish, keep's after temp. */
+static void test_background_while_caller_busy(void **state)
+{
+    tw_ctx_t ctx = { 0 };
+    tw_run_t r;
+    int i, polls = 0;
+
+    (void)state;
+    tw_start(&r, NULL, 2, &ctx);
+    while (sg_workq_done(r.q) < TW_ITEMS && polls++ < TW_PATIENCE_POLLS) {
+        usleep(TW_POLL_USEC);
+    }
+    assert_int_equal(sg_workq_done(r.q), TW_ITEMS);
+    for (i = 0; i < TW_ITEMS; i++) {
+        assert_false(pthread_equal(r.v[i].thread, pthread_self()));
+    }
+    sg_workq_finish(r.q);
+    tw_check_all_once(r.v);
+    apr_pool_destroy(r.temp);
+    for (i = 0; i < TW_ITEMS; i++) {
+        assert_string_equal(r.v[i].kept, apr_psprintf(tw_root, "kept %d", i));
+    }
+    apr_pool_destroy(r.keep);
+}
+
+/* finish helps: with slow items, the caller takes some of them too. */
+static void test_finish_helps_and_waits(void **state)
+{
+    tw_ctx_t ctx = { TW_SLOW_USEC };
+    tw_run_t r;
+    int i, in_caller = 0;
+
+    (void)state;
+    tw_start(&r, NULL, 1, &ctx);
+    sg_workq_finish(r.q);
+    assert_int_equal(sg_workq_done(r.q), TW_ITEMS);
+    tw_check_all_once(r.v);
+    for (i = 0; i < TW_ITEMS; i++) {
+        in_caller += pthread_equal(r.v[i].thread, pthread_self()) != 0;
+    }
+    assert_true(in_caller > 0 && in_caller < TW_ITEMS);
+    apr_pool_destroy(r.keep);
+}
+
+/* wait: the one item asked for is done on return, the rest may not be. */
+static void test_wait_for_one(void **state)
+{
+    tw_ctx_t ctx = { TW_SLOW_USEC };
+    tw_run_t r;
+
+    (void)state;
+    tw_start(&r, NULL, 1, &ctx);
+    sg_workq_wait(r.q, &r.v[TW_ITEMS - 1]);   /* queued: runs here */
+    assert_int_equal(r.v[TW_ITEMS - 1].runs, 1);
+    assert_true(pthread_equal(r.v[TW_ITEMS - 1].thread, pthread_self()));
+    sg_workq_wait(r.q, &r.v[0]);              /* begun by the thread */
+    assert_int_equal(r.v[0].runs, 1);
+    assert_true(sg_workq_done(r.q) < TW_ITEMS);
+    sg_workq_finish(r.q);
+    tw_check_all_once(r.v);
+    apr_pool_destroy(r.keep);
+}
+
+/* The pools go before finish (httpd failed its startup): the queue stops,
+ * nothing runs twice, nothing runs after, and nothing crashes. */
+static void test_pool_gone_before_finish(void **state)
+{
+    tw_ctx_t ctx = { TW_SLOW_USEC };
+    tw_run_t r;
+    int i, ran = 0;
+
+    (void)state;
+    tw_start(&r, tw_root, 2, &ctx);     /* the items outlive the pools */
+    apr_pool_destroy(r.keep);           /* temp with it, first */
+    for (i = 0; i < TW_ITEMS; i++) {
+        assert_true(r.v[i].runs <= 1);
+        ran += r.v[i].runs;
+    }
+    assert_true(ran < TW_ITEMS);
+    usleep(TW_SLOW_USEC * 2);           /* a thread still running shows */
+    for (i = 0; i < TW_ITEMS; i++) {
+        ran -= r.v[i].runs;
+    }
+    assert_int_equal(ran, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_threads_runs_in_caller),
+        cmocka_unit_test(test_background_while_caller_busy),
+        cmocka_unit_test(test_finish_helps_and_waits),
+        cmocka_unit_test(test_wait_for_one),
+        cmocka_unit_test(test_pool_gone_before_finish),
+    };
+    int rc;
+
+    apr_initialize();
+    apr_pool_create(&tw_root, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(tw_root);
+    apr_terminate();
+    return rc;
+}
