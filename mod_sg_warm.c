@@ -164,11 +164,16 @@ void sg_warm_wait(sg_gen_t *g, sg_entry_t *e)
 void sg_warm_finish(sg_gen_t *g, server_rec *s)
 {
     sg_warm_t *w = sg_warm_begin(g, s);
-    int i;
+    int i, early = 0;
 
     if (w->q != NULL) {
+        early = sg_workq_done(w->q);
         sg_workq_finish(w->q);
     }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "SG0008: startup work for "
+                 "%d certificates: %d done before post_config by %d "
+                 "threads, %d in post_config", w->items->nelts, early,
+                 w->q ? sg_workq_threads(w->q) : 0, w->items->nelts - early);
     for (i = 0; i < w->items->nelts; i++) {
         sg_warm_item_t *it = APR_ARRAY_IDX(w->items, i, sg_warm_item_t *);
         sg_entry_t *e = it->e;
