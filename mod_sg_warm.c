@@ -65,7 +65,7 @@ static sg_cert_cache_t *sg_warm_cache(apr_pool_t *keep)
 
 /* In a worker: everything that needs no lock and leaves no trace. */
 static void sg_warm_work(void *ctx, void *data, apr_pool_t *keep,
-                         apr_pool_t *temp, apr_pool_t *scratch)
+                         apr_pool_t *temp)
 {
     sg_warm_t *w = ctx;
     sg_warm_item_t *it = data;
@@ -73,7 +73,6 @@ static void sg_warm_work(void *ctx, void *data, apr_pool_t *keep,
     sg_cert_t *cert;
     apr_time_t now = apr_time_now();
 
-    (void)scratch;
     if (sg_cert_parse(&cert, keep, it->pem, sg_warm_cache(keep),
                       &it->err) != APR_SUCCESS) {
         return;
@@ -147,7 +146,7 @@ void sg_warm_prime(sg_gen_t *g, server_rec *s, sg_entry_t *e,
         sg_workq_push(w->q, it);
     }
     else {
-        sg_warm_work(w, it, g->pool, g->ptemp, g->ptemp);
+        sg_warm_work(w, it, g->pool, g->ptemp);
     }
 }
 

@@ -20,9 +20,9 @@ typedef struct sg_workq_t sg_workq_t;
 /* Called once per pushed item, in some thread (the caller's too, within
  * sg_workq_finish and sg_workq_wait). keep: that thread's, lives as long
  * as the keep pool given to sg_workq_create; temp: that thread's, lives as
- * long as the temp pool given; scratch: cleared after the call. */
+ * long as the temp pool given. */
 typedef void sg_workq_fn_t(void *ctx, void *item, apr_pool_t *keep,
-                           apr_pool_t *temp, apr_pool_t *scratch);
+                           apr_pool_t *temp);
 
 /* Start up to `threads` threads (0: everything runs in the caller, at
  * sg_workq_finish). keep and temp are where results go; temp must die no

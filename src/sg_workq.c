@@ -26,7 +26,6 @@ typedef struct {
     apr_thread_t *thread;       /* NULL for the caller's */
     apr_pool_t *keep;
     apr_pool_t *temp;
-    apr_pool_t *scratch;
 } sg_workq_worker_t;
 
 struct sg_workq_t {
@@ -70,11 +69,10 @@ static apr_status_t sg_workq_worker_init(sg_workq_worker_t *w, sg_workq_t *q,
     apr_status_t rv;
 
     w->q = q;
-    if ((rv = sg_workq_pool(&w->keep, keep)) != APR_SUCCESS
-        || (rv = sg_workq_pool(&w->temp, temp)) != APR_SUCCESS) {
-        return rv;
+    if ((rv = sg_workq_pool(&w->keep, keep)) == APR_SUCCESS) {
+        rv = sg_workq_pool(&w->temp, temp);
     }
-    return apr_pool_create(&w->scratch, w->temp);
+    return rv;
 }
 
 /* With the mutex held: the first queued slot, or -1. */
@@ -96,8 +94,7 @@ static void sg_workq_run(sg_workq_worker_t *w, int i)
 
     APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state = SG_WORKQ_RUNNING;
     apr_thread_mutex_unlock(q->mutex);
-    q->fn(q->ctx, item, w->keep, w->temp, w->scratch);
-    apr_pool_clear(w->scratch);
+    q->fn(q->ctx, item, w->keep, w->temp);
     apr_thread_mutex_lock(q->mutex);
     /* the slots may have moved while the mutex was free: index again */
     APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state = SG_WORKQ_DONE;

@@ -34,8 +34,7 @@ typedef struct {
 
 static apr_pool_t *tw_root;
 
-static void tw_work(void *ctx, void *data, apr_pool_t *keep, apr_pool_t *temp,
-                    apr_pool_t *scratch)
+static void tw_work(void *ctx, void *data, apr_pool_t *keep, apr_pool_t *temp)
 {
     tw_ctx_t *c = ctx;
     tw_item_t *it = data;
@@ -44,7 +43,6 @@ static void tw_work(void *ctx, void *data, apr_pool_t *keep, apr_pool_t *temp,
     it->thread = pthread_self();
     it->kept = apr_psprintf(keep, "kept %d", it->n);
     it->temped = apr_psprintf(temp, "temp %d", it->n);
-    assert_non_null(apr_palloc(scratch, 4096));
     if (c->usec) {
         usleep(c->usec);
     }
