@@ -74,12 +74,23 @@ if (my $s = $R{s1_steady}) {
                        $g->{valid_pct_min} == 100 ? 'yes' : 'no',
                        $noise->('hps_ratio')),
                $g->{hps_ratio} >= $T_HPS_RATIO && $g->{valid_pct_min} == 100];
+    # The verdict rests on the p99 of all rounds pooled (less at the mercy
+    # of one round's hiccup); the median of per-round ratios is shown too.
+    my $pooled = defined $g->{paced_p99_pooled_ratio};
     $V{p99} = ["1. p99 handshake latency within 5 % of no stapling (same load: $s->{rate}/s)",
-               sprintf('%s × (rounds %s–%s; %s vs %s)%s', f($g->{paced_p99_ratio}, 3),
-                       f($g->{paced_p99_ratio_min}, 3), f($g->{paced_p99_ratio_max}, 3),
-                       ms($g->{paced_p99_ms}), ms($s->{summary}{none}{paced_p99_ms}),
-                       $noise->('paced_p99_ratio')),
-               $g->{paced_p99_ratio} <= $T_P99_RATIO];
+               $pooled
+               ? sprintf('%s × pooled over %d rounds (%s vs %s)%s; per round: median %s (%s–%s)',
+                         f($g->{paced_p99_pooled_ratio}, 3), $s->{rounds},
+                         ms($g->{paced_p99_pooled_ms}), ms($s->{summary}{none}{paced_p99_pooled_ms}),
+                         $aa ? sprintf('; A/A control %s', f($aa->{paced_p99_pooled_ratio}, 3)) : '',
+                         f($g->{paced_p99_ratio}, 3), f($g->{paced_p99_ratio_min}, 3),
+                         f($g->{paced_p99_ratio_max}, 3))
+               : sprintf('%s × (rounds %s–%s; %s vs %s)%s', f($g->{paced_p99_ratio}, 3),
+                         f($g->{paced_p99_ratio_min}, 3), f($g->{paced_p99_ratio_max}, 3),
+                         ms($g->{paced_p99_ms}), ms($s->{summary}{none}{paced_p99_ms}),
+                         $noise->('paced_p99_ratio')),
+               ($pooled ? $g->{paced_p99_pooled_ratio} : $g->{paced_p99_ratio})
+                   <= $T_P99_RATIO];
     $V{cpu} = ["1. (no target) server CPU per handshake, same load, vs no stapling",
                sprintf('%s × (rounds %s–%s; %s vs %s µs)%s', f($g->{cpu_ratio}, 3),
                        f($g->{cpu_ratio_min}, 3), f($g->{cpu_ratio_max}, 3),
@@ -169,7 +180,8 @@ sub s1_table {
     }
     $md .= "\nPaced: $s->{rate} handshakes/s for every configuration:\n\n"
         . head('configuration', 'server CPU per handshake', 'ratio to none (min–max)',
-               'p50', 'p99', 'p99 ratio (min–max)', 'started late');
+               'p50', 'p99 (median of rounds)', 'p99 ratio (min–max)',
+               'p99 of all rounds pooled (ratio)', 'started late');
     for my $c (s1_rows($s)) {
         my $x = $s->{summary}{$c};
         $md .= row($L1{$c} // $L{$c}, f($x->{server_us_per_hs}) . ' µs',
@@ -178,6 +190,10 @@ sub s1_table {
                    ms($x->{paced_p50_ms}), ms($x->{paced_p99_ms}),
                    sprintf('%s (%s–%s)', f($x->{paced_p99_ratio}, 3),
                            f($x->{paced_p99_ratio_min}, 3), f($x->{paced_p99_ratio_max}, 3)),
+                   defined $x->{paced_p99_pooled_ms}
+                       ? sprintf('%s (%s)', ms($x->{paced_p99_pooled_ms}),
+                                 f($x->{paced_p99_pooled_ratio}, 3))
+                       : '–',
                    $x->{late});
     }
     return $md;

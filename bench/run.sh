@@ -30,7 +30,8 @@ out=${SG_BENCH_OUT:-$top/bench/out}
 export SG_BENCH_OUT="$out"
 mkdir -p "$out"
 # Only what a run writes: SG_BENCH_OUT may name a directory with more in it.
-rm -f "$out"/*.json "$out"/loadavg-* "$out"/elapsed "$out"/benchmarks.md
+rm -f "$out"/*.json "$out"/*.txt "$out"/loadavg-* "$out"/elapsed \
+    "$out"/benchmarks.md
 
 for f in .libs/mod_staple_guard.so t/tools/sg_responder; do
     [ -f "$f" ] || { echo "missing $f: run make all tools" >&2; exit 1; }

@@ -16,7 +16,9 @@
  * every server under test does the same work per second.
  *
  * Output: one machine-readable line ("sg_bench key=value ...") and one
- * line for people.  Exit status 0 when at least one handshake completed.
+ * line for people; with -L FILE also every handshake's latency (ms, one
+ * per line, sorted), so that runs can be pooled into one percentile.
+ * Exit status 0 when at least one handshake completed.
  *
  * Build: cc -O2 -Wall -Wextra -o sg_bench sg_bench.c -lssl -lcrypto -lpthread
  */
@@ -91,6 +93,7 @@ struct bn_opts {
 	int		 verbose;	/* -v: print why staples were refused */
 	int		 no_status;	/* -S: do not ask for a staple (control) */
 	double		 rate;		/* -q: handshakes/s in all; 0 = flat out */
+	const char	*latfile;	/* -L: every latency, for pooling */
 };
 
 /* Shared by all workers; only the atomics change while they run. */
@@ -138,7 +141,7 @@ bn_usage(void)
 	fprintf(stderr, "usage: " BN_NAME " -p port [-h host] [-n sni] "
 	    "[-R names] [-c concurrency]\n"
 	    "       (-d seconds | -N count) [-C cafile] [-l label] [-r] "
-	    "[-t timeout] [-v] [-S] [-q rate]\n"
+	    "[-t timeout] [-v] [-S] [-q rate] [-L file]\n"
 	    "  -n sni    server name; with -R, may hold one %%d that is "
 	    "replaced by\n"
 	    "            0..names-1 in turn (e.g. -n 'h%%d.bench.test' "
@@ -148,7 +151,8 @@ bn_usage(void)
 	    "  -S        do not ask for a staple (a control run)\n"
 	    "  -q rate   start handshakes at this rate (per second, all "
 	    "connections\n"
-	    "            together) instead of each right after the last\n");
+	    "            together) instead of each right after the last\n"
+	    "  -L file   write every handshake latency (ms, sorted) to file\n");
 	exit(2);
 }
 
@@ -209,7 +213,7 @@ bn_parse_args(int argc, char *argv[], struct bn_opts *o)
 	o->conc = BN_DEFAULT_CONC;
 	o->timeout = BN_DEFAULT_TIMEOUT;
 	o->label = "-";
-	while ((ch = getopt(argc, argv, "h:p:n:R:c:d:N:C:l:rt:vSq:")) != -1) {
+	while ((ch = getopt(argc, argv, "h:p:n:R:c:d:N:C:l:rt:vSq:L:")) != -1) {
 		switch (ch) {
 		case 'h': o->host = optarg; break;
 		case 'p':
@@ -237,6 +241,7 @@ bn_parse_args(int argc, char *argv[], struct bn_opts *o)
 		case 'v': o->verbose = 1; break;
 		case 'S': o->no_status = 1; break;
 		case 'q': o->rate = bn_parse_seconds(optarg); break;
+		case 'L': o->latfile = optarg; break;
 		default: bn_usage();
 		}
 	}
@@ -708,6 +713,21 @@ bn_report(const struct bn_opts *o, const struct bn_totals *t, double elapsed,
 		printf("%s: first problem seen: %s\n", o->label, t->why);
 }
 
+/* Every latency, sorted, one per line: runs pool into one percentile. */
+static void
+bn_write_latencies(const char *path, const struct bn_totals *t)
+{
+	FILE	*f = fopen(path, "w");
+	size_t	 i;
+
+	if (f == NULL)
+		bn_die("cannot write", path);
+	for (i = 0; i < t->nlat; i++)
+		fprintf(f, "%.3f\n", t->lat[i]);
+	if (fclose(f) != 0)
+		bn_die("cannot write", path);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static void
@@ -754,6 +774,8 @@ main(int argc, char *argv[])
 
 	bn_merge(ws, o.conc, &t);
 	bn_report(&o, &t, elapsed, atomic_load(&run.late));
+	if (o.latfile != NULL)
+		bn_write_latencies(o.latfile, &t);
 	for (i = 0; i < o.conc; i++)
 		free(ws[i].lat);
 	free(ws);

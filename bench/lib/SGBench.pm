@@ -154,7 +154,7 @@ sub stop_all {
 
 # Runs sg_bench against the server; returns its key=value line as a hash.
 # Arguments: conc, duration or count, rate (-q), sni, names (-R), label,
-# no_status (-S); cpu => 1
+# no_status (-S), latencies (-L FILE); cpu => 1
 # also adds the server's CPU time per handshake.
 sub bench {
     my ($t, %a) = @_;
@@ -165,6 +165,7 @@ sub bench {
     push @cmd, '-R', $a{names} if $a{names};
     push @cmd, '-S' if $a{no_status};
     push @cmd, '-q', $a{rate} if $a{rate};
+    push @cmd, '-L', $a{latencies} if $a{latencies};
     push @cmd, defined $a{duration} ? ('-d', $a{duration})
                                     : ('-N', $a{count} // 1);
     my $cpu0 = $a{cpu} ? server_cpu($t) : 0;
@@ -291,6 +292,21 @@ sub memory {
 
 # ---- statistics ------------------------------------------------------------
 
+# The nearest-rank percentile q (0..1) of all the samples in the files
+# (one number per line): runs pooled, as if they were one long run.
+sub pooled_percentile {
+    my ($q, @files) = @_;
+    my @v;
+    for my $f (@files) {
+        open(my $fh, '<', $f) or die "$f: $!";
+        push @v, map { $_ + 0 } <$fh>;
+    }
+    return undef unless @v;
+    @v = sort { $a <=> $b } @v;
+    my $rank = int($q * @v + 0.999999);
+    return $v[($rank < 1 ? 1 : $rank) - 1];
+}
+
 sub median {
     my @v = sort { $a <=> $b } grep { defined } @_;
     return undef unless @v;
@@ -309,6 +325,9 @@ sub out_dir {
     mkdir $d unless -d $d;
     return $d;
 }
+
+# A path in the run's output directory.
+sub out_file { out_dir() . "/$_[0]" }
 
 sub save {
     my ($name, $data) = @_;
