@@ -10,6 +10,7 @@
  * post_config collects the results in httpd's thread, which alone logs,
  * writes the shared table and touches the store's files.
  */
+#include <sched.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -45,7 +46,9 @@ typedef struct {
 struct sg_warm_t {
     sg_gen_t *g;
     const sg_carry_t *carry;
+    int started;                    /* sg_warm_start was called */
     sg_workq_t *q;                  /* NULL: the work is done at once */
+    int done_inline;                /* that way */
     apr_array_header_t *items;      /* sg_warm_item_t *, in slot order */
 };
 
@@ -93,51 +96,83 @@ static void sg_warm_work(void *ctx, void *data, apr_pool_t *keep,
     }
 }
 
-/* What the workers read is settled before the first of them starts. */
-static sg_warm_t *sg_warm_begin(sg_gen_t *g, server_rec *s)
+/* Each thread's cache (and OpenSSL library context) is made here, in
+ * httpd's thread: loading OpenSSL's configuration into a new context
+ * rebuilds process-wide tables that mod_ssl reads while it goes on. */
+static void sg_warm_init(void *ctx, apr_pool_t *keep)
+{
+    (void)ctx;
+    sg_warm_cache(keep);
+}
+
+/* Processors this process may run on: the threads are for those that
+ * mod_ssl's one thread leaves idle. */
+static int sg_warm_cpus(void)
+{
+    cpu_set_t set;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        n = CPU_COUNT(&set);
+    }
+    return n < 1 ? 1 : (int)n;
+}
+
+/* The generation's startup state; what the workers read is settled
+ * before the first of them starts. */
+static sg_warm_t *sg_warm_get(sg_gen_t *g, server_rec *s)
 {
     const sg_global_conf_t *gc = sg_config_global();
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads;
-    sg_warm_t *w;
+    sg_warm_t *w = g->warm;
+
+    if (w == NULL) {
+        w = apr_pcalloc(g->pool, sizeof(*w));
+        w->g = g;
+        w->items = apr_array_make(g->ptemp, SG_WARM_ITEMS_INITIAL,
+                                  sizeof(sg_warm_item_t *));
+        g->refresh.timeout = gc->timeout;
+        g->refresh.skew = gc->skew;
+        g->refresh.schedule = gc->schedule;
+        sg_store_open(g, s, g->ptemp);
+        w->carry = sg_carry_previous(s);
+        g->warm = w;
+    }
+    return w;
+}
+
+/* With the first certificate: the threads. Without them (one processor,
+ * or none could be made) the work is done at once, in the prime hook. */
+static void sg_warm_start(sg_warm_t *w, server_rec *s)
+{
+    sg_gen_t *g = w->g;
+    int threads = sg_warm_cpus() - 1;
     apr_status_t rv;
 
-    if (g->warm != NULL) {
-        return g->warm;
-    }
-    w = apr_pcalloc(g->pool, sizeof(*w));
-    w->g = g;
-    w->items = apr_array_make(g->ptemp, SG_WARM_ITEMS_INITIAL,
-                              sizeof(sg_warm_item_t *));
-    g->refresh.timeout = gc->timeout;
-    g->refresh.skew = gc->skew;
-    g->refresh.schedule = gc->schedule;
-    sg_store_open(g, s, g->ptemp);
-    w->carry = sg_carry_previous(s);
-    /* httpd's own thread is busy with mod_ssl until post_config */
-    threads = (int)(cpus - 1);
-    threads = threads < 0 ? 0 : threads > SG_WARM_THREADS_MAX
-              ? SG_WARM_THREADS_MAX : threads;
-    rv = sg_workq_create(&w->q, g->pool, g->ptemp, threads, sg_warm_work, w);
+    w->started = 1;
+    threads = threads > SG_WARM_THREADS_MAX ? SG_WARM_THREADS_MAX : threads;
+    rv = sg_workq_create(&w->q, g->pool, g->ptemp, threads, sg_warm_init,
+                         sg_warm_work, w);
     if (rv != APR_SUCCESS || sg_workq_threads(w->q) < threads) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "SG0007: started %d "
                      "of %d threads for the startup work; httpd's thread "
-                     "does the rest in post_config",
-                     rv == APR_SUCCESS ? sg_workq_threads(w->q) : 0, threads);
+                     "does the rest", rv == APR_SUCCESS
+                     ? sg_workq_threads(w->q) : 0, threads);
     }
     if (rv != APR_SUCCESS) {
         w->q = NULL;
     }
-    g->warm = w;
-    return w;
 }
 
 void sg_warm_prime(sg_gen_t *g, server_rec *s, sg_entry_t *e,
                    const char *pem)
 {
-    sg_warm_t *w = sg_warm_begin(g, ap_server_conf);
+    sg_warm_t *w = sg_warm_get(g, ap_server_conf);
     sg_warm_item_t *it = apr_pcalloc(g->ptemp, sizeof(*it));
 
+    if (!w->started) {
+        sg_warm_start(w, ap_server_conf);
+    }
     it->e = e;
     it->s = s;
     it->pem = apr_pstrdup(g->ptemp, pem);
@@ -147,6 +182,7 @@ void sg_warm_prime(sg_gen_t *g, server_rec *s, sg_entry_t *e,
     }
     else {
         sg_warm_work(w, it, g->pool, g->ptemp);
+        w->done_inline++;
     }
 }
 
@@ -162,8 +198,8 @@ void sg_warm_wait(sg_gen_t *g, sg_entry_t *e)
 
 void sg_warm_finish(sg_gen_t *g, server_rec *s)
 {
-    sg_warm_t *w = sg_warm_begin(g, s);
-    int i, early = 0;
+    sg_warm_t *w = sg_warm_get(g, s);
+    int i, early = w->done_inline;
 
     if (w->q != NULL) {
         early = sg_workq_done(w->q);
@@ -189,9 +225,26 @@ void sg_warm_finish(sg_gen_t *g, server_rec *s)
     }
 }
 
+/* Validated while mod_ssl worked, taken now: what expired meanwhile (a
+ * long start with thousands of hosts) is not taken. */
+static void sg_warm_recheck(sg_warm_item_t *it, apr_pool_t *p,
+                            apr_time_t now)
+{
+    if (it->carried != NULL && it->carried_r == SG_R_OK
+        && it->carried_v.next_update <= now) {
+        it->carried_r = SG_R_EXPIRED;
+    }
+    if (it->stored.present && it->stored.refused == NULL
+        && it->stored.verdict.next_update <= now) {
+        it->stored.refused = apr_pstrcat(p, sg_reason_text(SG_R_EXPIRED),
+                                         " (", sg_reason_id(SG_R_EXPIRED),
+                                         ")", NULL);
+    }
+}
+
 void sg_warm_adopt(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
-    sg_warm_t *w = sg_warm_begin(g, s);
+    sg_warm_t *w = sg_warm_get(g, s);
     int i;
 
     for (i = 0; i < w->items->nelts; i++) {
@@ -201,6 +254,7 @@ void sg_warm_adopt(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
         if (it->err != NULL) {
             continue;
         }
+        sg_warm_recheck(it, ptemp, apr_time_now());
         if (it->carried != NULL) {
             sg_carry_take(g, s, ptemp, e, it->carried, it->carried_r,
                           &it->carried_v);

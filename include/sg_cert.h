@@ -37,8 +37,10 @@ typedef struct sg_cert_t {
  * two threads decoding in the default context each run at half speed,
  * and httpd's thread loads every key in it. Responses of certificates
  * parsed here are decoded in that context too. Not locked: one per
- * thread. Freed with p: the certificates parsed with it must be freed
- * first (in p too, or in a pool that goes before p). */
+ * thread. Create it where no other thread uses OpenSSL meanwhile (loading
+ * the configuration into the new context touches process-wide state).
+ * Freed with p: the certificates parsed with it must be freed first (in p
+ * too, or in a pool that goes before p). */
 sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p);
 
 /* Was signer (a delegated responder certificate) found issued and signed

@@ -24,13 +24,20 @@ typedef struct sg_workq_t sg_workq_t;
 typedef void sg_workq_fn_t(void *ctx, void *item, apr_pool_t *keep,
                            apr_pool_t *temp);
 
+/* Called in the caller's thread, before any thread starts, once for each
+ * thread's keep pool and once for the caller's own: to set up what must
+ * not be set up concurrently with the caller's other work. May be NULL. */
+typedef void sg_workq_init_fn_t(void *ctx, apr_pool_t *keep);
+
 /* Start up to `threads` threads (0: everything runs in the caller, at
  * sg_workq_finish). keep and temp are where results go; temp must die no
  * later than keep. If temp or keep is cleaned up before sg_workq_finish,
- * the queue stops: queued items are dropped and the threads joined. */
+ * the queue stops: queued items are dropped and the threads joined (in
+ * the process that made them only: a child forked meanwhile has none). */
 apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
                              apr_pool_t *temp, int threads,
-                             sg_workq_fn_t *fn, void *ctx);
+                             sg_workq_init_fn_t *init, sg_workq_fn_t *fn,
+                             void *ctx);
 
 /* Queue an item (kept by pointer). Returns at once. */
 apr_status_t sg_workq_push(sg_workq_t *q, void *item);

@@ -1,5 +1,6 @@
 /* sg_cert.c: parse what httpd primes with into a certificate we can staple. */
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
@@ -155,15 +156,20 @@ static apr_status_t sg_cert_libctx_cleanup(void *data)
 }
 
 /* A library context of our own, set up from the system's OpenSSL
- * configuration like the default one (providers, FIPS policy). */
+ * configuration like the default one (providers, FIPS policy). Loading
+ * it rebuilds process-wide tables (the ssl_conf module's), so it must not
+ * run beside other OpenSSL work: see sg_cert_cache_create. When the file
+ * is there but cannot be loaded, OpenSSL's default context is used: it
+ * was set up from that file, and this one would differ. */
 static OSSL_LIB_CTX *sg_cert_libctx_new(void)
 {
     OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
     char *conf = CONF_get1_default_config_file();
 
-    if (libctx != NULL && conf != NULL) {
-        /* without a file, the default provider is used, as by default */
-        OSSL_LIB_CTX_load_config(libctx, conf);
+    if (libctx != NULL && conf != NULL && access(conf, R_OK) == 0
+        && !OSSL_LIB_CTX_load_config(libctx, conf)) {
+        OSSL_LIB_CTX_free(libctx);
+        libctx = NULL;
     }
     OPENSSL_free(conf);
     ERR_clear_error();
@@ -318,9 +324,12 @@ static apr_status_t sg_cert_read(sg_cert_t *c, const char *pem,
 
     c->libctx = cache ? cache->libctx : NULL;
     c->cache = cache;
-    if (!sg_cert_next_block(&pos, &start, &len)
-        || (c->x509 = sg_cert_from_block(c->libctx, start, len)) == NULL) {
+    if (!sg_cert_next_block(&pos, &start, &len)) {
         *err = "no certificate in the PEM data";
+        goto out;
+    }
+    if ((c->x509 = sg_cert_from_block(c->libctx, start, len)) == NULL) {
+        *err = "the certificate cannot be parsed";
         goto out;
     }
     while (c->issuer == NULL && sg_cert_next_block(&pos, &start, &len)) {

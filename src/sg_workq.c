@@ -2,6 +2,7 @@
  * of its own. */
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <apr_tables.h>
 #include <apr_thread_cond.h>
@@ -40,6 +41,7 @@ struct sg_workq_t {
     int finishing;              /* nothing more comes: threads may go */
     int stopping;               /* drop what is queued */
     int joined;
+    pid_t pid;                  /* the process the threads run in */
     int nthreads;               /* threads started */
     sg_workq_worker_t *workers; /* the threads', then the caller's */
 };
@@ -148,12 +150,14 @@ static void sg_workq_join(sg_workq_t *q)
     q->joined = 1;
 }
 
-/* The pool the results go to is going: whatever is queued is dropped. */
+/* The pool the results go to is going: whatever is queued is dropped. A
+ * process forked while the threads ran (another module's helper) has the
+ * pools but neither the threads nor a usable mutex: nothing to do there. */
 static apr_status_t sg_workq_cleanup(void *data)
 {
     sg_workq_t *q = data;
 
-    if (!q->joined) {
+    if (!q->joined && q->pid == getpid()) {
         apr_thread_mutex_lock(q->mutex);
         q->stopping = 1;
         apr_thread_cond_broadcast(q->more);
@@ -190,7 +194,8 @@ static void sg_workq_start(sg_workq_t *q, int threads)
 
 apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
                              apr_pool_t *temp, int threads,
-                             sg_workq_fn_t *fn, void *ctx)
+                             sg_workq_init_fn_t *init, sg_workq_fn_t *fn,
+                             void *ctx)
 {
     sg_workq_t *q = apr_pcalloc(keep, sizeof(*q));
     apr_status_t rv;
@@ -199,6 +204,7 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
     *pq = NULL;
     q->fn = fn;
     q->ctx = ctx;
+    q->pid = getpid();
     q->slots = apr_array_make(keep, SG_WORKQ_ITEMS_INITIAL,
                               sizeof(sg_workq_slot_t));
     q->workers = apr_pcalloc(keep, sizeof(*q->workers)
@@ -214,6 +220,9 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
         rv = sg_workq_worker_init(&q->workers[i], q, keep, temp);
         if (rv != APR_SUCCESS) {
             return rv;
+        }
+        if (init != NULL) {
+            init(ctx, q->workers[i].keep);
         }
     }
     /* pre-cleanups run before the child pools the threads use go */

@@ -768,9 +768,11 @@ static void test_cert_parse_garbage(void **state)
 {
     tv_t *f = *state;
 
-    tv_parse_fails(f, "this is not PEM at all\n");
-    tv_parse_fails(f, "-----BEGIN CERTIFICATE-----\nAAAA\n"
-                      "-----END CERTIFICATE-----\n");
+    assert_non_null(strstr(tv_parse_fails(f, "this is not PEM at all\n"),
+                           "no certificate"));
+    assert_non_null(strstr(tv_parse_fails(f, "-----BEGIN CERTIFICATE-----\n"
+                                             "AAAA\n-----END CERTIFICATE-----\n"),
+                           "cannot be parsed"));
     tv_parse_fails(f, "");
 }
 

@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_general.h>
@@ -30,17 +32,37 @@ typedef struct {
 
 typedef struct {
     useconds_t usec;            /* work per item */
+    int inits;                  /* init calls, all in the caller */
+    int inits_elsewhere;
 } tw_ctx_t;
 
 static apr_pool_t *tw_root;
 
+static pthread_t tw_main;
+
+/* What every thread finds in its keep pool, set up by the caller. */
+#define TW_INIT_KEY "tw-init"
+
+static void tw_init(void *ctx, apr_pool_t *keep)
+{
+    tw_ctx_t *c = ctx;
+
+    c->inits++;
+    c->inits_elsewhere += !pthread_equal(pthread_self(), tw_main);
+    apr_pool_userdata_setn("set", TW_INIT_KEY, NULL, keep);
+}
+
 static void tw_work(void *ctx, void *data, apr_pool_t *keep, apr_pool_t *temp)
 {
+    void *mark = NULL;
+
     tw_ctx_t *c = ctx;
     tw_item_t *it = data;
 
     __atomic_add_fetch(&it->runs, 1, __ATOMIC_SEQ_CST);
     it->thread = pthread_self();
+    apr_pool_userdata_get(&mark, TW_INIT_KEY, keep);
+    assert_non_null(mark);
     it->kept = apr_psprintf(keep, "kept %d", it->n);
     it->temped = apr_psprintf(temp, "temp %d", it->n);
     if (c->usec) {
@@ -77,8 +99,11 @@ static void tw_start(tw_run_t *r, apr_pool_t *parent, int threads,
     apr_pool_create(&r->temp, r->keep);
     r->v = tw_items(parent ? parent : r->keep);
     assert_int_equal(sg_workq_create(&r->q, r->keep, r->temp, threads,
-                                     tw_work, ctx), APR_SUCCESS);
+                                     tw_init, tw_work, ctx), APR_SUCCESS);
     assert_int_equal(sg_workq_threads(r->q), threads);
+    /* each thread's pool and the caller's, in the caller */
+    assert_int_equal(ctx->inits, threads + 1);
+    assert_int_equal(ctx->inits_elsewhere, 0);
     for (i = 0; i < TW_ITEMS; i++) {
         sg_workq_push(r->q, &r->v[i]);
     }
@@ -143,7 +168,7 @@ static void test_background_while_caller_busy(void **state)
 /* finish helps: with slow items, the caller takes some of them too. */
 static void test_finish_helps_and_waits(void **state)
 {
-    tw_ctx_t ctx = { TW_SLOW_USEC };
+    tw_ctx_t ctx = { .usec = TW_SLOW_USEC };
     tw_run_t r;
     int i, in_caller = 0;
 
@@ -162,7 +187,7 @@ static void test_finish_helps_and_waits(void **state)
 /* wait: the one item asked for is done on return, the rest may not be. */
 static void test_wait_for_one(void **state)
 {
-    tw_ctx_t ctx = { TW_SLOW_USEC };
+    tw_ctx_t ctx = { .usec = TW_SLOW_USEC };
     tw_run_t r;
 
     (void)state;
@@ -182,7 +207,7 @@ static void test_wait_for_one(void **state)
  * nothing runs twice, nothing runs after, and nothing crashes. */
 static void test_pool_gone_before_finish(void **state)
 {
-    tw_ctx_t ctx = { TW_SLOW_USEC };
+    tw_ctx_t ctx = { .usec = TW_SLOW_USEC };
     tw_run_t r;
     int i, ran = 0;
 
@@ -201,6 +226,37 @@ static void test_pool_gone_before_finish(void **state)
     assert_int_equal(ran, 0);
 }
 
+/* A process forked while the threads run (another module's helper, in
+ * httpd's post_config) tears its copy of the pools down without waiting
+ * for threads it does not have. */
+static void test_forked_child_does_not_join(void **state)
+{
+    tw_ctx_t ctx = { .usec = TW_SLOW_USEC };
+    tw_run_t r;
+    pid_t pid;
+    int status = -1, polls = 0;
+
+    (void)state;
+    tw_start(&r, NULL, 1, &ctx);
+    pid = fork();
+    if (pid == 0) {
+        apr_pool_destroy(r.keep);
+        _exit(0);
+    }
+    assert_true(pid > 0);
+    while (waitpid(pid, &status, WNOHANG) == 0 && polls++ < TW_PATIENCE_POLLS) {
+        usleep(TW_POLL_USEC);
+    }
+    if (polls >= TW_PATIENCE_POLLS) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    sg_workq_finish(r.q);
+    tw_check_all_once(r.v);
+    apr_pool_destroy(r.keep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,10 +265,12 @@ int main(void)
         cmocka_unit_test(test_finish_helps_and_waits),
         cmocka_unit_test(test_wait_for_one),
         cmocka_unit_test(test_pool_gone_before_finish),
+        cmocka_unit_test(test_forked_child_does_not_join),
     };
     int rc;
 
     apr_initialize();
+    tw_main = pthread_self();
     apr_pool_create(&tw_root, NULL);
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     apr_pool_destroy(tw_root);
