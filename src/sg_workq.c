@@ -42,6 +42,7 @@ struct sg_workq_t {
     int stopping;               /* drop what is queued */
     int joined;
     pid_t pid;                  /* the process the threads run in */
+    apr_pool_t *sync;           /* unmanaged: the mutex and conditions */
     int nthreads;               /* threads started */
     sg_workq_worker_t *workers; /* the threads', then the caller's */
 };
@@ -167,6 +168,19 @@ static apr_status_t sg_workq_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+/* The mutex and conditions live in a pool of their own, freed only by the
+ * process that made them: in a child forked while a thread waited, glibc's
+ * pthread_cond_destroy would wait for that thread forever. */
+static apr_status_t sg_workq_free_sync(void *data)
+{
+    sg_workq_t *q = data;
+
+    if (q->pid == getpid()) {
+        apr_pool_destroy(q->sync);
+    }
+    return APR_SUCCESS;
+}
+
 /* Threads start with every signal blocked: signals are for httpd's own
  * thread, which handles them; these end within the startup. */
 static void sg_workq_start(sg_workq_t *q, int threads)
@@ -209,10 +223,16 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
                               sizeof(sg_workq_slot_t));
     q->workers = apr_pcalloc(keep, sizeof(*q->workers)
                                    * (apr_size_t)(threads + 1));
+    if ((rv = apr_pool_create_unmanaged_ex(&q->sync, NULL, NULL))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_cleanup_register(keep, q, sg_workq_free_sync,
+                              apr_pool_cleanup_null);
     if ((rv = apr_thread_mutex_create(&q->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                      keep)) != APR_SUCCESS
-        || (rv = apr_thread_cond_create(&q->more, keep)) != APR_SUCCESS
-        || (rv = apr_thread_cond_create(&q->ended, keep)) != APR_SUCCESS) {
+                                      q->sync)) != APR_SUCCESS
+        || (rv = apr_thread_cond_create(&q->more, q->sync)) != APR_SUCCESS
+        || (rv = apr_thread_cond_create(&q->ended, q->sync)) != APR_SUCCESS) {
         return rv;
     }
     /* all pools are made here, in the caller's thread */

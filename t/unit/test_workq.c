@@ -229,10 +229,11 @@ static void test_pool_gone_before_finish(void **state)
 }
 
 /* A process forked while the threads run (another module's helper, in
- * httpd's post_config) tears its copy of the pools down and goes on. A
- * smoke test: the hazard, the queue's mutex held by a thread at the fork,
- * cannot be timed from here, and glibc lets a child "join" a thread it
- * does not have at once; sg_workq_cleanup leaves both alone in a child. */
+ * httpd's post_config) tears its copy of the pools down and goes on. It
+ * hung before the queue kept its mutex and conditions out of the pools:
+ * glibc's pthread_cond_destroy waits for the waiters it counted, and the
+ * thread that waited at the fork does not exist in the child (seen under
+ * valgrind, which makes that wait likely). */
 static void test_forked_child_does_not_join(void **state)
 {
     tw_ctx_t ctx = { .usec = TW_SLOW_USEC };
