@@ -40,13 +40,7 @@ my @ORDER = (@SGBench::CONFIGS, $AGAIN);
 
 SGBench::progress("scenario 1: steady state, $ROUNDS rounds of $SECONDS s "
                   . "per configuration flat out and paced, $CONC connections");
-my %srv;
-for my $c (@SGBench::CONFIGS) {
-    my $t = SGBench::server(config => $c);
-    $t->start_responder(mode => 'good');
-    SGBench::start($t);
-    $srv{$c} = $t;
-}
+my %srv = SGBench::start_each();
 $srv{$AGAIN} = $srv{none};
 # mod_ssl fetches during the first handshake, mod_md in its watchdog:
 # wait until every stapling configuration staples before measuring.
@@ -67,10 +61,9 @@ my @KEYS = qw(handshakes hps p50_ms p99_ms valid_pct failed no_staple
               bad_staple server_us_per_hs late);
 my (%flat, %paced, %lat_files);
 for my $round (1 .. $ROUNDS) {
-    # Each round begins one further along: later in a round the machine
-    # measured worse (the A/A control, last, was slower than "none", first,
-    # in 4 rounds of 5 once), so each configuration takes each place once.
-    my @this = map { $ORDER[($_ + $round - 1) % @ORDER] } 0 .. $#ORDER;
+    # (the A/A control, when always last, was slower than "none" in 4
+    # rounds of 5 once)
+    my @this = SGBench::rotated($round, @ORDER);
     SGBench::progress("round $round: flat out");
     for my $c (@this) {
         my $r = SGBench::bench($srv{$c}, conc => $CONC, duration => $SECONDS,

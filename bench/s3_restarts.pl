@@ -27,13 +27,7 @@ my $STAPLE_WAIT = 15;               # seconds for the first staple
 
 SGBench::progress("scenarios 3 and 4: $RESTARTS graceful restarts with the "
                   . "responder up, then $RESTARTS with it down");
-my %srv;
-for my $c (@SGBench::CONFIGS) {
-    my $t = SGBench::server(config => $c);
-    $t->start_responder(mode => 'good');
-    SGBench::start($t);
-    $srv{$c} = $t;
-}
+my %srv = SGBench::start_each();
 my %first;
 for my $c (@SGBench::CONFIGS) {
     next if $c eq 'none';

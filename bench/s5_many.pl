@@ -151,9 +151,7 @@ for my $c (@SGBench::CONFIGS) {
 my %warm;
 my @order = (@SGBench::CONFIGS, $AGAIN);
 for my $round (1 .. $WARM_ROUNDS) {
-    # Each round begins one further along: a start right after another
-    # configuration's stop (or early in a round) falls to each in turn.
-    my @this = map { $order[($_ + $round - 1) % @order] } 0 .. $#order;
+    my @this = SGBench::rotated($round, @order);
     for my $c (@this) {
         my $t = $srv{$c eq $AGAIN ? 'none' : $c};
         my $start = time();

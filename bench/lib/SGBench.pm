@@ -64,6 +64,27 @@ sub server {
 
 sub config_of { $_[0]{sgb_config} }
 
+# One server per configuration, each with a responder of its own,
+# started: the scenarios with one certificate. Returns name => server.
+sub start_each {
+    my %srv;
+    for my $c (@CONFIGS) {
+        my $t = server(config => $c);
+        $t->start_responder(mode => 'good');
+        start($t);
+        $srv{$c} = $t;
+    }
+    return %srv;
+}
+
+# The order of round $round (from 1): each round begins one place further
+# along, so that every name takes every place in a round once (later in a
+# round the machine was seen to measure worse).
+sub rotated {
+    my ($round, @order) = @_;
+    return map { $order[($_ + $round - 1) % @order] } 0 .. $#order;
+}
+
 # What each configuration adds to SGTest's httpd.conf: nothing but the
 # stapling provider, with that provider's defaults.
 sub provider_conf {
