@@ -52,6 +52,12 @@ static void sg_store_refuse(server_rec *s, apr_pool_t *p, const char *dir,
                                    : "could not set it aside");
 }
 
+void sg_store_refuse_for(sg_store_found_t *f, apr_pool_t *p, sg_reason_t r)
+{
+    f->refused = apr_pstrcat(p, sg_reason_text(r), " (", sg_reason_id(r), ")",
+                             NULL);
+}
+
 void sg_store_check(sg_store_found_t *f, const sg_gen_t *g, apr_pool_t *p,
                     const sg_entry_t *e, apr_time_t now)
 {
@@ -87,8 +93,7 @@ void sg_store_check(sg_store_found_t *f, const sg_gen_t *g, apr_pool_t *p,
     }
     r = sg_refresh_check(&f->verdict, p, e, &g->refresh, der, der_len, now);
     if (r != SG_R_OK) {
-        f->refused = apr_pstrcat(p, sg_reason_text(r), " (", sg_reason_id(r),
-                                 ")", NULL);
+        sg_store_refuse_for(f, p, r);
         return;
     }
     f->der = der;

@@ -22,6 +22,9 @@ typedef struct {
 void sg_store_check(sg_store_found_t *f, const sg_gen_t *g, apr_pool_t *p,
                     const sg_entry_t *e, apr_time_t now);
 
+/* Refuse what sg_store_check found, for validation reason r. */
+void sg_store_refuse_for(sg_store_found_t *f, apr_pool_t *p, sg_reason_t r);
+
 /* In httpd's thread, once the table exists: hold what sg_store_check
  * accepted, or set a refused file aside; log either. */
 void sg_store_take(sg_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
