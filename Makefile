@@ -1,61 +1,123 @@
-# mod_staple_guard: build with apxs, test with prove and cmocka.
+# mod_staple_guard
+#
+# Three layers, built in this order, everything into build/:
+#   core   include/ + src/      -> build/libsg.a (APR and OpenSSL only, no
+#                                  httpd header on the include path)
+#   glue   httpd/ + the hooks   -> build/mod_staple_guard.so (with apxs's
+#                                  flags and headers, linked with libsg.a)
+#   tests  t/unit/test_*.c      -> build/unit/test_* (cmocka, linked with
+#                                  libsg.a); tools for tests and benchmarks
+#                                  -> build/tools/, build/bench/
 APXS    ?= apxs
+B        = build
+
+# Flags are looked up only when a rule needs them (`make clean` needs no
+# apxs or pkg-config).
+HTTPD_CC     = $(shell $(APXS) -q CC)
+HTTPD_CFLAGS = $(shell $(APXS) -q CFLAGS) $(shell $(APXS) -q CPPFLAGS) \
+               $(shell $(APXS) -q EXTRA_CPPFLAGS) -I$(shell $(APXS) -q INCLUDEDIR) \
+               $(APR_CFLAGS)
+HTTPD_LDFLAGS = -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+APR_CFLAGS   = $(shell pkg-config --cflags apr-1 apr-util-1)
+APR_LIBS     = $(shell pkg-config --libs apr-1 apr-util-1)
+
 CC      ?= cc
-WARN     = -Wall -Wextra
-CORE     = src/sg_batch.c src/sg_cert.c src/sg_fetch.c src/sg_reason.c src/sg_refresh.c \
-           src/sg_registry.c src/sg_request.c src/sg_schedule.c \
-           src/sg_store.c src/sg_table.c src/sg_text.c src/sg_validate.c \
-           src/sg_workq.c
-GLUE     = mod_staple_guard.c mod_sg_carry.c mod_sg_config.c \
-           mod_sg_diagnose.c mod_sg_fetcher.c mod_sg_log.c mod_sg_status.c \
-           mod_sg_store.c mod_sg_warm.c
-HEADERS  = $(wildcard include/*.h) $(wildcard mod_*.h)
-APR_CFLAGS = $(shell pkg-config --cflags apr-1 apr-util-1)
-APR_LIBS   = $(shell pkg-config --libs apr-1 apr-util-1)
-MODULE   = .libs/mod_staple_guard.so
+OPT     ?= -O2 -g
+WARN     = -Wall -Wextra -Werror
+HARDEN   = -fstack-protector-strong -D_FORTIFY_SOURCE=2
+DEPS     = -MMD -MP
 
-UNIT_TESTS = t/unit/test_validate t/unit/test_request t/unit/test_schedule \
-             t/unit/test_table t/unit/test_registry t/unit/test_batch \
-             t/unit/test_store t/unit/test_workq
-TOOLS      = t/tools/sg_responder
+CORE_SRC  = $(wildcard src/*.c)
+CORE_OBJ  = $(CORE_SRC:src/%.c=$(B)/core/%.o)
+CORE_LIB  = $(B)/libsg.a
+CORE_CFLAGS = $(OPT) $(WARN) $(HARDEN) -fPIC -D_GNU_SOURCE -Iinclude $(APR_CFLAGS)
 
-.PHONY: all install unit unit-build tools test check clean demo bench
+GLUE_SRC  = mod_staple_guard.c $(wildcard httpd/*.c)
+GLUE_OBJ  = $(GLUE_SRC:%.c=$(B)/%.o)
+GLUE_CFLAGS = $(HTTPD_CFLAGS) $(WARN) -fPIC -Iinclude -Ihttpd
+MODULE    = $(B)/mod_staple_guard.so
+
+UNIT_SRC  = $(wildcard t/unit/test_*.c)
+UNIT      = $(UNIT_SRC:t/unit/%.c=$(B)/unit/%)
+UNIT_CFLAGS = -O0 -g $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
+
+# Test and benchmark tools: plain OpenSSL programs sharing one helper file.
+TOOL_HELP = t/tools/sg_tool.c
+TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
+TOOLS     = $(B)/tools/sg_responder
+BENCH_TOOLS = $(B)/bench/sg_bench $(B)/bench/sg_mkcerts
+
+.PHONY: all install unit unit-build tools bench-tools test check clean demo bench
 
 all: $(MODULE)
 
-$(MODULE): $(GLUE) $(CORE) $(HEADERS)
-	$(APXS) -c -I include -Wc,-Wall -Wc,-Wextra -Wc,-Werror \
-	    -o mod_staple_guard.la $(GLUE) $(CORE) -lcrypto
+# ---- core ----
+$(B)/core/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) $(DEPS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $(CORE_OBJ)
+
+# ---- glue: the module ----
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(HTTPD_CC) $(GLUE_CFLAGS) $(DEPS) -c -o $@ $<
+
+$(MODULE): $(GLUE_OBJ) $(CORE_LIB)
+	$(HTTPD_CC) -shared -fPIC $(HTTPD_LDFLAGS) -o $@ $(GLUE_OBJ) \
+	    $(CORE_LIB) -lcrypto
 
 install: $(MODULE)
-	$(APXS) -i -n staple_guard mod_staple_guard.la
+	$(APXS) -i -n staple_guard $(MODULE)
 
-t/unit/%: t/unit/%.c t/unit/sg_testpki.c t/unit/sg_testpki.h $(CORE) $(HEADERS)
-	$(CC) $(WARN) -Werror -g -I include -I t/unit $(APR_CFLAGS) -o $@ $< \
-	    t/unit/sg_testpki.c $(CORE) -lcmocka -lcrypto $(APR_LIBS)
+# ---- unit tests ----
+$(B)/unit/sg_testpki.o: t/unit/sg_testpki.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $(DEPS) -c -o $@ $<
 
-t/tools/sg_responder: t/tools/sg_responder.c
-	$(CC) $(WARN) -Werror -O2 -o $@ $< -lcrypto
+$(B)/unit/%: t/unit/%.c $(B)/unit/sg_testpki.o $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $(DEPS) -o $@ $< $(B)/unit/sg_testpki.o \
+	    $(CORE_LIB) -lcmocka -lcrypto $(APR_LIBS)
 
-unit-build: $(UNIT_TESTS)
+unit-build: $(UNIT)
 
-unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do ./$$t; done
+unit: $(UNIT)
+	@set -e; for t in $(UNIT); do ./$$t; done
+
+# ---- tools for tests and benchmarks ----
+$(B)/tools/sg_responder: t/tools/sg_responder.c $(TOOL_HELP) t/tools/sg_tool.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lcrypto
+
+$(B)/bench/sg_bench: bench/sg_bench.c $(TOOL_HELP) t/tools/sg_tool.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lssl -lcrypto -lpthread
+
+$(B)/bench/sg_mkcerts: bench/sg_mkcerts.c $(TOOL_HELP) t/tools/sg_tool.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lcrypto
 
 tools: $(TOOLS)
 
+bench-tools: $(BENCH_TOOLS)
+
+# ---- running ----
 # The whole suite: C unit tests, then real httpd against real responders.
-test check: all tools $(UNIT_TESTS)
+test check: all tools unit-build
 	prove -j2 t/*.t
 
 demo: all tools
-	./scripts/demo.sh
+	sh scripts/demo.sh
 
 # Benchmarks against no stapling, mod_ssl's and mod_md's (not part of CI):
 # results go to docs/benchmarks.md.
-bench: all tools
+bench: all tools bench-tools
 	sh bench/run.sh
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs \
-	    $(UNIT_TESTS) $(TOOLS)
+	rm -rf $(B)
+
+-include $(wildcard $(B)/*.d $(B)/*/*.d)

@@ -55,6 +55,10 @@ void sg_refresh_take(sg_entry_t *e, sg_table_t *t,
  * the parent's from startup. The slot is what every process shares. */
 void sg_refresh_resume(sg_entry_t *e, sg_table_t *t);
 
+/* Continue a retry schedule an earlier generation planned (the next
+ * attempt and the failures so far), so that a restart adds no request. */
+void sg_refresh_continue(sg_entry_t *e, apr_time_t next_due, int failures);
+
 /* Mark a held response that passed its nextUpdate as expired. Returns
  * non-zero when the state changed (so the glue logs it once). */
 int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now);

@@ -1,5 +1,7 @@
 /* sg_registry.h: one entry per certificate, however often httpd primes it
- * (once per virtual host that uses it, again at every restart). */
+ * (once per virtual host that uses it, again at every restart).
+ *
+ * Callers read an entry's fields; only core functions change them. */
 #ifndef SG_REGISTRY_H
 #define SG_REGISTRY_H
 
@@ -14,22 +16,17 @@
 typedef struct {
     const char *id;             /* the key httpd primes and asks with */
     apr_size_t id_len;
-    sg_cert_t *cert;
+    void *owner;                /* the caller's record of the certificate;
+                                 * never read by the core */
+    sg_cert_t *cert;            /* NULL until parsed */
     const char *url;            /* effective responder URL or NULL */
-    int url_configured;         /* from StapleGuardResponderURL */
-    const char *url_source;     /* where that was configured, for logs */
-    unsigned url_line;
     sg_request_t req;
-    apr_array_header_t *vhosts; /* const char *: "name:port" */
     int slot;                   /* index in the shared table */
 
     /* Fetcher-side schedule; only the process that fetches touches it. */
     apr_time_t next_due;
     int failures;
     int force_post;             /* last answer was an error fetched by GET */
-    sg_reason_t last_logged;    /* log state changes only */
-    int warned;                 /* "expires soon" said for this episode */
-    int skew_warned;            /* clock skew said, until it goes away */
     apr_time_t held_this_update;
     apr_time_t held_next_update;
 } sg_entry_t;
@@ -45,13 +42,18 @@ sg_registry_t *sg_registry_create(apr_pool_t *p);
 sg_entry_t *sg_registry_get(const sg_registry_t *reg, const char *id,
                             apr_size_t id_len);
 
-/* Add a certificate under id; returns the new entry (slot = its index). */
+/* Add a certificate under id, with the caller's record of it; returns the
+ * new entry (slot = its index). */
 sg_entry_t *sg_registry_add(sg_registry_t *reg, const char *id,
-                            apr_size_t id_len, sg_cert_t *cert,
-                            const char *url);
+                            apr_size_t id_len, void *owner);
 
-/* Remember that vhost uses the entry (each name once). */
-void sg_registry_add_vhost(sg_entry_t *e, const char *vhost);
+/* The parsed certificate, and the OCSP request built from it in p. Safe in
+ * any thread for an entry no other thread touches. */
+apr_status_t sg_registry_set_cert(sg_entry_t *e, apr_pool_t *p,
+                                  sg_cert_t *cert);
+
+/* The responder to ask (NULL: none). url must live as long as e. */
+void sg_registry_set_url(sg_entry_t *e, const char *url);
 
 /* Forget e (a certificate that turned out unusable); the entries after it
  * move down one slot. Only before the shared table is made. */

@@ -5,6 +5,7 @@
 #define SG_TEXT_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 /* A JSON string literal, quotes included; "<", ">" and "&" are escaped
@@ -13,6 +14,10 @@ const char *sg_text_json(apr_pool_t *p, const char *s);
 
 /* A Prometheus label value (without the quotes): \, " and newline. */
 const char *sg_text_label(apr_pool_t *p, const char *s);
+
+/* Append a copy of s to an array of strings unless it is there already
+ * (a certificate's virtual host names, each once). */
+void sg_text_add_unique(apr_array_header_t *set, const char *s);
 
 /* "2026-11-23T12:00:00Z", or NULL for 0. */
 const char *sg_text_time(apr_pool_t *p, apr_time_t t);

@@ -39,8 +39,9 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
                              sg_workq_init_fn_t *init, sg_workq_fn_t *fn,
                              void *ctx);
 
-/* Queue an item (kept by pointer). Returns at once. */
-apr_status_t sg_workq_push(sg_workq_t *q, void *item);
+/* Queue an item (kept by pointer). Returns at once; cannot fail (APR
+ * aborts the process when memory runs out). */
+void sg_workq_push(sg_workq_t *q, void *item);
 
 /* Return once item is done, running it here if no thread has begun it.
  * item must have been pushed. */

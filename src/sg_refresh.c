@@ -161,7 +161,10 @@ void sg_refresh_resume(sg_entry_t *e, sg_table_t *t)
     e->next_due = info.next_attempt;
     e->failures = info.failures;
     e->force_post = info.force_post;
-    if (info.last_attempt != 0) {
-        e->last_logged = info.last_result;  /* said already: not again */
-    }
+}
+
+void sg_refresh_continue(sg_entry_t *e, apr_time_t next_due, int failures)
+{
+    e->next_due = next_due;
+    e->failures = failures;
 }

@@ -5,8 +5,6 @@
 
 #include "sg_registry.h"
 
-/* Most certificates serve a handful of names. */
-#define SG_REGISTRY_VHOSTS_INITIAL 2
 #define SG_REGISTRY_ENTRIES_INITIAL 16
 
 sg_registry_t *sg_registry_create(apr_pool_t *p)
@@ -27,35 +25,33 @@ sg_entry_t *sg_registry_get(const sg_registry_t *reg, const char *id,
 }
 
 sg_entry_t *sg_registry_add(sg_registry_t *reg, const char *id,
-                            apr_size_t id_len, sg_cert_t *cert,
-                            const char *url)
+                            apr_size_t id_len, void *owner)
 {
     sg_entry_t *e = apr_pcalloc(reg->pool, sizeof(*e));
 
     e->id = apr_pmemdup(reg->pool, id, id_len);
     e->id_len = id_len;
-    e->cert = cert;
-    e->url = url;
-    e->vhosts = apr_array_make(reg->pool, SG_REGISTRY_VHOSTS_INITIAL,
-                               sizeof(const char *));
+    e->owner = owner;
     e->slot = reg->entries->nelts;
-    e->last_logged = SG_R_COUNT;    /* nothing logged yet */
     APR_ARRAY_PUSH(reg->entries, sg_entry_t *) = e;
     apr_hash_set(reg->by_id, e->id, (apr_ssize_t)id_len, e);
     return e;
 }
 
-void sg_registry_add_vhost(sg_entry_t *e, const char *vhost)
+apr_status_t sg_registry_set_cert(sg_entry_t *e, apr_pool_t *p,
+                                  sg_cert_t *cert)
 {
-    int i;
+    apr_status_t rv = sg_request_build(&e->req, p, cert->certid);
 
-    for (i = 0; i < e->vhosts->nelts; i++) {
-        if (strcmp(APR_ARRAY_IDX(e->vhosts, i, const char *), vhost) == 0) {
-            return;
-        }
+    if (rv == APR_SUCCESS) {
+        e->cert = cert;
     }
-    APR_ARRAY_PUSH(e->vhosts, const char *) =
-        apr_pstrdup(e->vhosts->pool, vhost);
+    return rv;
+}
+
+void sg_registry_set_url(sg_entry_t *e, const char *url)
+{
+    e->url = url;
 }
 
 void sg_registry_drop(sg_registry_t *reg, sg_entry_t *e)

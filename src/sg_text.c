@@ -1,4 +1,6 @@
 /* sg_text.c: escaping for JSON and the Prometheus text format. */
+#include <string.h>
+
 #include <apr_strings.h>
 
 #include "sg_text.h"
@@ -63,4 +65,16 @@ const char *sg_text_time(apr_pool_t *p, apr_time_t t)
     return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
                         x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
                         x.tm_sec);
+}
+
+void sg_text_add_unique(apr_array_header_t *set, const char *s)
+{
+    int i;
+
+    for (i = 0; i < set->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(set, i, const char *), s) == 0) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(set, const char *) = apr_pstrdup(set->pool, s);
 }

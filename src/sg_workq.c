@@ -253,7 +253,7 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
     return APR_SUCCESS;
 }
 
-apr_status_t sg_workq_push(sg_workq_t *q, void *item)
+void sg_workq_push(sg_workq_t *q, void *item)
 {
     sg_workq_slot_t *s;
 
@@ -263,7 +263,6 @@ apr_status_t sg_workq_push(sg_workq_t *q, void *item)
     s->state = SG_WORKQ_QUEUED;
     apr_thread_cond_signal(q->more);
     apr_thread_mutex_unlock(q->mutex);
-    return APR_SUCCESS;
 }
 
 void sg_workq_wait(sg_workq_t *q, void *item)

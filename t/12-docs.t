@@ -3,12 +3,14 @@
 # the C sources and the Markdown.
 #  (a) every message id in the code ("SGdddd" in a string literal) is in
 #      docs/troubleshooting.md, in its reference; every id there exists;
-#      the outcome table carries each reason's name and exact text
+#      the outcome table carries each reason's name and exact text; each
+#      line of the glue's message table (httpd/sgh_msg.c) is logged from
+#      exactly one call site, at the level(s) its entry in the docs names
 #  (b) every directive registered (AP_INIT_*) has a "## Name" heading in
 #      docs/directives.md, and every name in those headings is registered
-#  (c) defaults and ranges agree between the code (#define SG_*_DEFAULT,
-#      the handlers' range checks), the directives' help strings and
-#      docs/directives.md
+#  (c) defaults and ranges agree between the code (the directive table of
+#      httpd/sgh_config.c, from which the handlers check ranges and set
+#      defaults), the directives' help strings and docs/directives.md
 #  (d) every StapleGuard* word in docs/troubleshooting.md exists
 use strict;
 use warnings;
@@ -61,7 +63,7 @@ sub c_concat {
 my $LIT = qr/"(?:[^"\\\n]|\\.)*"/;
 my $LITS = qr/(?:$LIT\s*)+/;
 
-my @c_files = (glob("$root/*.c"), glob("$root/src/*.c"));
+my @c_files = (glob("$root/*.c"), glob("$root/src/*.c"), glob("$root/httpd/*.c"));
 ok(@c_files > 0, 'C sources found') or BAIL_OUT("no C sources in $root");
 my (%code, %strings);
 for my $f (@c_files) {
@@ -129,6 +131,55 @@ is_deeply(\@row_problems, [],
           'each outcome row names the reason and quotes its text exactly')
     or diag(join "\n", @row_problems);
 
+# The glue's message table: [SGH_M_NAME] = { "SGnnnn", APLOG_L, LOUD }.
+my %msg;        # SGH_M_NAME -> {id, levels}
+my $msg_c = $code{'httpd/sgh_msg.c'} // '';
+while ($msg_c =~ /\[\s*(SGH_M_\w+)\s*\]\s*=\s*\{\s*"(SG\d{4})"\s*,\s*APLOG_(\w+)\s*,\s*(?:APLOG_(\w+)|SGH_SAME)\s*\}/g) {
+    $msg{$1} = { id => $2, levels => [grep { defined } $3, $4] };
+}
+ok(keys(%msg) >= 20, 'the message table of httpd/sgh_msg.c was read ('
+   . scalar(keys %msg) . ' lines)');
+
+# Ids live in the two tables only, not in the lines' text.
+my @stray = grep { $_ ne 'httpd/sgh_msg.c' && $_ ne 'src/sg_reason.c' }
+            map { @$_ } values %code_ids;
+is_deeply([sort @stray], [], 'message ids are written in the tables only')
+    or diag("ids written in: @stray");
+
+# Each line is logged from one call site: an operator who greps an id finds
+# one place in the code.
+my @sites;
+for my $m (sort keys %msg) {
+    my $n = 0;
+    for my $f (grep { $_ ne 'httpd/sgh_msg.c' } keys %code) {
+        $n += () = $code{$f} =~ /\b\Q$m\E\b/g;
+    }
+    push @sites, "$msg{$m}{id} ($m): $n call sites" if $n != 1;
+}
+is_deeply(\@sites, [], 'each message id is logged from exactly one call site')
+    or diag(join "\n", @sites);
+
+# The levels of the table are those the reference names.
+my %level_word = (EMERG => 'emerg', ALERT => 'alert', CRIT => 'crit',
+                  ERR => 'error', WARNING => 'warning', NOTICE => 'notice',
+                  INFO => 'info', DEBUG => 'debug');
+my @levels;
+for my $m (sort keys %msg) {
+    my $id = $msg{$m}{id};
+    my ($entry) = $reference =~ /^#+[ \t]+\Q$id\E\b(.*?)(?=^#|\z)/ms;
+    my ($line) = ($entry // '') =~ /\*\*Level:\*\*(.*?)(?=^\s*- \*\*|\z)/ms;
+    if (!defined $line) {
+        push @levels, "$id: no Level line";
+        next;
+    }
+    for my $l (@{ $msg{$m}{levels} }) {
+        my $w = $level_word{$l} // lc $l;
+        push @levels, "$id: level '$w' not named" if $line !~ /\b\Q$w\E\b/i;
+    }
+}
+is_deeply(\@levels, [], 'each message entry names the levels of the table')
+    or diag(join "\n", @levels);
+
 # ---- (b) directives and their headings -------------------------------------
 
 my %cmds;       # directive -> {kind, handler, help, file}
@@ -138,6 +189,27 @@ for my $name (sort keys %code) {
                       file => $name };
     }
 }
+
+# The numeric directives are rows of one table in httpd/sgh_config.c:
+# X(Name, KIND, field, min, max, default, "help"); the command table
+# appends " (min-max UNIT, default DEF UNIT)" to the help, as here.
+(my $config = $code{'httpd/sgh_config.c'} // '') =~ s/\\\n/\n/g;
+ok($config ne '', 'httpd/sgh_config.c read');
+my %unit_of;
+while ($config =~ /^[ \t]*#[ \t]*define[ \t]+SGH_UNIT_(\w+)[ \t]+"([^"]*)"/mg) {
+    $unit_of{$1} = $2;
+}
+my %table;      # directive -> {kind, lo, hi, def}
+while ($config =~ /\bX\(\s*(StapleGuard\w+)\s*,\s*(\w+)\s*,\s*[\w.]+\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*($LITS)\)/g) {
+    my ($d, $kind, $lo, $hi, $def, $help) = ($1, $2, $3, $4, $5, c_concat($6));
+    my $u = $unit_of{$kind} // '?';
+    $table{$d} = { kind => $kind, lo => $lo, hi => $hi, def => $def };
+    $cmds{$d} = { kind => 'TAKE1', handler => 'sgh_cmd_numeric',
+                  help => "$help ($lo-$hi$u, default $def$u)",
+                  file => 'httpd/sgh_config.c' };
+}
+ok(keys(%table) >= 8, 'the directive table was read ('
+   . scalar(keys %table) . ' rows)');
 ok(keys(%cmds) >= 5, 'directives registered in the code ('
    . scalar(keys %cmds) . ')');
 
@@ -161,61 +233,6 @@ is_deeply(\@unknown, [],
     or diag("not registered in the code: @unknown");
 
 # ---- (c) defaults and ranges -----------------------------------------------
-
-my $config = $code{'mod_sg_config.c'} // '';
-ok($config ne '', 'mod_sg_config.c read');
-
-# #define NAME value, evaluated when it is plain integer arithmetic
-my %define;
-my $config_h = -e "$root/mod_sg_config.h"
-               ? (c_parse(slurp("$root/mod_sg_config.h"), 'mod_sg_config.h'))[0]
-               : '';
-for my $src ($config_h, $config) {
-    while ($src =~ /^[ \t]*#[ \t]*define[ \t]+(SG_\w+)[ \t]+([^\n]+?)[ \t]*$/mg) {
-        $define{$1} = $2;
-    }
-}
-sub c_value {
-    my ($expr, $depth) = @_;
-    $depth //= 0;
-    return undef if !defined $expr || $depth > 5;
-    $expr =~ s/\b(SG_\w+)\b/my $v = c_value($define{$1}, $depth + 1);
-                            defined $v ? $v : 'UNDEF'/ge;
-    return undef if $expr !~ /^[\d\s()+*\/-]+$/;
-    my $v = eval $expr;     ## no critic (ProhibitStringyEval): digits only
-    return $@ ? undef : $v;
-}
-
-# The field a directive sets (from its handler) and the define that field
-# starts from (sg_config_reset): directive -> SG_*_DEFAULT.
-my %field_default;
-while ($config =~ /sg_global\.([\w.]+)\s*=\s*(?:apr_time_from_sec\s*\(\s*)?(SG_\w+_DEFAULT)\b/g) {
-    $field_default{$1} = $2;
-}
-sub handler_body {
-    my ($handler) = @_;
-    return $config =~ /\b\Q$handler\E\s*\([^)]*\)\s*\{(.*?)^\}/ms ? $1 : '';
-}
-my %default_define;
-for my $d (sort keys %cmds) {
-    my $body = handler_body($cmds{$d}{handler});
-    my ($field) = $body =~ /sg_global\.([\w.]+)/;
-    $default_define{$d} = $field_default{$field}
-        if defined $field && $field_default{$field};
-}
-
-my %used = map { $_ => 1 } values %default_define;
-my @orphans = grep { /_DEFAULT$/ && !$used{$_} } sort keys %define;
-is_deeply(\@orphans, [], 'every SG_*_DEFAULT belongs to a directive')
-    or diag("no directive found for: @orphans");
-
-my @required = qw(StapleGuardResponderTimeout StapleGuardClockSkew
-                  StapleGuardStartupTimeout StapleGuardRefreshAt
-                  StapleGuardRetryMin StapleGuardRetryMax);
-for my $d (@required) {
-    ok($default_define{$d}, "$d: its default's #define found")
-        or diag("cannot tell which SG_*_DEFAULT $d starts from");
-}
 
 my %unit = (ms => 0.001, s => 1, sec => 1, mi => 60, min => 60,
             h => 3600, d => 86400);
@@ -253,36 +270,52 @@ sub doc_default {
 sub as_number {
     my ($s) = @_;
     return undef if !defined $s;
-    return $s =~ /^\s*(\d+)\s*([a-z]+)?\s*$/i ? with_unit($1, $2) : undef;
+    return $s =~ /^\s*(\d+)\s*%?\s*([a-z]+)?\s*$/i ? with_unit($1, $2) : undef;
 }
+
+# A table row's default and range, as its help string and the docs state.
+sub check_numeric {
+    my ($d) = @_;
+    my $t = $table{$d};
+    my $help = $cmds{$d}{help};
+    my ($hn, $hu) = $help =~ /\bdefault:?\s+(\d+)\s*([a-z]+)?/i;
+    ok(defined $hn, "$d: the help string states the default")
+        or diag("help: $help");
+    is(with_unit($hn, $hu), $t->{def}, "$d: help string default = "
+       . "the table's ($t->{def})") if defined $hn;
+    my ($doc_val, $why) = doc_default($d);
+    ok(!defined $why, "$d: directives.md states the default") or diag($why);
+    is(as_number($doc_val), $t->{def},
+       "$d: directives.md default = the table's ($t->{def})") if !defined $why;
+    my @help_range = $help =~ /\((\d+)\s*-\s*(\d+)/;
+    is("@help_range", "$t->{lo} $t->{hi}",
+       "$d: help string range = the table's ($t->{lo} $t->{hi})");
+    my $row = doc_row($d, 'Range');
+    ok(defined $row, "$d: directives.md has a Range row") or return;
+    my @doc_range = $row =~ /(\d+)\s*[\x{2013}-]\s*(\d+)/;
+    is("@doc_range", "$t->{lo} $t->{hi}",
+       "$d: directives.md range = the table's ($t->{lo} $t->{hi})");
+}
+
+my ($store_default) = slurp("$root/httpd/sgh_config.h")
+    =~ /^[ \t]*#[ \t]*define[ \t]+SGH_STORE_DEFAULT_NAME[ \t]+"([^"]*)"/m;
 
 for my $d (sort keys %cmds) {
     next if !$section{$d};      # reported under (b)
     my $help = $cmds{$d}{help};
-    my ($doc_val, $why) = doc_default($d);
-
-    if (my $def = $default_define{$d}) {
-        my $code_val = c_value($def);
-        ok(defined $code_val, "$d: $def evaluates") or next;
-        my ($hn, $hu) = $help =~ /\bdefault:?\s+(\d+)\s*([a-z]+)?/i;
-        ok(defined $hn, "$d: the help string states the default")
-            or diag("help: $help");
-        is(with_unit($hn, $hu), $code_val,
-           "$d: help string default = $def ($code_val)") if defined $hn;
-        ok(!defined $why, "$d: directives.md states the default")
-            or diag($why);
-        is(as_number($doc_val), $code_val,
-           "$d: directives.md default = $def ($code_val)") if !defined $why;
+    if ($table{$d}) {
+        check_numeric($d);
     }
     elsif ($cmds{$d}{kind} eq 'FLAG' && $help =~ /\bdefault:?\s+(On|Off)\b/i) {
         my $help_val = $1;
+        my ($doc_val) = doc_default($d);
         is(lc($doc_val // ''), lc $help_val,
            "$d: directives.md default = help string default ($help_val)");
     }
     elsif ($d eq 'StapleGuardStoreDir') {
-        # a name inside DefaultRuntimeDir (mod_sg_config.h)
-        my $name = ($define{SG_STORE_DEFAULT_NAME} // '') =~ s{^"|"$}{}gr;
-        ok($name ne '', "$d: SG_STORE_DEFAULT_NAME found") or next;
+        # a name inside DefaultRuntimeDir (httpd/sgh_config.h)
+        my $name = $store_default // '';
+        ok($name ne '', "$d: SGH_STORE_DEFAULT_NAME found") or next;
         like($help, qr/default\b.*\Q$name\E/, "$d: help string default names $name");
         my $row = doc_row($d, 'Default') // '';
         like($row, qr/`\Q$name\E`/, "$d: directives.md default names $name");
@@ -290,23 +323,6 @@ for my $d (sort keys %cmds) {
              "$d: ... inside DefaultRuntimeDir, as the help string says")
             if $help =~ /DefaultRuntimeDir/;
     }
-
-    # Ranges: what the handler checks, the help string, the Range row.
-    my $body = handler_body($cmds{$d}{handler});
-    my @lim = $body =~ /sg_config_seconds\s*\(\s*cmd\s*,\s*arg\s*,\s*(\w+)\s*,\s*(\w+)\s*,/;
-    @lim = $body =~ /sg_config_int\s*\(\s*cmd\s*,\s*arg\s*,\s*(\w+)\s*,\s*(\w+)\s*,/ if !@lim;
-    @lim = $body =~ /\bv\s*<\s*(\w+)\s*\|\|\s*v\s*>\s*(\w+)/ if !@lim;
-    next if !@lim;
-    my @code_range = map { c_value($_) } @lim;
-    next if grep { !defined } @code_range;
-    my @help_range = $help =~ /\((\d+)\s*-\s*(\d+)/;
-    is("@help_range", "@code_range",
-       "$d: help string range = the handler's check (@code_range)");
-    my $row = doc_row($d, 'Range');
-    ok(defined $row, "$d: directives.md has a Range row") or next;
-    my @doc_range = $row =~ /(\d+)\s*[\x{2013}-]\s*(\d+)/;
-    is("@doc_range", "@code_range",
-       "$d: directives.md range = the handler's check (@code_range)");
 }
 
 # ---- (d) directive-like words in troubleshooting.md ------------------------
@@ -314,7 +330,7 @@ for my $d (sort keys %cmds) {
 # ?auto keys of the status page: "StapleGuardAtRisk: %d" is a key,
 # "StapleGuardCert%d" a prefix.
 my (%status_key, %status_prefix);
-for my $s (@{ $strings{'mod_sg_status.c'} // [] }) {
+for my $s (@{ $strings{'httpd/sgh_status.c'} // [] }) {
     while ($s =~ /\b(StapleGuard\w*)(%?)/g) {
         ($2 ? $status_prefix{$1} : $status_key{$1}) = 1;
     }

@@ -50,9 +50,10 @@ static int tg_teardown(void **state)
 
 static sg_entry_t *tg_add(tg_t *f, const char *id, apr_size_t len)
 {
-    sg_entry_t *e = sg_registry_add(f->reg, id, len, NULL, TG_URL);
+    sg_entry_t *e = sg_registry_add(f->reg, id, len, f);
 
     assert_non_null(e);
+    sg_registry_set_url(e, TG_URL);
     return e;
 }
 
@@ -76,9 +77,8 @@ static void test_registry_add_get(void **state)
     assert_string_equal(e->url, TG_URL);
     assert_int_equal(e->slot, 0);
     assert_int_equal(e->failures, 0);
-    assert_int_equal(e->vhosts->nelts, 0);
-    /* nothing logged yet, so the first outcome, even OK, is logged */
-    assert_int_equal(e->last_logged, SG_R_COUNT);
+    /* the caller's record comes back as given */
+    assert_ptr_equal(e->owner, f);
 }
 
 static void test_registry_ids_with_nul(void **state)
@@ -154,42 +154,6 @@ static void test_registry_many(void **state)
     }
 }
 
-static void test_registry_vhosts_deduplicated(void **state)
-{
-    tg_t *f = *state;
-    sg_entry_t *e = tg_add(f, tg_id_a, sizeof(tg_id_a));
-    char name[32];
-
-    /* primed once per virtual host, and again at every restart */
-    sg_registry_add_vhost(e, "www.example:443");
-    sg_registry_add_vhost(e, "api.example:443");
-    sg_registry_add_vhost(e, "www.example:443");
-    strcpy(name, "api.example:443");
-    sg_registry_add_vhost(e, name);
-    sg_registry_add_vhost(e, "www.example:8443");
-    /* the name is copied */
-    strcpy(name, "changed");
-    assert_int_equal(e->vhosts->nelts, 3);
-    assert_string_equal(APR_ARRAY_IDX(e->vhosts, 0, const char *),
-                        "www.example:443");
-    assert_string_equal(APR_ARRAY_IDX(e->vhosts, 1, const char *),
-                        "api.example:443");
-    assert_string_equal(APR_ARRAY_IDX(e->vhosts, 2, const char *),
-                        "www.example:8443");
-}
-
-static void test_registry_vhosts_per_entry(void **state)
-{
-    tg_t *f = *state;
-    sg_entry_t *a = tg_add(f, tg_id_a, sizeof(tg_id_a));
-    sg_entry_t *b = tg_add(f, tg_id_b, sizeof(tg_id_b));
-
-    sg_registry_add_vhost(a, "www.example:443");
-    sg_registry_add_vhost(b, "www.example:443");
-    assert_int_equal(a->vhosts->nelts, 1);
-    assert_int_equal(b->vhosts->nelts, 1);
-}
-
 /* An unusable certificate is dropped before the table is made: the others
  * keep their order, slots close up, the dropped id is no longer found. */
 static void test_registry_drop(void **state)
@@ -218,6 +182,26 @@ static void test_registry_drop(void **state)
     assert_int_equal(tg_add(f, tg_id_b, sizeof(tg_id_b))->slot, 0);
 }
 
+/* A parsed certificate comes with its OCSP request. */
+static void test_registry_set_cert(void **state)
+{
+    tg_t *f = *state;
+    sg_entry_t *e = tg_add(f, tg_id_a, sizeof(tg_id_a));
+    tp_pki_t pki;
+    sg_cert_t *cert;
+    const char *err = NULL, *pem;
+
+    assert_int_equal(tp_pki_create(&pki, time(NULL)), 1);
+    pem = tp_pem_chain(f->p, pki.leaf.cert, pki.ca.cert);
+    assert_int_equal(sg_cert_parse(&cert, f->p, pem, NULL, &err), APR_SUCCESS);
+    assert_int_equal(sg_registry_set_cert(e, f->p, cert), APR_SUCCESS);
+    assert_ptr_equal(e->cert, cert);
+    assert_true(e->req.der_len > 0);
+    sg_registry_set_url(e, cert->url);
+    assert_string_equal(e->url, TP_OCSP_URL);
+    tp_pki_free(&pki);
+}
+
 #define TG_TEST(fn) cmocka_unit_test_setup_teardown(fn, tg_setup, tg_teardown)
 
 int main(void)
@@ -229,8 +213,7 @@ int main(void)
         TG_TEST(test_registry_copies_id),
         TG_TEST(test_registry_order_and_slots),
         TG_TEST(test_registry_many),
-        TG_TEST(test_registry_vhosts_deduplicated),
-        TG_TEST(test_registry_vhosts_per_entry),
+        TG_TEST(test_registry_set_cert),
         TG_TEST(test_registry_drop),
     };
     int failed;

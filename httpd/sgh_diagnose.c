@@ -1,4 +1,4 @@
-/* mod_sg_diagnose.c: the missing intermediate, found from our side.
+/* sgh_diagnose.c: the missing intermediate, found from our side.
  *
  * mod_ssl asks stapling providers only about certificates whose issuer it
  * could find (in SSLCertificateFile, the chain file or the CA store). A
@@ -17,13 +17,14 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "mod_sg_diagnose.h"
+#include "sgh_diagnose.h"
+#include "sgh_msg.h"
 
 APLOG_USE_MODULE(staple_guard);
 
-#define SG_DIAG_DIRECTIVE "SSLCertificateFile"
+#define SGH_DIAG_DIRECTIVE "SSLCertificateFile"
 
-static X509 *sg_diagnose_read(const char *path)
+static X509 *sgh_diagnose_read(const char *path)
 {
     BIO *bio = BIO_new_file(path, "r");
     X509 *x509 = NULL;
@@ -36,7 +37,7 @@ static X509 *sg_diagnose_read(const char *path)
     return x509;
 }
 
-static const char *sg_diagnose_hash(apr_pool_t *p, X509 *x509)
+static const char *sgh_diagnose_hash(apr_pool_t *p, X509 *x509)
 {
     char hex[SG_CERT_HASH_HEX_LEN + 1];
     unsigned char bin[SG_CERT_HASH_HEX_LEN / 2];
@@ -44,11 +45,11 @@ static const char *sg_diagnose_hash(apr_pool_t *p, X509 *x509)
     return sg_cert_digest(x509, NULL, hex, bin) ? apr_pstrdup(p, hex) : NULL;
 }
 
-void sg_diagnose_declined(sg_gen_t *g, const char *pem)
+void sgh_diagnose_declined(sgh_gen_t *g, const char *pem)
 {
     BIO *bio = BIO_new_mem_buf(pem, -1);
     X509 *x509 = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    const char *hash = x509 ? sg_diagnose_hash(g->pool, x509) : NULL;
+    const char *hash = x509 ? sgh_diagnose_hash(g->pool, x509) : NULL;
 
     if (hash != NULL) {
         apr_hash_set(g->declined, hash, APR_HASH_KEY_STRING, hash);
@@ -58,65 +59,64 @@ void sg_diagnose_declined(sg_gen_t *g, const char *pem)
     ERR_clear_error();
 }
 
-static void sg_diagnose_file(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+static void sgh_diagnose_file(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
                              apr_hash_t *primed, const ap_directive_t *d)
 {
     const char *args = d->args;
     const char *path = ap_server_root_relative(p, ap_getword_conf(p, &args));
-    X509 *x509 = path ? sg_diagnose_read(path) : NULL;
-    const char *hash = x509 ? sg_diagnose_hash(p, x509) : NULL;
+    X509 *x509 = path ? sgh_diagnose_read(path) : NULL;
+    const char *hash = x509 ? sgh_diagnose_hash(p, x509) : NULL;
 
     if (hash != NULL && apr_hash_get(primed, hash, APR_HASH_KEY_STRING) == NULL
         && apr_hash_get(g->declined, hash, APR_HASH_KEY_STRING) == NULL
         && sg_cert_ocsp_url(p, x509) != NULL
         && X509_check_issued(x509, x509) != X509_V_OK) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "SG0005: %s (%s:%d): "
-                     "certificate %s gets no OCSP stapling: httpd found no "
-                     "issuer certificate for it; add the intermediate (%s) "
-                     "to SSLCertificateFile, after the certificate", path,
-                     d->filename, d->line_num,
-                     sg_cert_name_str(p, X509_get_subject_name(x509)),
-                     sg_cert_name_str(p, X509_get_issuer_name(x509)));
+        sgh_log(SGH_M_NO_ISSUER, 0, s, 0, "%s (%s:%d): certificate %s gets "
+                "no OCSP stapling: httpd found no issuer certificate for it; "
+                "add the intermediate (%s) to SSLCertificateFile, after the "
+                "certificate", path, d->filename, d->line_num,
+                sg_cert_name_str(p, X509_get_subject_name(x509)),
+                sg_cert_name_str(p, X509_get_issuer_name(x509)));
     }
     X509_free(x509);
 }
 
 typedef struct {
-    sg_gen_t *g;
+    sgh_gen_t *g;
     server_rec *s;
     apr_pool_t *p;
     apr_hash_t *primed;
     apr_hash_t *files;      /* distinct arguments, when only counting */
-} sg_diag_ctx_t;
+} sgh_diag_ctx_t;
 
 /* Call fn for every SSLCertificateFile directive, at any depth. */
-static void sg_diagnose_walk(const ap_directive_t *d, sg_diag_ctx_t *ctx,
-                             void (*fn)(sg_diag_ctx_t *,
+static void sgh_diagnose_walk(const ap_directive_t *d, sgh_diag_ctx_t *ctx,
+                             void (*fn)(sgh_diag_ctx_t *,
                                         const ap_directive_t *))
 {
     for (; d != NULL; d = d->next) {
-        if (ap_cstr_casecmp(d->directive, SG_DIAG_DIRECTIVE) == 0) {
+        if (ap_cstr_casecmp(d->directive, SGH_DIAG_DIRECTIVE) == 0) {
             fn(ctx, d);
         }
         if (d->first_child != NULL) {
-            sg_diagnose_walk(d->first_child, ctx, fn);
+            sgh_diagnose_walk(d->first_child, ctx, fn);
         }
     }
 }
 
-static void sg_diagnose_count(sg_diag_ctx_t *ctx, const ap_directive_t *d)
+static void sgh_diagnose_count(sgh_diag_ctx_t *ctx, const ap_directive_t *d)
 {
     apr_hash_set(ctx->files, d->args, APR_HASH_KEY_STRING, d);
 }
 
-static void sg_diagnose_check(sg_diag_ctx_t *ctx, const ap_directive_t *d)
+static void sgh_diagnose_check(sgh_diag_ctx_t *ctx, const ap_directive_t *d)
 {
-    sg_diagnose_file(ctx->g, ctx->s, ctx->p, ctx->primed, d);
+    sgh_diagnose_file(ctx->g, ctx->s, ctx->p, ctx->primed, d);
 }
 
-void sg_diagnose_unprimed(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+void sgh_diagnose_unprimed(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
-    sg_diag_ctx_t ctx;
+    sgh_diag_ctx_t ctx;
     int i;
 
     ctx.g = g;
@@ -127,7 +127,7 @@ void sg_diagnose_unprimed(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
     /* When there are no more files than certificates httpd offered (or
      * offered and we declined), none can be missing: spare reading them
      * all again, which with a thousand virtual hosts slows every start. */
-    sg_diagnose_walk(ap_conftree, &ctx, sg_diagnose_count);
+    sgh_diagnose_walk(ap_conftree, &ctx, sgh_diagnose_count);
     if ((int)apr_hash_count(ctx.files)
         <= sg_registry_count(g->reg) + (int)apr_hash_count(g->declined)) {
         return;
@@ -137,5 +137,5 @@ void sg_diagnose_unprimed(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 
         apr_hash_set(ctx.primed, e->cert->hash, APR_HASH_KEY_STRING, e);
     }
-    sg_diagnose_walk(ap_conftree, &ctx, sg_diagnose_check);
+    sgh_diagnose_walk(ap_conftree, &ctx, sgh_diagnose_check);
 }

@@ -1,28 +1,28 @@
-/* mod_sg_warm.h: the startup work for each certificate, done beside
+/* sgh_warm.h: the startup work for each certificate, done beside
  * mod_ssl's own: parse it, and validate what the last generation or the
  * store held for it. */
-#ifndef MOD_SG_WARM_H
-#define MOD_SG_WARM_H
+#ifndef SGH_WARM_H
+#define SGH_WARM_H
 
-#include "mod_staple_guard.h"
+#include "sgh_gen.h"
 
 /* From the prime hook, for a certificate seen for the first time in this
  * generation (e->cert is still NULL): hand it to the workers. pem must
- * live until sg_warm_finish; it is copied. */
-void sg_warm_prime(sg_gen_t *g, server_rec *s, sg_entry_t *e,
+ * live until sgh_warm_finish; it is copied. */
+void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
                    const char *pem);
 
 /* Return once e's certificate is parsed (e->cert set, or left NULL when it
  * could not be). For the rare messages that need it before post_config. */
-void sg_warm_wait(sg_gen_t *g, sg_entry_t *e);
+void sgh_warm_wait(sgh_gen_t *g, sg_entry_t *e);
 
 /* In post_config, before the table is made: wait for the workers, drop
  * the certificates that could not be parsed (logged), settle each
  * entry's responder URL. */
-void sg_warm_finish(sg_gen_t *g, server_rec *s);
+void sgh_warm_finish(sgh_gen_t *g, server_rec *s);
 
 /* Once the table exists: hold what the workers found valid, carried over
  * a graceful restart first, else from the store; log what was refused. */
-void sg_warm_adopt(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp);
+void sgh_warm_adopt(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp);
 
 #endif

@@ -1,4 +1,4 @@
-/* mod_sg_status.c: the operator's view. `SetHandler staple-guard-status`
+/* sgh_status.c: the operator's view. `SetHandler staple-guard-status`
  * serves HTML, JSON (?json or Accept: application/json), key: value lines
  * (?auto) and Prometheus metrics (?metrics); a section is added to
  * mod_status's server-status page. Every certificate-derived string is
@@ -14,17 +14,18 @@
 #include <mod_status.h>
 
 #include "sg_text.h"
-#include "mod_sg_config.h"
-#include "mod_sg_status.h"
+#include "sgh_config.h"
+#include "sgh_entry.h"
+#include "sgh_status.h"
 
 APLOG_USE_MODULE(staple_guard);
 
-#define SG_STATUS_HANDLER "staple-guard-status"
-#define SG_STATUS_AT_RISK "at risk"
+#define SGH_STATUS_HANDLER "staple-guard-status"
+#define SGH_STATUS_AT_RISK "at risk"
 
 typedef enum {
-    SG_FMT_HTML, SG_FMT_JSON, SG_FMT_AUTO, SG_FMT_METRICS
-} sg_format_t;
+    SGH_FMT_HTML, SGH_FMT_JSON, SGH_FMT_AUTO, SGH_FMT_METRICS
+} sgh_format_t;
 
 /* One certificate as the page shows it: a snapshot taken once. */
 typedef struct {
@@ -36,9 +37,9 @@ typedef struct {
     int valid;              /* a response is handed out right now */
     int at_risk;            /* Must-Staple, and no staple or soon none */
     apr_int64_t seconds_left;
-} sg_row_t;
+} sgh_row_t;
 
-static void sg_status_row(sg_row_t *row, sg_gen_t *g, const sg_entry_t *e,
+static void sgh_status_row(sgh_row_t *row, sgh_gen_t *g, const sg_entry_t *e,
                           apr_time_t now)
 {
     row->e = e;
@@ -63,34 +64,34 @@ static void sg_status_row(sg_row_t *row, sg_gen_t *g, const sg_entry_t *e,
                    && (!row->valid
                        || (row->info.failures > 0
                            && row->info.next_update - now
-                              < sg_config_global()->warn_before));
+                              < sgh_config_global()->warn_before));
 }
 
-static sg_row_t *sg_status_rows(request_rec *r, sg_gen_t *g, int *n)
+static sgh_row_t *sgh_status_rows(request_rec *r, sgh_gen_t *g, int *n)
 {
     apr_time_t now = apr_time_now();
-    sg_row_t *rows;
+    sgh_row_t *rows;
     int i;
 
     *n = sg_registry_count(g->reg);
     rows = apr_pcalloc(r->pool, sizeof(*rows) * (apr_size_t)(*n + 1));
     for (i = 0; i < *n; i++) {
-        sg_status_row(&rows[i], g, sg_registry_at(g->reg, i), now);
+        sgh_status_row(&rows[i], g, sg_registry_at(g->reg, i), now);
     }
     return rows;
 }
 
-static const char *sg_status_vhosts(apr_pool_t *p, const sg_entry_t *e)
+static const char *sgh_status_vhosts(apr_pool_t *p, const sg_entry_t *e)
 {
-    return apr_array_pstrcat(p, e->vhosts, ' ');
+    return apr_array_pstrcat(p, sgh_entry(e)->vhosts, ' ');
 }
 
-static const char *sg_h(request_rec *r, const char *s)
+static const char *sgh_h(request_rec *r, const char *s)
 {
     return s ? ap_escape_html2(r->pool, s, 1) : "";
 }
 
-static const char *sg_htime(request_rec *r, apr_time_t t)
+static const char *sgh_htime(request_rec *r, apr_time_t t)
 {
     const char *s = sg_text_time(r->pool, t);
 
@@ -99,35 +100,35 @@ static const char *sg_htime(request_rec *r, apr_time_t t)
 
 /* ---- HTML ---- */
 
-static void sg_status_html_row(request_rec *r, const sg_row_t *w)
+static void sgh_status_html_row(request_rec *r, const sgh_row_t *w)
 {
     const sg_entry_t *e = w->e;
 
     ap_rprintf(r, "<tr><td>%s<br><small>serial %s<br>issuer %s<br>%s</small></td>",
-               sg_h(r, e->cert->subject), sg_h(r, e->cert->serial),
-               sg_h(r, e->cert->issuer_name),
-               sg_h(r, sg_status_vhosts(r->pool, e)));
+               sgh_h(r, e->cert->subject), sgh_h(r, e->cert->serial),
+               sgh_h(r, e->cert->issuer_name),
+               sgh_h(r, sgh_status_vhosts(r->pool, e)));
     ap_rprintf(r, "<td>%s</td><td>%s</td><td>%s%s</td>",
-               e->url ? sg_h(r, e->url) : "none",
-               e->cert->must_staple ? "yes" : "no", sg_h(r, w->state),
-               w->at_risk ? " <strong>(" SG_STATUS_AT_RISK ")</strong>" : "");
+               e->url ? sgh_h(r, e->url) : "none",
+               e->cert->must_staple ? "yes" : "no", sgh_h(r, w->state),
+               w->at_risk ? " <strong>(" SGH_STATUS_AT_RISK ")</strong>" : "");
     ap_rprintf(r, "<td>%s</td><td>%s<br><small>%" APR_INT64_T_FMT " s left</small></td>"
                "<td>%s</td><td>%s</td>",
-               sg_htime(r, w->info.this_update),
-               sg_htime(r, w->info.next_update), w->seconds_left,
-               sg_htime(r, w->info.produced_at),
+               sgh_htime(r, w->info.this_update),
+               sgh_htime(r, w->info.next_update), w->seconds_left,
+               sgh_htime(r, w->info.produced_at),
                sg_source_name(w->info.source));
     ap_rprintf(r, "<td>%s<br><small>%s (%s)</small></td><td>%d</td>"
                "<td>%s</td><td>%" APR_TIME_T_FMT " ms</td>"
                "<td>%" APR_UINT64_T_FMT " / %" APR_UINT64_T_FMT "</td></tr>\n",
-               sg_htime(r, w->info.last_attempt),
+               sgh_htime(r, w->info.last_attempt),
                w->info.last_attempt ? sg_reason_name(w->info.last_result) : "-",
                w->info.last_attempt ? sg_reason_id(w->info.last_result) : "-",
-               w->info.failures, sg_htime(r, w->info.next_attempt),
+               w->info.failures, sgh_htime(r, w->info.next_attempt),
                apr_time_as_msec(w->info.latency), w->stapled, w->unstapled);
 }
 
-static void sg_status_html_table(request_rec *r, const sg_row_t *rows, int n)
+static void sgh_status_html_table(request_rec *r, const sgh_row_t *rows, int n)
 {
     int i;
 
@@ -138,12 +139,12 @@ static void sg_status_html_table(request_rec *r, const sg_row_t *rows, int n)
              "<th>next attempt</th><th>latency</th>"
              "<th>stapled / not</th></tr>\n", r);
     for (i = 0; i < n; i++) {
-        sg_status_html_row(r, &rows[i]);
+        sgh_status_html_row(r, &rows[i]);
     }
     ap_rputs("</table>\n", r);
 }
 
-static void sg_status_html(request_rec *r, const sg_row_t *rows, int n)
+static void sgh_status_html(request_rec *r, const sgh_row_t *rows, int n)
 {
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_rputs(DOCTYPE_HTML_4_01 "<html><head><title>OCSP stapling</title>"
@@ -151,22 +152,23 @@ static void sg_status_html(request_rec *r, const sg_row_t *rows, int n)
     ap_rprintf(r, "<p>%d certificates; times in UTC. Formats: "
                "<a href=\"?json\">json</a> <a href=\"?auto\">auto</a> "
                "<a href=\"?metrics\">metrics</a>.</p>\n", n);
-    sg_status_html_table(r, rows, n);
+    sgh_status_html_table(r, rows, n);
     ap_rputs("</body></html>\n", r);
 }
 
 /* ---- JSON ---- */
 
-static const char *sg_jtime(request_rec *r, apr_time_t t)
+static const char *sgh_jtime(request_rec *r, apr_time_t t)
 {
     const char *s = sg_text_time(r->pool, t);
 
     return s ? apr_pstrcat(r->pool, "\"", s, "\"", NULL) : "null";
 }
 
-static void sg_status_json_row(request_rec *r, const sg_row_t *w, int last)
+static void sgh_status_json_row(request_rec *r, const sgh_row_t *w, int last)
 {
     const sg_entry_t *e = w->e;
+    const apr_array_header_t *vhosts = sgh_entry(e)->vhosts;
     apr_pool_t *p = r->pool;
     int i;
 
@@ -175,51 +177,51 @@ static void sg_status_json_row(request_rec *r, const sg_row_t *w, int last)
                sg_text_json(p, e->cert->subject),
                sg_text_json(p, e->cert->serial),
                sg_text_json(p, e->cert->issuer_name), e->cert->hash);
-    for (i = 0; i < e->vhosts->nelts; i++) {
+    for (i = 0; i < vhosts->nelts; i++) {
         ap_rprintf(r, "%s%s", i ? "," : "",
-                   sg_text_json(p, APR_ARRAY_IDX(e->vhosts, i, const char *)));
+                   sg_text_json(p, APR_ARRAY_IDX(vhosts, i, const char *)));
     }
     ap_rprintf(r, "],\"ocsp_url\":%s,\"must_staple\":%s,\"state\":\"%s\","
                "\"at_risk\":%s,\"this_update\":%s,\"next_update\":%s,"
                "\"seconds_left\":%" APR_INT64_T_FMT ",\"produced_at\":%s,\"source\":\"%s\",",
                e->url ? sg_text_json(p, e->url) : "null",
                e->cert->must_staple ? "true" : "false", w->state,
-               w->at_risk ? "true" : "false", sg_jtime(r, w->info.this_update),
-               sg_jtime(r, w->info.next_update), w->seconds_left,
-               sg_jtime(r, w->info.produced_at),
+               w->at_risk ? "true" : "false", sgh_jtime(r, w->info.this_update),
+               sgh_jtime(r, w->info.next_update), w->seconds_left,
+               sgh_jtime(r, w->info.produced_at),
                sg_source_name(w->info.source));
     ap_rprintf(r, "\"last_attempt\":%s,\"last_result\":%s,\"last_result_id\":%s,"
                "\"failures\":%d,\"next_attempt\":%s,\"latency_ms\":%"
                APR_TIME_T_FMT ",\"stapled\":%" APR_UINT64_T_FMT
                ",\"not_stapled\":%" APR_UINT64_T_FMT "}%s\n",
-               sg_jtime(r, w->info.last_attempt),
+               sgh_jtime(r, w->info.last_attempt),
                w->info.last_attempt
                ? apr_psprintf(p, "\"%s\"", sg_reason_name(w->info.last_result))
                : "null",
                w->info.last_attempt
                ? apr_psprintf(p, "\"%s\"", sg_reason_id(w->info.last_result))
                : "null",
-               w->info.failures, sg_jtime(r, w->info.next_attempt),
+               w->info.failures, sgh_jtime(r, w->info.next_attempt),
                apr_time_as_msec(w->info.latency), w->stapled, w->unstapled,
                last ? "" : ",");
 }
 
-static void sg_status_json(request_rec *r, const sg_row_t *rows, int n)
+static void sgh_status_json(request_rec *r, const sgh_row_t *rows, int n)
 {
     int i;
 
     ap_set_content_type(r, "application/json");
     ap_rprintf(r, "{\"now\":%s,\"certificates\":[\n",
-               sg_jtime(r, apr_time_now()));
+               sgh_jtime(r, apr_time_now()));
     for (i = 0; i < n; i++) {
-        sg_status_json_row(r, &rows[i], i == n - 1);
+        sgh_status_json_row(r, &rows[i], i == n - 1);
     }
     ap_rputs("]}\n", r);
 }
 
 /* ---- ?auto, in the manner of server-status?auto ---- */
 
-static int sg_status_count(const sg_row_t *rows, int n, const char *state)
+static int sgh_status_count(const sgh_row_t *rows, int n, const char *state)
 {
     int i, c = 0;
 
@@ -229,7 +231,7 @@ static int sg_status_count(const sg_row_t *rows, int n, const char *state)
     return c;
 }
 
-static int sg_status_at_risk(const sg_row_t *rows, int n)
+static int sgh_status_at_risk(const sgh_row_t *rows, int n)
 {
     int i, c = 0;
 
@@ -240,7 +242,7 @@ static int sg_status_at_risk(const sg_row_t *rows, int n)
 }
 
 /* "no OCSP URL" -> "no_OCSP_URL": a key without spaces. */
-static const char *sg_status_key(apr_pool_t *p, const char *name)
+static const char *sgh_status_key(apr_pool_t *p, const char *name)
 {
     char *k = apr_pstrdup(p, name), *c;
 
@@ -252,25 +254,25 @@ static const char *sg_status_key(apr_pool_t *p, const char *name)
     return k;
 }
 
-static void sg_status_auto(request_rec *r, const sg_row_t *rows, int n)
+static void sgh_status_auto(request_rec *r, const sgh_row_t *rows, int n)
 {
     int i, s;
 
     ap_rprintf(r, "StapleGuardCertificates: %d\n", n);
     for (s = 0; s < SG_STATE_COUNT; s++) {
         ap_rprintf(r, "StapleGuardState_%s: %d\n",
-                   sg_status_key(r->pool, sg_state_name(s)),
-                   sg_status_count(rows, n, sg_state_name(s)));
+                   sgh_status_key(r->pool, sg_state_name(s)),
+                   sgh_status_count(rows, n, sg_state_name(s)));
     }
-    ap_rprintf(r, "StapleGuardAtRisk: %d\n", sg_status_at_risk(rows, n));
+    ap_rprintf(r, "StapleGuardAtRisk: %d\n", sgh_status_at_risk(rows, n));
     for (i = 0; i < n; i++) {
-        const sg_row_t *w = &rows[i];
+        const sgh_row_t *w = &rows[i];
 
         /* One line each; strip anything that could start a new line. */
         ap_rprintf(r, "StapleGuardCert%d: %s state=%s%s left=%" APR_INT64_T_FMT "s "
                    "failures=%d last=%s stapled=%" APR_UINT64_T_FMT
                    " not_stapled=%" APR_UINT64_T_FMT " subject=%s\n",
-                   i, w->e->cert->hash, sg_status_key(r->pool, w->state),
+                   i, w->e->cert->hash, sgh_status_key(r->pool, w->state),
                    w->at_risk ? " at_risk=1" : "", w->seconds_left,
                    w->info.failures,
                    w->info.last_attempt ? sg_reason_name(w->info.last_result)
@@ -282,7 +284,7 @@ static void sg_status_auto(request_rec *r, const sg_row_t *rows, int n)
 
 /* ---- Prometheus text format ---- */
 
-static void sg_status_metrics_states(request_rec *r, const sg_row_t *rows,
+static void sgh_status_metrics_states(request_rec *r, const sgh_row_t *rows,
                                      int n)
 {
     int s;
@@ -291,16 +293,16 @@ static void sg_status_metrics_states(request_rec *r, const sg_row_t *rows,
              "state.\n# TYPE staple_guard_certificates gauge\n", r);
     for (s = 0; s < SG_STATE_COUNT; s++) {
         ap_rprintf(r, "staple_guard_certificates{state=\"%s\"} %d\n",
-                   sg_state_name(s), sg_status_count(rows, n, sg_state_name(s)));
+                   sg_state_name(s), sgh_status_count(rows, n, sg_state_name(s)));
     }
     ap_rprintf(r, "# HELP staple_guard_certificates_at_risk Must-Staple "
                "certificates without a staple or close to none.\n"
                "# TYPE staple_guard_certificates_at_risk gauge\n"
                "staple_guard_certificates_at_risk %d\n",
-               sg_status_at_risk(rows, n));
+               sgh_status_at_risk(rows, n));
 }
 
-static void sg_status_metrics_attempts(request_rec *r, const sg_row_t *rows,
+static void sgh_status_metrics_attempts(request_rec *r, const sgh_row_t *rows,
                                        int n)
 {
     unsigned long sum;
@@ -318,14 +320,14 @@ static void sg_status_metrics_attempts(request_rec *r, const sg_row_t *rows,
     }
 }
 
-static void sg_status_metrics(request_rec *r, const sg_row_t *rows, int n)
+static void sgh_status_metrics(request_rec *r, const sgh_row_t *rows, int n)
 {
     apr_uint64_t stapled = 0, unstapled = 0;
     int i;
 
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
-    sg_status_metrics_states(r, rows, n);
-    sg_status_metrics_attempts(r, rows, n);
+    sgh_status_metrics_states(r, rows, n);
+    sgh_status_metrics_attempts(r, rows, n);
     ap_rputs("# HELP staple_guard_next_update_seconds Seconds until the "
              "held response's nextUpdate (0 when none is valid).\n"
              "# TYPE staple_guard_next_update_seconds gauge\n", r);
@@ -345,34 +347,34 @@ static void sg_status_metrics(request_rec *r, const sg_row_t *rows, int n)
                "{stapled=\"no\"} %" APR_UINT64_T_FMT "\n", stapled, unstapled);
 }
 
-static sg_format_t sg_status_format(request_rec *r)
+static sgh_format_t sgh_status_format(request_rec *r)
 {
     const char *accept = apr_table_get(r->headers_in, "Accept");
 
     if (r->args != NULL) {
         if (strcmp(r->args, "json") == 0) {
-            return SG_FMT_JSON;
+            return SGH_FMT_JSON;
         }
         if (strcmp(r->args, "auto") == 0) {
-            return SG_FMT_AUTO;
+            return SGH_FMT_AUTO;
         }
         if (strcmp(r->args, "metrics") == 0) {
-            return SG_FMT_METRICS;
+            return SGH_FMT_METRICS;
         }
     }
     if (accept != NULL && ap_strcasestr(accept, "application/json") != NULL) {
-        return SG_FMT_JSON;
+        return SGH_FMT_JSON;
     }
-    return SG_FMT_HTML;
+    return SGH_FMT_HTML;
 }
 
-static int sg_status_handler(request_rec *r)
+static int sgh_status_handler(request_rec *r)
 {
-    sg_gen_t *g = sg_gen();
-    sg_row_t *rows;
+    sgh_gen_t *g = sgh_gen();
+    sgh_row_t *rows;
     int n;
 
-    if (r->handler == NULL || strcmp(r->handler, SG_STATUS_HANDLER) != 0) {
+    if (r->handler == NULL || strcmp(r->handler, SGH_STATUS_HANDLER) != 0) {
         return DECLINED;
     }
     r->allowed = (AP_METHOD_BIT << M_GET);
@@ -384,49 +386,49 @@ static int sg_status_handler(request_rec *r)
     }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_mergen(r->headers_out, "Vary", "Accept");
-    rows = sg_status_rows(r, g, &n);
-    switch (sg_status_format(r)) {
-    case SG_FMT_JSON:
-        sg_status_json(r, rows, n);
+    rows = sgh_status_rows(r, g, &n);
+    switch (sgh_status_format(r)) {
+    case SGH_FMT_JSON:
+        sgh_status_json(r, rows, n);
         break;
-    case SG_FMT_AUTO:
+    case SGH_FMT_AUTO:
         ap_set_content_type(r, "text/plain; charset=utf-8");
-        sg_status_auto(r, rows, n);
+        sgh_status_auto(r, rows, n);
         break;
-    case SG_FMT_METRICS:
-        sg_status_metrics(r, rows, n);
+    case SGH_FMT_METRICS:
+        sgh_status_metrics(r, rows, n);
         break;
     default:
-        sg_status_html(r, rows, n);
+        sgh_status_html(r, rows, n);
         break;
     }
     return OK;
 }
 
 /* A section on mod_status's server-status page. */
-static int sg_status_hook(request_rec *r, int flags)
+static int sgh_status_hook(request_rec *r, int flags)
 {
-    sg_gen_t *g = sg_gen();
-    sg_row_t *rows;
+    sgh_gen_t *g = sgh_gen();
+    sgh_row_t *rows;
     int n;
 
     if (g == NULL || g->table == NULL) {
         return OK;
     }
-    rows = sg_status_rows(r, g, &n);
+    rows = sgh_status_rows(r, g, &n);
     if (flags & AP_STATUS_SHORT) {
-        sg_status_auto(r, rows, n);
+        sgh_status_auto(r, rows, n);
     }
     else {
         ap_rputs("<hr>\n<h2>OCSP stapling (mod_staple_guard)</h2>\n", r);
-        sg_status_html_table(r, rows, n);
+        sgh_status_html_table(r, rows, n);
     }
     return OK;
 }
 
-void sg_status_register_hooks(void)
+void sgh_status_register_hooks(void)
 {
-    ap_hook_handler(sg_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    APR_OPTIONAL_HOOK(ap, status_hook, sg_status_hook, NULL, NULL,
+    ap_hook_handler(sgh_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, sgh_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
 }

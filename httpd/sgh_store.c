@@ -1,7 +1,8 @@
-/* mod_sg_store.c: glue between httpd and sg_store. */
+/* sgh_store.c: glue between httpd and sg_store. */
 #include <errno.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 
@@ -11,54 +12,54 @@
 #include <unixd.h>
 
 #include "sg_store.h"
-#include "mod_sg_config.h"
-#include "mod_sg_log.h"
-#include "mod_sg_store.h"
+#include "sgh_config.h"
+#include "sgh_log.h"
+#include "sgh_msg.h"
+#include "sgh_store.h"
 
 APLOG_USE_MODULE(staple_guard);
 
 /* Files of certificates no longer configured stay this long, so that
  * taking a virtual host out for a while does not lose its response. */
-#define SG_STORE_GRACE apr_time_from_sec(7 * 24 * 3600)
+#define SGH_STORE_GRACE apr_time_from_sec(7 * 24 * 3600)
 
 /* Write failures are logged once, and again after a success. */
-static int sg_store_write_failing;
+static apr_uint32_t sgh_store_write_failing;
 
-static const char *sg_store_name(apr_pool_t *p, const sg_entry_t *e)
+static const char *sgh_store_name(apr_pool_t *p, const sg_entry_t *e)
 {
     return apr_pstrcat(p, e->cert->hash, SG_STORE_SUFFIX, NULL);
 }
 
-static const char *sg_store_dir(apr_pool_t *p)
+static const char *sgh_store_dir(apr_pool_t *p)
 {
-    const char *dir = sg_config_global()->store_dir;
+    const char *dir = sgh_config_global()->store_dir;
 
     if (dir == NULL) {
-        dir = ap_runtime_dir_relative(p, SG_STORE_DEFAULT_NAME);
+        dir = ap_runtime_dir_relative(p, SGH_STORE_DEFAULT_NAME);
     }
     return (dir != NULL && *dir != '\0') ? dir : NULL;
 }
 
-static void sg_store_refuse(server_rec *s, apr_pool_t *p, const char *dir,
+static void sgh_store_refuse(server_rec *s, apr_pool_t *p, const char *dir,
                             const sg_entry_t *e, const char *why)
 {
-    const char *name = sg_store_name(p, e);
+    const char *name = sgh_store_name(p, e);
     apr_status_t rv = sg_store_set_aside(p, dir, name);
 
-    ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "SG0051: %s: stored "
-                 "response %s/%s refused: %s; %s, fetching a new one",
-                 e->cert->subject, dir, name, why,
-                 rv == APR_SUCCESS ? "set aside as " SG_STORE_BAD_SUFFIX
-                                   : "could not set it aside");
+    sgh_log(SGH_M_STORE_REFUSED, 0, s, rv, "%s: stored response %s/%s "
+            "refused: %s; %s, fetching a new one", e->cert->subject, dir,
+            name, why, rv == APR_SUCCESS ? "set aside as " SG_STORE_BAD_SUFFIX
+                                         : "could not set it aside");
 }
 
-void sg_store_refuse_for(sg_store_found_t *f, apr_pool_t *p, sg_reason_t r)
+void sgh_store_refuse_for(sgh_store_found_t *f, apr_pool_t *p, sg_reason_t r)
 {
     f->refused = apr_pstrcat(p, sg_reason_text(r), " (", sg_reason_id(r), ")",
                              NULL);
 }
 
-void sg_store_check(sg_store_found_t *f, const sg_gen_t *g, apr_pool_t *p,
+void sgh_store_check(sgh_store_found_t *f, const sgh_gen_t *g, apr_pool_t *p,
                     const sg_entry_t *e, apr_time_t now)
 {
     unsigned char *buf;
@@ -73,7 +74,7 @@ void sg_store_check(sg_store_found_t *f, const sg_gen_t *g, apr_pool_t *p,
     if (g->store_dir == NULL) {
         return;
     }
-    rv = sg_store_read(p, g->store_dir, sg_store_name(p, e),
+    rv = sg_store_read(p, g->store_dir, sgh_store_name(p, e),
                        SG_RESPONSE_MAX + SG_STORE_HASH_LEN * 3, &buf, &len);
     if (APR_STATUS_IS_ENOENT(rv)) {
         return;
@@ -93,31 +94,31 @@ void sg_store_check(sg_store_found_t *f, const sg_gen_t *g, apr_pool_t *p,
     }
     r = sg_refresh_check(&f->verdict, p, e, &g->refresh, der, der_len, now);
     if (r != SG_R_OK) {
-        sg_store_refuse_for(f, p, r);
+        sgh_store_refuse_for(f, p, r);
         return;
     }
     f->der = der;
     f->len = der_len;
 }
 
-void sg_store_take(sg_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
-                   const sg_store_found_t *f)
+void sgh_store_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
+                   const sgh_store_found_t *f)
 {
     if (!f->present) {
         return;
     }
     if (f->refused != NULL) {
-        sg_store_refuse(s, p, g->store_dir, e, f->refused);
+        sgh_store_refuse(s, p, g->store_dir, e, f->refused);
         return;
     }
     sg_refresh_take(e, g->table, &g->refresh, f->der, f->len, &f->verdict,
-                    SG_SOURCE_STORE, NULL, apr_time_now(), sg_random());
-    sg_log_adopted(s, p, e, SG_SOURCE_STORE, SG_R_OK, &f->verdict);
+                    SG_SOURCE_STORE, NULL, apr_time_now(), sgh_random());
+    sgh_log_adopted(s, p, e, SG_SOURCE_STORE, SG_R_OK, &f->verdict);
 }
 
-void sg_store_open(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+void sgh_store_open(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
-    const char *dir = sg_store_dir(ptemp), *err = NULL;
+    const char *dir = sgh_store_dir(ptemp), *err = NULL;
     apr_status_t rv;
 
     g->store_dir = NULL;
@@ -127,15 +128,15 @@ void sg_store_open(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
     rv = sg_store_prepare(ptemp, dir, ap_unixd_config.user_id,
                           ap_unixd_config.group_id, &err);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "SG0050: the store "
-                     "directory %s %s: responses are kept in memory only "
-                     "and will not survive a full restart", dir, err);
+        sgh_log(SGH_M_STORE_UNUSABLE, 0, s, rv, "the store directory %s %s: "
+                "responses are kept in memory only and will not survive a "
+                "full restart", dir, err);
         return;
     }
     g->store_dir = apr_pstrdup(g->pool, dir);
 }
 
-void sg_store_prune_unused(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+void sgh_store_prune_unused(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
     apr_hash_t *keep = apr_hash_make(ptemp);
     int i, removed;
@@ -146,17 +147,17 @@ void sg_store_prune_unused(sg_gen_t *g, server_rec *s, apr_pool_t *ptemp)
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
 
-        apr_hash_set(keep, sg_store_name(ptemp, e), APR_HASH_KEY_STRING, e);
+        apr_hash_set(keep, sgh_store_name(ptemp, e), APR_HASH_KEY_STRING, e);
     }
-    removed = sg_store_prune(ptemp, g->store_dir, keep, SG_STORE_GRACE,
+    removed = sg_store_prune(ptemp, g->store_dir, keep, SGH_STORE_GRACE,
                              apr_time_now());
     if (removed > 0) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "SG0052: removed %d stored "
-                     "responses of certificates no longer configured", removed);
+        sgh_log(SGH_M_STORE_PRUNED, 0, s, 0, "removed %d stored responses of "
+                "certificates no longer configured", removed);
     }
 }
 
-void sg_store_save(sg_gen_t *g, server_rec *s, apr_pool_t *p,
+void sgh_store_save(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
                    const sg_entry_t *e, const unsigned char *der,
                    apr_size_t len)
 {
@@ -168,12 +169,13 @@ void sg_store_save(sg_gen_t *g, server_rec *s, apr_pool_t *p,
         return;
     }
     sg_store_encode(p, e->cert->hash_bin, der, len, &buf, &buf_len);
-    rv = sg_store_write(p, g->store_dir, sg_store_name(p, e), buf, buf_len,
+    rv = sg_store_write(p, g->store_dir, sgh_store_name(p, e), buf, buf_len,
                         ap_unixd_config.user_id, ap_unixd_config.group_id);
-    if (rv != APR_SUCCESS && !sg_store_write_failing) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "SG0053: cannot write to "
-                     "the store directory %s: the response is kept in memory "
-                     "only", g->store_dir);
+    /* Fetcher threads save at once: one of them says it. */
+    if (apr_atomic_xchg32(&sgh_store_write_failing, rv != APR_SUCCESS) == 0
+        && rv != APR_SUCCESS) {
+        sgh_log(SGH_M_STORE_WRITE, 0, s, rv, "cannot write to the store "
+                "directory %s: the response is kept in memory only",
+                g->store_dir);
     }
-    sg_store_write_failing = (rv != APR_SUCCESS);
 }

@@ -1,4 +1,4 @@
-/* mod_sg_carry.c: responses survive graceful restarts in the parent. */
+/* sgh_carry.c: responses survive graceful restarts in the parent. */
 #include <string.h>
 
 #include <apr_hash.h>
@@ -7,56 +7,60 @@
 #include <httpd.h>
 #include <http_log.h>
 
-#include "mod_sg_carry.h"
-#include "mod_sg_log.h"
+#include "sgh_carry.h"
+#include "sgh_log.h"
 
 APLOG_USE_MODULE(staple_guard);
 
-#define SG_CARRY_KEY "staple_guard_carry"
+#define SGH_CARRY_KEY "staple_guard_carry"
 
-struct sg_carried_t {
+struct sgh_carried_t {
     const char *url;
     sg_slot_info_t info;
     apr_size_t len;
     unsigned char *der;
 };
 
-struct sg_carry_t {
+struct sgh_carry_t {
     apr_pool_t *pool;               /* child of the process pool */
-    apr_hash_t *by_hash;            /* cert hash -> sg_carried_t */
+    apr_hash_t *by_hash;            /* cert hash -> sgh_carried_t */
 };
 
 typedef struct {
-    sg_gen_t *g;
+    sgh_gen_t *g;
     apr_pool_t *pproc;
-} sg_carry_ctx_t;
+} sgh_carry_ctx_t;
 
-static sg_carry_t *sg_carry_get(apr_pool_t *pproc)
+static sgh_carry_t *sgh_carry_get(apr_pool_t *pproc)
 {
     void *v = NULL;
 
-    apr_pool_userdata_get(&v, SG_CARRY_KEY, pproc);
+    apr_pool_userdata_get(&v, SGH_CARRY_KEY, pproc);
     return v;
 }
 
-static apr_status_t sg_carry_save(void *data)
+static apr_status_t sgh_carry_save(void *data)
 {
-    sg_carry_ctx_t *ctx = data;
-    sg_gen_t *g = ctx->g;
-    sg_carry_t *old = sg_carry_get(ctx->pproc);
-    sg_carry_t *c;
+    sgh_carry_ctx_t *ctx = data;
+    sgh_gen_t *g = ctx->g;
+    sgh_carry_t *old = sgh_carry_get(ctx->pproc);
+    sgh_carry_t *c;
     apr_pool_t *pool;
     unsigned char *buf;
     int i;
 
-    apr_pool_create(&pool, ctx->pproc);
+    /* Without memory for it, the next generation starts from the store;
+     * the last one carried is kept. */
+    if (apr_pool_create(&pool, ctx->pproc) != APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
     c = apr_pcalloc(pool, sizeof(*c));
     c->pool = pool;
     c->by_hash = apr_hash_make(pool);
     buf = apr_palloc(pool, SG_RESPONSE_MAX);
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
-        sg_carried_t *it = apr_pcalloc(pool, sizeof(*it));
+        sgh_carried_t *it = apr_pcalloc(pool, sizeof(*it));
 
         it->url = e->url ? apr_pstrdup(pool, e->url) : NULL;
         sg_table_get_info(g->table, e->slot, &it->info);
@@ -65,49 +69,48 @@ static apr_status_t sg_carry_save(void *data)
         apr_hash_set(c->by_hash, apr_pstrdup(pool, e->cert->hash),
                      APR_HASH_KEY_STRING, it);
     }
-    apr_pool_userdata_set(c, SG_CARRY_KEY, apr_pool_cleanup_null, ctx->pproc);
+    apr_pool_userdata_set(c, SGH_CARRY_KEY, apr_pool_cleanup_null, ctx->pproc);
     if (old != NULL) {
         apr_pool_destroy(old->pool);
     }
     return APR_SUCCESS;
 }
 
-void sg_carry_register(sg_gen_t *g, server_rec *s)
+void sgh_carry_register(sgh_gen_t *g, server_rec *s)
 {
-    sg_carry_ctx_t *ctx = apr_pcalloc(g->pool, sizeof(*ctx));
+    sgh_carry_ctx_t *ctx = apr_pcalloc(g->pool, sizeof(*ctx));
 
     ctx->g = g;
     ctx->pproc = s->process->pool;
     /* A pre-cleanup, so that it runs while the shared memory (a cleanup
      * of g->pool) and the certificates (in child pools of g->pool, see
-     * mod_sg_warm.c) are still there. */
-    apr_pool_pre_cleanup_register(g->pool, ctx, sg_carry_save);
+     * sgh_warm.c) are still there. */
+    apr_pool_pre_cleanup_register(g->pool, ctx, sgh_carry_save);
 }
 
 /* Without a response, continue the retry schedule of the last generation
  * so that restarts do not add requests, unless the responder changed. */
-static void sg_carry_schedule(sg_entry_t *e, const sg_carried_t *it,
+static void sgh_carry_schedule(sg_entry_t *e, const sgh_carried_t *it,
                               apr_time_t now)
 {
     if (it->info.next_attempt > now && e->url != NULL && it->url != NULL
         && strcmp(e->url, it->url) == 0) {
-        e->next_due = it->info.next_attempt;
-        e->failures = it->info.failures;
+        sg_refresh_continue(e, it->info.next_attempt, it->info.failures);
     }
 }
 
-const sg_carry_t *sg_carry_previous(server_rec *s)
+const sgh_carry_t *sgh_carry_previous(server_rec *s)
 {
-    return sg_carry_get(s->process->pool);
+    return sgh_carry_get(s->process->pool);
 }
 
-const sg_carried_t *sg_carry_find(const sg_carry_t *c, const sg_entry_t *e)
+const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e)
 {
     return c ? apr_hash_get(c->by_hash, e->cert->hash, APR_HASH_KEY_STRING)
              : NULL;
 }
 
-sg_reason_t sg_carry_check(const sg_carried_t *it, sg_verdict_t *v,
+sg_reason_t sgh_carry_check(const sgh_carried_t *it, sg_verdict_t *v,
                            apr_pool_t *p, const sg_entry_t *e,
                            const sg_refresh_conf_t *conf, apr_time_t now)
 {
@@ -118,26 +121,26 @@ sg_reason_t sg_carry_check(const sg_carried_t *it, sg_verdict_t *v,
     return sg_refresh_check(v, p, e, conf, it->der, it->len, now);
 }
 
-void sg_carry_take(sg_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
-                   const sg_carried_t *it, sg_reason_t r,
+void sgh_carry_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
+                   const sgh_carried_t *it, sg_reason_t r,
                    const sg_verdict_t *v)
 {
     apr_time_t now = apr_time_now();
 
-    sg_carry_schedule(e, it, now);
+    sgh_carry_schedule(e, it, now);
     if (it->der == NULL) {
         return;
     }
     if (r == SG_R_OK) {
         sg_refresh_take(e, g->table, &g->refresh, it->der, it->len, v,
-                        SG_SOURCE_CARRIED, &it->info, now, sg_random());
+                        SG_SOURCE_CARRIED, &it->info, now, sgh_random());
     }
-    sg_log_adopted(s, p, e, SG_SOURCE_CARRIED, r, v);
+    sgh_log_adopted(s, p, e, SG_SOURCE_CARRIED, r, v);
 }
 
-void sg_carry_announce(sg_gen_t *g, server_rec *s)
+void sgh_carry_announce(sgh_gen_t *g, server_rec *s)
 {
-    const sg_carry_t *c = sg_carry_get(s->process->pool);
+    const sgh_carry_t *c = sgh_carry_get(s->process->pool);
     int i;
 
     for (i = 0; i < sg_registry_count(g->reg); i++) {
@@ -145,7 +148,7 @@ void sg_carry_announce(sg_gen_t *g, server_rec *s)
 
         if (c == NULL || apr_hash_get(c->by_hash, e->cert->hash,
                                       APR_HASH_KEY_STRING) == NULL) {
-            sg_log_primed(s, e);
+            sgh_log_primed(s, e);
         }
     }
 }

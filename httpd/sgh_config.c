@@ -1,0 +1,266 @@
+/* sgh_config.c: directives, checked when the configuration is read so
+ * that `apache2 -t` reports a bad value with the directive's name. */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+
+#include "sgh_config.h"
+#include "sgh_msg.h"
+
+APLOG_USE_MODULE(staple_guard);
+
+/* The numeric directives, declared once: name, kind, the field of
+ * sgh_global_conf_t it sets, the accepted range and the default (seconds
+ * for SECONDS, percent for PERCENT), and what it does. The command table,
+ * the help strings (which get the range and the default appended), the
+ * defaults and the range checks all follow from these rows, and
+ * t/12-docs.t checks docs/directives.md against them. */
+#define SGH_NUMERIC_DIRECTIVES(X)                                            \
+    X(StapleGuardResponderTimeout, SECONDS, timeout, 1, 300, 10,             \
+      "time for a whole exchange with a responder")                         \
+    X(StapleGuardClockSkew, SECONDS, skew, 0, 86400, 300,                    \
+      "how far a response's thisUpdate may lie in the future")              \
+    X(StapleGuardStartupTimeout, SECONDS, startup, 0, 600, 10,               \
+      "how long startup may wait for missing responses before fetching "    \
+      "goes on in the background")                                          \
+    X(StapleGuardRefreshAt, PERCENT, schedule.refresh_percent, 10, 90, 50,   \
+      "share of a response's validity after which it is refreshed")         \
+    X(StapleGuardRetryMin, SECONDS, schedule.retry_min, 1, 86400, 60,        \
+      "delay before the first retry after a failure")                       \
+    X(StapleGuardRetryMax, SECONDS, schedule.retry_max, 1, 86400, 3600,      \
+      "longest delay between retries")                                      \
+    X(StapleGuardWarnBefore, SECONDS, warn_before, 0, 864000, 21600,         \
+      "warn when the held response expires within this time and cannot "    \
+      "be refreshed")                                                       \
+    X(StapleGuardFetchConcurrency, NUMBER, concurrency, 1, 64, 4,            \
+      "most fetches running at once, at most 2 of them to one responder "   \
+      "host")
+
+typedef enum { SGH_SECONDS, SGH_PERCENT, SGH_NUMBER } sgh_kind_t;
+
+/* What the kinds say after a number in help strings. */
+#define SGH_UNIT_SECONDS " s"
+#define SGH_UNIT_PERCENT "%"
+#define SGH_UNIT_NUMBER ""
+
+typedef struct {
+    sgh_kind_t kind;
+    apr_size_t offset;          /* in sgh_global_conf_t */
+    long lo, hi, def;
+} sgh_directive_t;
+
+#define SGH_DIRECTIVE_ENUM(name, kind, field, lo, hi, def, help) SGH_D_##name,
+enum { SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_ENUM) SGH_D_COUNT };
+
+#define SGH_DIRECTIVE_ROW(name, kind, field, lo, hi, def, help)              \
+    [SGH_D_##name] = { SGH_##kind, offsetof(sgh_global_conf_t, field),       \
+                       lo, hi, def },
+static const sgh_directive_t sgh_directives[SGH_D_COUNT] = {
+    SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_ROW)
+};
+
+static sgh_global_conf_t sgh_global;
+
+extern module AP_MODULE_DECLARE_DATA staple_guard_module;
+
+static void *sgh_config_field(const sgh_directive_t *d)
+{
+    return (char *)&sgh_global + d->offset;
+}
+
+/* The field's unit per unit of the row's numbers. */
+static apr_interval_time_t sgh_config_scale(const sgh_directive_t *d)
+{
+    return d->kind == SGH_SECONDS ? APR_USEC_PER_SEC : 1;
+}
+
+/* v in the field's unit. */
+static void sgh_config_set(const sgh_directive_t *d, apr_interval_time_t v)
+{
+    if (d->kind == SGH_SECONDS) {
+        *(apr_interval_time_t *)sgh_config_field(d) = v;
+    }
+    else {
+        *(int *)sgh_config_field(d) = (int)v;
+    }
+}
+
+void sgh_config_reset(void)
+{
+    int i;
+
+    for (i = 0; i < SGH_D_COUNT; i++) {
+        const sgh_directive_t *d = &sgh_directives[i];
+
+        sgh_config_set(d, d->def * sgh_config_scale(d));
+    }
+    sgh_global.store_dir = NULL;
+}
+
+const sgh_global_conf_t *sgh_config_global(void)
+{
+    return &sgh_global;
+}
+
+int sgh_config_timeout_sec(void)
+{
+    return (int)((sgh_global.timeout + APR_USEC_PER_SEC - 1)
+                 / APR_USEC_PER_SEC);
+}
+
+apr_status_t sgh_config_check(server_rec *s)
+{
+    const sg_schedule_conf_t *sc = &sgh_global.schedule;
+
+    if (sc->retry_min > sc->retry_max) {
+        sgh_log(SGH_M_RETRY_ORDER, 0, s, 0, "StapleGuardRetryMin (%"
+                APR_TIME_T_FMT " s) is larger than StapleGuardRetryMax (%"
+                APR_TIME_T_FMT " s)", apr_time_sec(sc->retry_min),
+                apr_time_sec(sc->retry_max));
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+void *sgh_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    sgh_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->enabled = SGH_UNSET;
+    return c;
+}
+
+void *sgh_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    sgh_srv_conf_t *base = basev, *add = addv;
+    sgh_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->enabled = (add->enabled != SGH_UNSET) ? add->enabled : base->enabled;
+    c->responder_url = add->responder_url ? add->responder_url
+                                          : base->responder_url;
+    return c;
+}
+
+sgh_srv_conf_t *sgh_config_srv(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &staple_guard_module);
+}
+
+/* Loading the module is the opt-in: on unless a server says Off. */
+int sgh_config_enabled(server_rec *s)
+{
+    return sgh_config_srv(s)->enabled != 0;
+}
+
+/* A time: whole seconds, or with a unit that httpd's timeouts accept
+ * (ms, s, mi, h). */
+static int sgh_config_parse_seconds(const char *arg, apr_interval_time_t *t)
+{
+    return ap_timeout_parameter_parse(arg, t, "s") == APR_SUCCESS;
+}
+
+/* A whole number, with a trailing "%" when percent. */
+static int sgh_config_parse_number(const char *arg, int percent,
+                                   apr_interval_time_t *v)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    *v = n;
+    return end != arg && (*end == '\0' || (percent && *end == '%'
+                                           && end[1] == '\0'));
+}
+
+/* Any numeric directive: parsed by its kind, checked against its range. */
+static const char *sgh_cmd_numeric(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const sgh_directive_t *d = cmd->info;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t v = 0, scale = sgh_config_scale(d);
+    int ok;
+
+    (void)dc;
+    if (err != NULL) {
+        return err;
+    }
+    ok = d->kind == SGH_SECONDS
+         ? sgh_config_parse_seconds(arg, &v)
+         : sgh_config_parse_number(arg, d->kind == SGH_PERCENT, &v);
+    if (!ok || v < d->lo * scale || v > d->hi * scale) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not %s between %ld and "
+                            "%ld%s", cmd->cmd->name, arg,
+                            d->kind == SGH_SECONDS ? "a time"
+                            : d->kind == SGH_PERCENT ? "a percentage"
+                            : "a number", d->lo, d->hi,
+                            d->kind == SGH_SECONDS ? " seconds" : "");
+    }
+    sgh_config_set(d, v);
+    return NULL;
+}
+
+static const char *sgh_cmd_enable(cmd_parms *cmd, void *dc, int flag)
+{
+    (void)dc;
+    sgh_config_srv(cmd->server)->enabled = flag;
+    return NULL;
+}
+
+static const char *sgh_cmd_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    (void)dc;
+    if (ap_cstr_casecmpn(arg, "http://", sizeof("http://") - 1) != 0
+        || arg[sizeof("http://") - 1] == '\0') {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an http:// URL "
+                            "(https:// responders are not supported)",
+                            cmd->cmd->name, arg);
+    }
+    sgh_config_srv(cmd->server)->responder_url = arg;
+    return NULL;
+}
+
+static const char *sgh_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dc;
+    if (err != NULL) {
+        return err;
+    }
+    if (ap_cstr_casecmp(arg, "none") == 0) {
+        sgh_global.store_dir = "";
+        return NULL;
+    }
+    sgh_global.store_dir = ap_server_root_relative(cmd->pool, arg);
+    if (sgh_global.store_dir == NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid path",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+#define SGH_DIRECTIVE_CMD(name, kind, field, lo, hi, def, help)              \
+    AP_INIT_TAKE1(#name, sgh_cmd_numeric, (void *)&sgh_directives[SGH_D_##name],\
+                  RSRC_CONF, help " (" #lo "-" #hi SGH_UNIT_##kind           \
+                  ", default " #def SGH_UNIT_##kind ")"),
+
+const command_rec sgh_config_cmds[] = {
+    AP_INIT_FLAG("StapleGuard", sgh_cmd_enable, NULL, RSRC_CONF,
+                 "On|Off: provide OCSP stapling for this server's "
+                 "certificates (default On)"),
+    AP_INIT_TAKE1("StapleGuardResponderURL", sgh_cmd_url, NULL, RSRC_CONF,
+                  "http:// URL used instead of the certificates' own "
+                  "OCSP URL"),
+    AP_INIT_TAKE1("StapleGuardStoreDir", sgh_cmd_store, NULL, RSRC_CONF,
+                  "directory that keeps responses across restarts, or "
+                  "'none' (default: staple-guard in DefaultRuntimeDir)"),
+    SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_CMD)
+    { NULL }
+};

@@ -1,0 +1,215 @@
+/* sgh_fetcher.c: run sg_refresh for entries that are due. */
+#include <apr_optional.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_log.h>
+#include <mod_watchdog.h>
+
+#include "sg_batch.h"
+#include "sgh_config.h"
+#include "sgh_entry.h"
+#include "sgh_fetcher.h"
+#include "sgh_log.h"
+#include "sgh_msg.h"
+#include "sgh_store.h"
+
+APLOG_USE_MODULE(staple_guard);
+
+#define SGH_WATCHDOG_NAME "staple-guard"
+/* How often the watchdog looks for due work. A look costs a loop over the
+ * entries in memory; fetches happen only when due. */
+#define SGH_WATCHDOG_TICK apr_time_from_sec(1)
+
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *sgh_wd_get_instance;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *sgh_wd_register;
+
+/* What a batch of fetches shares. */
+typedef struct {
+    sgh_gen_t *g;
+    server_rec *s;
+    apr_time_t deadline;    /* startup only: no fetch may run past it */
+    const char *when;
+} sgh_fetcher_ctx_t;
+
+/* One fetch, in a batch worker thread with a pool of its own. */
+static void sgh_fetcher_one(void *data, sg_entry_t *e, apr_pool_t *p)
+{
+    sgh_fetcher_ctx_t *ctx = data;
+    sgh_gen_t *g = ctx->g;
+    sg_refresh_result_t res;
+    sg_refresh_conf_t conf = g->refresh;
+    apr_time_t now = apr_time_now();
+    int left;
+
+    if (ctx->deadline != 0) {
+        left = (int)apr_time_sec(ctx->deadline - now + APR_USEC_PER_SEC - 1);
+        conf.timeout = (left > 0 && left < conf.timeout) ? left : conf.timeout;
+    }
+    sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_random());
+    sgh_log_refresh(ctx->s, p, e, &res, ctx->when);
+    if (res.reason == SG_R_OK) {
+        sgh_store_save(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len);
+    }
+}
+
+static int sgh_fetcher_batch(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
+                            apr_array_header_t *due, apr_time_t deadline,
+                            const char *when)
+{
+    sgh_fetcher_ctx_t ctx;
+    sg_batch_conf_t bc;
+
+    ctx.g = g;
+    ctx.s = s;
+    ctx.deadline = deadline;
+    ctx.when = when;
+    bc.concurrency = sgh_config_global()->concurrency;
+    bc.per_host = SGH_FETCH_PER_HOST;
+    bc.deadline = deadline;
+    return sg_batch_run(p, (sg_entry_t **)due->elts, due->nelts, &bc,
+                        sgh_fetcher_one, &ctx);
+}
+
+/* Entries without a responder get their state once, and are never asked. */
+static void sgh_fetcher_mark_no_url(sgh_gen_t *g, sg_entry_t *e)
+{
+    sg_slot_info_t info;
+
+    sg_table_get_info(g->table, e->slot, &info);
+    info.state = SG_STATE_NO_URL;
+    sg_table_put_info(g->table, e->slot, &info);
+}
+
+void sgh_fetcher_prefetch(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
+{
+    apr_time_t now = apr_time_now();
+    apr_array_header_t *due = apr_array_make(ptemp, 1, sizeof(sg_entry_t *));
+    int i, left;
+
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+
+        if (e->url == NULL) {
+            sgh_fetcher_mark_no_url(g, e);
+        }
+        else if (e->held_next_update <= now && e->next_due <= now) {
+            /* neither held nor a retry already planned */
+            APR_ARRAY_PUSH(due, sg_entry_t *) = e;
+        }
+    }
+    if (due->nelts == 0) {
+        return;
+    }
+    /* Never let startup wait past the budget, nor a fetch run past it. */
+    left = sgh_fetcher_batch(g, s, ptemp, due,
+                            now + sgh_config_global()->startup, "at startup");
+    if (left > 0) {
+        sgh_log(SGH_M_BUDGET_SPENT, 0, s, 0, "the startup budget "
+                "(StapleGuardStartupTimeout %" APR_TIME_T_FMT " s) is spent; "
+                "%d certificates will be fetched in the background",
+                apr_time_sec(sgh_config_global()->startup), left);
+    }
+}
+
+/* Once per failing episode: the response held runs out soon. */
+static void sgh_fetcher_warn(sgh_gen_t *g, apr_pool_t *p, sg_entry_t *e,
+                             apr_time_t now)
+{
+    sgh_entry_t *he = sgh_entry(e);
+
+    if (e->failures == 0) {
+        he->warned = 0;
+    }
+    else if (!he->warned && e->held_next_update > now
+             && e->held_next_update - now
+                < sgh_config_global()->warn_before) {
+        sgh_log_expiring(g->s, p, e, now);
+        he->warned = 1;
+    }
+}
+
+static void sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
+{
+    apr_array_header_t *due = apr_array_make(p, 1, sizeof(sg_entry_t *));
+    apr_time_t now = apr_time_now();
+    int i;
+
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+
+        if (e->url == NULL) {
+            continue;
+        }
+        if (sg_refresh_expire(e, g->table, now)) {
+            sgh_log_expired(g->s, p, e);
+        }
+        if (e->next_due <= now) {
+            APR_ARRAY_PUSH(due, sg_entry_t *) = e;
+        }
+        sgh_fetcher_warn(g, p, e, now);
+    }
+    if (due->nelts > 0) {
+        sgh_fetcher_batch(g, g->s, p, due, 0, "refresh");
+    }
+}
+
+/* The fetcher may start in another child than the last one (which
+ * exited): take up each certificate's schedule, and what was logged about
+ * it, from the shared table. */
+static void sgh_fetcher_resume(sgh_gen_t *g, sg_entry_t *e)
+{
+    sg_slot_info_t info;
+
+    sg_refresh_resume(e, g->table);
+    sg_table_get_info(g->table, e->slot, &info);
+    if (info.last_attempt != 0) {
+        sgh_entry(e)->last_logged = info.last_result;   /* said already */
+    }
+}
+
+static apr_status_t sgh_fetcher_watchdog(int state, void *data, apr_pool_t *p)
+{
+    sgh_gen_t *g = data;
+    int i;
+
+    if (state == AP_WATCHDOG_STATE_STARTING) {
+        for (i = 0; i < sg_registry_count(g->reg); i++) {
+            sgh_fetcher_resume(g, sg_registry_at(g->reg, i));
+        }
+        sgh_log(SGH_M_FETCHER_STARTED, 0, g->s, 0, "background fetcher "
+                "started for %d certificates", sg_registry_count(g->reg));
+    }
+    else if (state == AP_WATCHDOG_STATE_RUNNING) {
+        sgh_fetcher_tick(g, p);
+    }
+    return APR_SUCCESS;
+}
+
+void sgh_fetcher_start(sgh_gen_t *g, server_rec *s, apr_pool_t *pconf)
+{
+    ap_watchdog_t *wd;
+    apr_status_t rv;
+
+    if (sg_registry_count(g->reg) == 0) {
+        return;
+    }
+    sgh_wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    sgh_wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (sgh_wd_get_instance == NULL || sgh_wd_register == NULL) {
+        sgh_log(SGH_M_NO_WATCHDOG, 0, s, 0, "mod_watchdog is not available: "
+                "responses will not be refreshed and will expire");
+        return;
+    }
+    /* A singleton child watchdog: exactly one fetcher for the whole server,
+     * not one per child process. */
+    rv = sgh_wd_get_instance(&wd, SGH_WATCHDOG_NAME, 0, 1, pconf);
+    if (rv == APR_SUCCESS) {
+        rv = sgh_wd_register(wd, SGH_WATCHDOG_TICK, g, sgh_fetcher_watchdog);
+    }
+    if (rv != APR_SUCCESS) {
+        sgh_log(SGH_M_FETCHER_FAILED, 0, s, rv, "cannot start the "
+                "background fetcher: responses will not be refreshed and "
+                "will expire");
+    }
+}

@@ -1,0 +1,37 @@
+/* sgh_gen.c: the current generation, and randomness for jitter. */
+#include <apr_general.h>
+#include <apr_time.h>
+
+#include "sgh_gen.h"
+
+/* Written in pre_config, in httpd's one configuration thread; children
+ * inherit it. */
+static sgh_gen_t *sgh_current;
+
+sgh_gen_t *sgh_gen_create(apr_pool_t *pconf, apr_pool_t *ptemp)
+{
+    sgh_gen_t *g = apr_pcalloc(pconf, sizeof(*g));
+
+    g->pool = pconf;
+    g->ptemp = ptemp;
+    g->reg = sg_registry_create(pconf);
+    g->declined = apr_hash_make(pconf);
+    sgh_current = g;
+    return g;
+}
+
+sgh_gen_t *sgh_gen(void)
+{
+    return sgh_current;
+}
+
+double sgh_random(void)
+{
+    apr_uint32_t r = 0;
+
+    if (apr_generate_random_bytes((unsigned char *)&r, sizeof(r))
+        != APR_SUCCESS) {
+        r = (apr_uint32_t)apr_time_now();
+    }
+    return (double)r / ((double)APR_UINT32_MAX + 1.0);
+}

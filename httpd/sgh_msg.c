@@ -1,0 +1,47 @@
+/* sgh_msg.c: the table of the glue's log lines. */
+#include "sgh_msg.h"
+
+/* No louder level. */
+#define SGH_SAME (-1)
+
+static const struct {
+    const char *id;
+    int level;
+    int loud;                   /* or SGH_SAME */
+} sgh_msgs[SGH_M_COUNT] = {
+    [SGH_M_CERT_UNUSABLE]    = { "SG0001", APLOG_ERR,    SGH_SAME },
+    [SGH_M_RETRY_ORDER]      = { "SG0002", APLOG_EMERG,  SGH_SAME },
+    [SGH_M_SHM]              = { "SG0003", APLOG_EMERG,  SGH_SAME },
+    [SGH_M_NO_ISSUER]        = { "SG0005", APLOG_ERR,    SGH_SAME },
+    [SGH_M_URL_CONFLICT]     = { "SG0006", APLOG_WARNING,SGH_SAME },
+    [SGH_M_THREADS]          = { "SG0007", APLOG_WARNING,SGH_SAME },
+    [SGH_M_WARM_DONE]        = { "SG0008", APLOG_DEBUG,  SGH_SAME },
+    [SGH_M_NO_URL]           = { "SG0010", APLOG_INFO,   APLOG_ERR },
+    [SGH_M_PRIMED]           = { "SG0011", APLOG_DEBUG,  SGH_SAME },
+    [SGH_M_GOOD]             = { "SG0020", APLOG_DEBUG,  APLOG_INFO },
+    [SGH_M_REVOKED]          = { "SG0021", APLOG_DEBUG,  APLOG_ERR },
+    [SGH_M_EXPIRED]          = { "SG0022", APLOG_ERR,    APLOG_CRIT },
+    [SGH_M_KEPT]             = { "SG0023", APLOG_DEBUG,  SGH_SAME },
+    [SGH_M_REFUSED]          = { "SG0024", APLOG_WARNING,SGH_SAME },
+    [SGH_M_EXPIRING]         = { "SG0025", APLOG_WARNING,APLOG_ERR },
+    [SGH_M_SKEW]             = { "SG0026", APLOG_WARNING,SGH_SAME },
+    [SGH_M_BUDGET_SPENT]     = { "SG0040", APLOG_WARNING,SGH_SAME },
+    [SGH_M_FETCHER_STARTED]  = { "SG0041", APLOG_DEBUG,  SGH_SAME },
+    [SGH_M_NO_WATCHDOG]      = { "SG0042", APLOG_CRIT,   SGH_SAME },
+    [SGH_M_FETCHER_FAILED]   = { "SG0043", APLOG_CRIT,   SGH_SAME },
+    [SGH_M_STORE_UNUSABLE]   = { "SG0050", APLOG_ERR,    SGH_SAME },
+    [SGH_M_STORE_REFUSED]    = { "SG0051", APLOG_WARNING,SGH_SAME },
+    [SGH_M_STORE_PRUNED]     = { "SG0052", APLOG_INFO,   SGH_SAME },
+    [SGH_M_STORE_WRITE]      = { "SG0053", APLOG_ERR,    SGH_SAME },
+};
+
+const char *sgh_msg_id(sgh_msg_t m)
+{
+    return sgh_msgs[m].id;
+}
+
+int sgh_msg_level(sgh_msg_t m, int loud)
+{
+    return (loud && sgh_msgs[m].loud != SGH_SAME) ? sgh_msgs[m].loud
+                                                  : sgh_msgs[m].level;
+}
