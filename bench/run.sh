@@ -33,14 +33,14 @@ mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.txt "$out"/loadavg-* "$out"/elapsed \
     "$out"/benchmarks.md
 
-for f in .libs/mod_staple_guard.so t/tools/sg_responder; do
+for f in build/mod_staple_guard.so build/tools/sg_responder; do
     [ -f "$f" ] || { echo "missing $f: run make all tools" >&2; exit 1; }
 done
-make -s -C bench
+make -s bench-tools         # build/bench/sg_bench, build/bench/sg_mkcerts
 
 # Snapshots: others may rebuild the module while this runs for minutes.
-cp .libs/mod_staple_guard.so "$out/mod_staple_guard.so"
-cp t/tools/sg_responder "$out/sg_responder"
+cp build/mod_staple_guard.so "$out/mod_staple_guard.so"
+cp build/tools/sg_responder "$out/sg_responder"
 export SG_BENCH_MODULE="$out/mod_staple_guard.so"
 export SG_BENCH_RESPONDER="$out/sg_responder"
 

@@ -20,11 +20,11 @@
  * per line, sorted), so that runs can be pooled into one percentile.
  * Exit status 0 when at least one handshake completed.
  *
- * Build: cc -O2 -Wall -Wextra -o sg_bench sg_bench.c -lssl -lcrypto -lpthread
+ * Build: make build/bench/sg_bench (with t/tools/sg_tool.c, -lssl -lcrypto
+ * -lpthread)
  */
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -46,6 +46,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include "sg_tool.h"
 
 #define BN_NAME			"sg_bench"
 
@@ -135,16 +137,17 @@ struct bn_worker {
 	char		 why[BN_NAME_MAX];	/* first refusal reason */
 };
 
+const char tool_name[] = BN_NAME;
+
 static void __attribute__((noreturn))
 bn_usage(void)
 {
-	fprintf(stderr, "usage: " BN_NAME " -p port [-h host] [-n sni] "
-	    "[-R names] [-c concurrency]\n"
+	tool_usage("-p port [-h host] [-n sni] [-R names] [-c concurrency]\n"
 	    "       (-d seconds | -N count) [-C cafile] [-l label] [-r] "
 	    "[-t timeout] [-v] [-S] [-q rate] [-L file]\n"
-	    "  -n sni    server name; with -R, may hold one %%d that is "
+	    "  -n sni    server name; with -R, may hold one %d that is "
 	    "replaced by\n"
-	    "            0..names-1 in turn (e.g. -n 'h%%d.bench.test' "
+	    "            0..names-1 in turn (e.g. -n 'h%d.bench.test' "
 	    "-R 1000)\n"
 	    "  -r        after the handshake send HEAD / and read the "
 	    "answer\n"
@@ -153,29 +156,6 @@ bn_usage(void)
 	    "connections\n"
 	    "            together) instead of each right after the last\n"
 	    "  -L file   write every handshake latency (ms, sorted) to file\n");
-	exit(2);
-}
-
-static void __attribute__((noreturn))
-bn_die(const char *what, const char *arg)
-{
-	fprintf(stderr, BN_NAME ": %s%s%s\n", what, arg ? ": " : "",
-	    arg ? arg : "");
-	ERR_print_errors_fp(stderr);
-	exit(1);
-}
-
-static long
-bn_parse_long(const char *s, long min, long max, const char *what)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		bn_die(what, s);
-	return v;
 }
 
 static double
@@ -187,7 +167,7 @@ bn_parse_seconds(const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || v <= 0)
-		bn_die("bad duration", s);
+		tool_die("bad duration", s);
 	return v;
 }
 
@@ -198,7 +178,7 @@ bn_check_sni(const char *sni)
 	const char	*p = strchr(sni, '%');
 
 	if (p != NULL && (p[1] != 'd' || strchr(p + 2, '%') != NULL))
-		bn_die("-n may hold a single %d and no other %", sni);
+		tool_die("-n may hold a single %d and no other %", sni);
 }
 
 static void
@@ -217,25 +197,26 @@ bn_parse_args(int argc, char *argv[], struct bn_opts *o)
 		switch (ch) {
 		case 'h': o->host = optarg; break;
 		case 'p':
-			o->port = (int)bn_parse_long(optarg, 1, 65535, "bad port");
+			o->port = (int)tool_arg_long(optarg, 1, 65535,
+			    "bad port");
 			break;
 		case 'n': o->sni = optarg; break;
 		case 'R':
-			o->names = bn_parse_long(optarg, 1, INT_MAX, "bad -R");
+			o->names = tool_arg_long(optarg, 1, INT_MAX, "bad -R");
 			break;
 		case 'c':
-			o->conc = (int)bn_parse_long(optarg, 1, BN_CONC_MAX,
+			o->conc = (int)tool_arg_long(optarg, 1, BN_CONC_MAX,
 			    "bad concurrency");
 			break;
 		case 'd': o->duration = bn_parse_seconds(optarg); break;
 		case 'N':
-			o->count = bn_parse_long(optarg, 1, LONG_MAX, "bad -N");
+			o->count = tool_arg_long(optarg, 1, LONG_MAX, "bad -N");
 			break;
 		case 'C': o->cafile = optarg; break;
 		case 'l': o->label = optarg; break;
 		case 'r': o->request = 1; break;
 		case 't':
-			o->timeout = (int)bn_parse_long(optarg, 1, 3600,
+			o->timeout = (int)tool_arg_long(optarg, 1, 3600,
 			    "bad timeout");
 			break;
 		case 'v': o->verbose = 1; break;
@@ -271,13 +252,13 @@ bn_make_ctx(const struct bn_opts *o)
 	SSL_CTX	*ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		bn_die("SSL_CTX_new", NULL);
+		tool_die("SSL_CTX_new", NULL);
 	/* Full handshakes only: nothing to resume from, nothing kept. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	if (o->cafile != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, o->cafile, NULL) != 1)
-			bn_die("cannot load CA file", o->cafile);
+			tool_die("cannot load CA file", o->cafile);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}
 	return ctx;
@@ -436,16 +417,12 @@ bn_check_staple(struct bn_worker *w, SSL *ssl, const unsigned char *der,
 static int
 bn_connect(const struct bn_run *r)
 {
-	struct timeval	 tv;
-	int		 fd, on = 1;
+	int	 fd, on = 1;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	memset(&tv, 0, sizeof(tv));
-	tv.tv_sec = r->o->timeout;
 	/* A hung server must not hang the benchmark. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	tool_sock_timeouts(fd, r->o->timeout);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (connect(fd, (const struct sockaddr *)&r->addr,
 	    sizeof(r->addr)) == -1) {
@@ -538,7 +515,7 @@ bn_one(struct bn_worker *w, long n)
 		return BN_FAILED;
 	}
 	if ((ssl = SSL_new(r->ctx)) == NULL)
-		bn_die("SSL_new", NULL);
+		tool_die("SSL_new", NULL);
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, sni);
 	if (!r->o->no_status)
@@ -666,7 +643,7 @@ bn_merge(struct bn_worker *ws, int n, struct bn_totals *t)
 	for (i = 0; i < n; i++)
 		total += ws[i].nlat;
 	if ((t->lat = malloc((total ? total : 1) * sizeof(double))) == NULL)
-		bn_die("out of memory", NULL);
+		tool_die("out of memory", NULL);
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < BN_OUTCOMES; k++)
 			t->outcome[k] += ws[i].outcome[k];
@@ -717,15 +694,12 @@ bn_report(const struct bn_opts *o, const struct bn_totals *t, double elapsed,
 static void
 bn_write_latencies(const char *path, const struct bn_totals *t)
 {
-	FILE	*f = fopen(path, "w");
+	FILE	*f = tool_fopen(path, "w");
 	size_t	 i;
 
-	if (f == NULL)
-		bn_die("cannot write", path);
 	for (i = 0; i < t->nlat; i++)
 		fprintf(f, "%.3f\n", t->lat[i]);
-	if (fclose(f) != 0)
-		bn_die("cannot write", path);
+	tool_fclose(f, !ferror(f), path);
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -739,7 +713,7 @@ bn_init_run(struct bn_run *r, const struct bn_opts *o)
 	r->addr.sin_family = AF_INET;
 	r->addr.sin_port = htons((unsigned short)o->port);
 	if (inet_pton(AF_INET, o->host, &r->addr.sin_addr) != 1)
-		bn_die("not an IPv4 address", o->host);
+		tool_die("not an IPv4 address", o->host);
 	r->deadline = o->duration;
 	atomic_init(&r->next, 0);
 	atomic_init(&r->late, 0);
@@ -760,13 +734,13 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	bn_init_run(&run, &o);
 	if ((ws = calloc((size_t)o.conc, sizeof(*ws))) == NULL)
-		bn_die("out of memory", NULL);
+		tool_die("out of memory", NULL);
 
 	clock_gettime(CLOCK_MONOTONIC, &run.start);
 	for (i = 0; i < o.conc; i++) {
 		ws[i].run = &run;
 		if (pthread_create(&ws[i].tid, NULL, bn_worker_main, &ws[i]))
-			bn_die("pthread_create", NULL);
+			tool_die("pthread_create", NULL);
 	}
 	for (i = 0; i < o.conc; i++)
 		pthread_join(ws[i].tid, NULL);

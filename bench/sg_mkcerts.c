@@ -11,26 +11,21 @@
  * (leaf + intermediate, for SSLCertificateFile) and DIR/h<i>.key, for the
  * name h<i>.<domain>.
  *
- * Build: cc -O2 -Wall -Wextra -o sg_mkcerts sg_mkcerts.c -lcrypto
+ * Build: make build/bench/sg_mkcerts (with t/tools/sg_tool.c, -lcrypto)
  */
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define MK_NAME			"sg_mkcerts"
-#define MK_CURVE		"P-256"
+#include "sg_tool.h"
+
+#define MK_USAGE		"inter.crt inter.key ocsp_url outdir domain " \
+				"count\n"
 #define MK_SERIAL_BASE		1000000L	/* clear of mkpki.sh's serials */
-#define MK_BACKDATE		3600		/* seconds: tolerate clock skew */
-#define MK_LIFETIME		(30L * 24 * 3600)
 #define MK_COUNT_MAX		100000
 #define MK_PATH_MAX		4096
 #define MK_EXT_MAX		512	/* one extension value */
@@ -51,52 +46,7 @@ struct mk_ca {
 	EVP_PKEY	*leaf_key;	/* shared by every leaf */
 };
 
-static void __attribute__((noreturn))
-mk_die(const char *what, const char *arg)
-{
-	fprintf(stderr, MK_NAME ": %s%s%s\n", what, arg ? ": " : "",
-	    arg ? arg : "");
-	ERR_print_errors_fp(stderr);
-	exit(1);
-}
-
-static void __attribute__((noreturn))
-mk_usage(void)
-{
-	fprintf(stderr, "usage: " MK_NAME " inter.crt inter.key ocsp_url "
-	    "outdir domain count\n");
-	exit(2);
-}
-
-static X509 *
-mk_load_cert(const char *path)
-{
-	FILE	*fp;
-	X509	*x;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		mk_die(path, strerror(errno));
-	x = PEM_read_X509(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if (x == NULL)
-		mk_die("cannot parse certificate", path);
-	return x;
-}
-
-static EVP_PKEY *
-mk_load_key(const char *path)
-{
-	FILE		*fp;
-	EVP_PKEY	*k;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		mk_die(path, strerror(errno));
-	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if (k == NULL)
-		mk_die("cannot parse key", path);
-	return k;
-}
+const char tool_name[] = "sg_mkcerts";
 
 /* Adds one extension written in openssl.cnf syntax. */
 static void
@@ -106,7 +56,7 @@ mk_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 
 	ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
 	if (ext == NULL || !X509_add_ext(x, ext, -1))
-		mk_die("cannot add extension", value);
+		tool_die("cannot add extension", value);
 	X509_EXTENSION_free(ext);
 }
 
@@ -134,56 +84,36 @@ mk_leaf(const struct mk_ca *ca, const struct mk_opts *o, long i,
 {
 	X509	*x;
 
-	if ((x = X509_new()) == NULL)
-		mk_die("X509_new", NULL);
-	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), MK_SERIAL_BASE + i) ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -MK_BACKDATE) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), MK_LIFETIME) == NULL ||
-	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
-	    MBSTRING_ASC, (const unsigned char *)name, -1, -1, 0) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
-	    !X509_set_pubkey(x, ca->leaf_key))
-		mk_die("cannot fill certificate", name);
+	x = tool_cert_new(MK_SERIAL_BASE + i, name, ca->cert, ca->leaf_key);
 	mk_extensions(x, ca, name, o->url);
-	if (X509_sign(x, ca->key, EVP_sha256()) <= 0)
-		mk_die("cannot sign", name);
+	tool_cert_sign(x, ca->key);
 	return x;
 }
 
+/* DIR/h<i><suffix>, opened for writing; its name is left in path. */
 static FILE *
-mk_open(const struct mk_opts *o, long i, const char *suffix)
+mk_open(const struct mk_opts *o, long i, const char *suffix,
+    char path[MK_PATH_MAX])
 {
-	char	 path[MK_PATH_MAX];
-	FILE	*fp;
-
-	snprintf(path, sizeof(path), "%s/h%ld%s", o->dir, i, suffix);
-	if ((fp = fopen(path, "w")) == NULL)
-		mk_die(path, strerror(errno));
-	return fp;
-}
-
-static void
-mk_close(FILE *fp, int ok)
-{
-	if (fclose(fp) != 0 || !ok)
-		mk_die("cannot write output", NULL);
+	snprintf(path, MK_PATH_MAX, "%s/h%ld%s", o->dir, i, suffix);
+	return tool_fopen(path, "w");
 }
 
 static void
 mk_write(const struct mk_ca *ca, const struct mk_opts *o, long i, X509 *x)
 {
+	char	 path[MK_PATH_MAX];
 	FILE	*fp;
 	int	 ok;
 
-	fp = mk_open(o, i, ".crt");
-	mk_close(fp, PEM_write_X509(fp, x));
-	fp = mk_open(o, i, "-chain.pem");
+	fp = mk_open(o, i, ".crt", path);
+	tool_fclose(fp, PEM_write_X509(fp, x), path);
+	fp = mk_open(o, i, "-chain.pem", path);
 	ok = PEM_write_X509(fp, x) && PEM_write_X509(fp, ca->cert);
-	mk_close(fp, ok);
-	fp = mk_open(o, i, ".key");
-	mk_close(fp, PEM_write_PrivateKey(fp, ca->leaf_key, NULL, NULL, 0,
-	    NULL, NULL));
+	tool_fclose(fp, ok, path);
+	fp = mk_open(o, i, ".key", path);
+	ok = PEM_write_PrivateKey(fp, ca->leaf_key, NULL, NULL, 0, NULL, NULL);
+	tool_fclose(fp, ok, path);
 }
 
 int
@@ -192,26 +122,20 @@ main(int argc, char *argv[])
 	struct mk_opts	 o;
 	struct mk_ca	 ca;
 	char		 name[MK_HOST_MAX];
-	char		*end;
 	long		 i;
 
 	if (argc != 7)
-		mk_usage();
+		tool_usage(MK_USAGE);
 	o.issuer_cert = argv[1];
 	o.issuer_key = argv[2];
 	o.url = argv[3];
 	o.dir = argv[4];
 	o.domain = argv[5];
-	errno = 0;
-	o.count = strtol(argv[6], &end, 10);
-	if (errno != 0 || *end != '\0' || o.count < 1 ||
-	    o.count > MK_COUNT_MAX)
-		mk_die("bad count", argv[6]);
+	o.count = tool_arg_long(argv[6], 1, MK_COUNT_MAX, "bad count");
 
-	ca.cert = mk_load_cert(o.issuer_cert);
-	ca.key = mk_load_key(o.issuer_key);
-	if ((ca.leaf_key = EVP_EC_gen(MK_CURVE)) == NULL)
-		mk_die("cannot make the leaf key", NULL);
+	ca.cert = tool_load_cert(o.issuer_cert);
+	ca.key = tool_load_key(o.issuer_key);
+	ca.leaf_key = tool_key_new();
 
 	for (i = 0; i < o.count; i++) {
 		X509	*x;

@@ -84,6 +84,8 @@ void sgh_store_check(sgh_store_found_t *f, const sgh_gen_t *g, apr_pool_t *p,
         f->refused = rv == APR_FROM_OS_ERROR(ELOOP)
                      ? "it is a symlink, and symlinks are never followed"
                      : rv == APR_EINVAL ? "not a regular file"
+                     : rv == SG_STORE_E_TOO_LARGE
+                     ? sg_store_format_text(SG_STORE_TOO_LARGE)
                      : apr_pstrdup(p, apr_strerror(rv, err, sizeof(err)));
         return;
     }
@@ -168,9 +170,12 @@ void sgh_store_save(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
     if (g->store_dir == NULL) {
         return;
     }
-    sg_store_encode(p, e->cert->hash_bin, der, len, &buf, &buf_len);
-    rv = sg_store_write(p, g->store_dir, sgh_store_name(p, e), buf, buf_len,
-                        ap_unixd_config.user_id, ap_unixd_config.group_id);
+    rv = sg_store_encode(p, e->cert->hash_bin, der, len, &buf, &buf_len);
+    if (rv == APR_SUCCESS) {
+        rv = sg_store_write(p, g->store_dir, sgh_store_name(p, e), buf,
+                            buf_len, ap_unixd_config.user_id,
+                            ap_unixd_config.group_id);
+    }
     /* Fetcher threads save at once: one of them says it. */
     if (apr_atomic_xchg32(&sgh_store_write_failing, rv != APR_SUCCESS) == 0
         && rv != APR_SUCCESS) {

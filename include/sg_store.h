@@ -19,6 +19,7 @@
 
 #include <sys/types.h>
 
+#include <apr_errno.h>
 #include <apr_pools.h>
 #include <apr_hash.h>
 #include <apr_time.h>
@@ -33,13 +34,18 @@ typedef enum {
     SG_STORE_BAD_MAGIC,         /* not a store file, or another version */
     SG_STORE_CHECKSUM,          /* bytes changed since it was written */
     SG_STORE_FOREIGN,           /* written for another certificate */
-    SG_STORE_TOO_LARGE
+    SG_STORE_TOO_LARGE,         /* larger than any file we write */
+    SG_STORE_NO_DIGEST          /* OpenSSL could not compute SHA-256 */
 } sg_store_format_t;
+
+/* sg_store_read's status for a file larger than max. */
+#define SG_STORE_E_TOO_LARGE (APR_OS_START_USERERR + 1)
 
 const char *sg_store_format_text(sg_store_format_t f);
 
-/* Encode a response for the certificate with SHA-256 cert_hash. */
-void sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
+/* Encode a response for the certificate with SHA-256 cert_hash. Fails
+ * (APR_EGENERAL) only when OpenSSL cannot compute the checksum. */
+apr_status_t sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
                      const unsigned char *der, apr_size_t der_len,
                      unsigned char **out, apr_size_t *out_len);
 
@@ -62,7 +68,8 @@ apr_status_t sg_store_write(apr_pool_t *p, const char *dir, const char *name,
                             uid_t uid, gid_t gid);
 
 /* Read a regular file (not a symlink) of at most max bytes. Returns
- * APR_ENOENT when there is none. */
+ * APR_ENOENT when there is none, SG_STORE_E_TOO_LARGE when it is larger,
+ * APR_EINVAL when it is not a regular file, or the error of the read. */
 apr_status_t sg_store_read(apr_pool_t *p, const char *dir, const char *name,
                            apr_size_t max, unsigned char **buf,
                            apr_size_t *len);

@@ -32,7 +32,8 @@ say_step('curl --cert-status (exit 0 means a valid staple)');
 printf "curl exit code: %d\n", $t->curl_status;
 
 say_step('status page: https://localhost:' . $t->hport . '/staple-status?auto');
-print `curl -s --max-time 10 --cacert $t->{pki}/root.crt --resolve localhost:$t->{hport}:127.0.0.1 'https://localhost:$t->{hport}/staple-status?auto'`;
+my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
+print `curl -s --max-time 10 --cacert $ca --resolve localhost:$p:127.0.0.1 'https://localhost:$p/staple-status?auto'`;
 
 say_step('responder down, graceful restart, handshake again');
 $t->stop_responder;

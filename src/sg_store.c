@@ -33,6 +33,7 @@ static const char *const sg_store_texts[] = {
     "damaged (checksum mismatch)",
     "written for another certificate",
     "too large",
+    "cannot compute its checksum",
 };
 
 const char *sg_store_format_text(sg_store_format_t f)
@@ -41,15 +42,17 @@ const char *sg_store_format_text(sg_store_format_t f)
            ? sg_store_texts[f] : "?";
 }
 
-static void sg_store_sha256(const unsigned char *buf, apr_size_t len,
-                            unsigned char *md)
+/* Returns non-zero when md holds the digest. */
+static int sg_store_sha256(const unsigned char *buf, apr_size_t len,
+                           unsigned char *md)
 {
     unsigned int md_len = 0;
 
-    EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL);
+    return EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) == 1
+           && md_len == SG_STORE_HASH_LEN;
 }
 
-void sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
+apr_status_t sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
                      const unsigned char *der, apr_size_t der_len,
                      unsigned char **out, apr_size_t *out_len)
 {
@@ -67,9 +70,10 @@ void sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
     }
     memcpy(q, der, der_len);
     q += der_len;
-    sg_store_sha256(b, (apr_size_t)(q - b), q);
     *out = b;
     *out_len = len;
+    return sg_store_sha256(b, (apr_size_t)(q - b), q) ? APR_SUCCESS
+                                                      : APR_EGENERAL;
 }
 
 sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
@@ -97,7 +101,9 @@ sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
     if (n < len - SG_STORE_OVERHEAD) {
         return SG_STORE_CHECKSUM;   /* trailing bytes: not as written */
     }
-    sg_store_sha256(buf, SG_STORE_HEADER + n, md);
+    if (!sg_store_sha256(buf, SG_STORE_HEADER + n, md)) {
+        return SG_STORE_NO_DIGEST;
+    }
     if (memcmp(md, buf + SG_STORE_HEADER + n, SG_STORE_HASH_LEN) != 0) {
         return SG_STORE_CHECKSUM;
     }
@@ -282,7 +288,7 @@ apr_status_t sg_store_read(apr_pool_t *p, const char *dir, const char *name,
 {
     struct stat st;
     int dfd, fd = -1;
-    ssize_t n;
+    ssize_t n = 0;
     apr_size_t got = 0;
     apr_status_t rv = APR_SUCCESS;
 
@@ -303,13 +309,19 @@ apr_status_t sg_store_read(apr_pool_t *p, const char *dir, const char *name,
         goto out;
     }
     if ((apr_size_t)st.st_size > max) {
-        rv = APR_EOF;   /* larger than any file we write */
+        rv = SG_STORE_E_TOO_LARGE;
         goto out;
     }
     *buf = apr_palloc(p, (apr_size_t)st.st_size + 1);
     while (got < (apr_size_t)st.st_size
            && (n = read(fd, *buf + got, (apr_size_t)st.st_size - got)) > 0) {
         got += (apr_size_t)n;
+    }
+    /* A file that shrank meanwhile is read short and found truncated; a
+     * failed read is the error itself. */
+    if (n < 0) {
+        rv = sg_store_errno();
+        goto out;
     }
     *len = got;
 out:

@@ -49,7 +49,7 @@ $t->stop_httpd;
 # staples; mod_ssl never asks the responder itself.
 $t->set_mode('good');
 my $before = scalar @{$t->requests};
-$t->write_conf(global => "SSLUseStapling On\nSSLStaplingCache shmcb:$t->{dir}/run/stapling(32768)\n");
+$t->write_conf(global => "SSLUseStapling On\nSSLStaplingCache shmcb:" . $t->dir . "/run/stapling(32768)\n");
 $t->start_httpd;
 $r = $t->s_client;
 ok($r->{stapled} && $r->{cert_status} eq 'good',
@@ -63,7 +63,7 @@ $t->stop_httpd;
 # The control: the same without the module, so that the check above could
 # fail. mod_ssl fetches inside the handshake, with POST.
 $before = scalar @{$t->requests};
-$t->write_conf(no_module => 1, global => "SSLUseStapling On\nSSLStaplingCache shmcb:$t->{dir}/run/stapling(32768)\n");
+$t->write_conf(no_module => 1, global => "SSLUseStapling On\nSSLStaplingCache shmcb:" . $t->dir . "/run/stapling(32768)\n");
 $t->start_httpd;
 $t->s_client;
 @reqs = @{$t->requests}[$before .. $#{$t->requests}];

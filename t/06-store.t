@@ -66,6 +66,8 @@ my %damage = (
         unlink $file; symlink($pristine, $file) }],
     'not a store file' => [qr/not a store file/, sub {
         $t->write_file($file, "hello\n" x 20) }],
+    'larger than any store file' => [qr/too large;/, sub {
+        $t->write_file($file, "x" x (64 * 1024)) }],
 );
 for my $what (sort keys %damage) {
     my ($re, $do) = @{$damage{$what}};

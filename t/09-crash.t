@@ -28,7 +28,7 @@ for my $i (1 .. $kills) {
     my $pid = $t->httpd_pid;
     kill('KILL', -$pid);    # the parent and every child, mid-refresh or not
     SGTest::wait_for(sub { !kill(0, $pid) }, 10);
-    delete $t->{httpd_pid};
+    $t->untrack_httpd;
     unlink $t->dir . '/run/httpd.pid';
     $intact++ if defined $t->store_decode(SGTest::slurp($file));
 }

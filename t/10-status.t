@@ -37,11 +37,11 @@ $t->s_client(servername => 'no-ocsp.localhost');
 
 sub get {
     my ($path, @hdr) = @_;
-    my $p = $t->hport;
+    my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
     my $h = join ' ', map { "-H '$_'" } @hdr;
-    my $cmd = "curl -s --max-time 10 $h -w '\\n%{http_code} %{content_type}' --cacert $t->{pki}/root.crt --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'";
+    my $cmd = "curl -s --max-time 10 $h -w '\\n%{http_code} %{content_type}' --cacert $ca --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'";
     diag($cmd) if $ENV{SG_DEBUG};
-    my $body = `curl -s --max-time 10 $h -w '\\n%{http_code} %{content_type}' --cacert $t->{pki}/root.crt --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'`;
+    my $body = `curl -s --max-time 10 $h -w '\\n%{http_code} %{content_type}' --cacert $ca --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'`;
     my ($code, $type) = $body =~ s/\n(\d+) ([^\n]*)\z//s ? ($1, $2) : (0, '');
     return ($code, $type, $body);
 }
@@ -117,7 +117,8 @@ like($body, qr/^StapleGuardCertificates: 4$/m, 'server-status?auto has it too');
 # Only GET; nothing where not configured.
 ($code) = get('/elsewhere?json');
 is($code, 404, 'no status where the handler is not configured');
-$code = `curl -s -o /dev/null -w '%{http_code}' -X POST --cacert $t->{pki}/root.crt --resolve localhost:$t->{hport}:127.0.0.1 https://localhost:$t->{hport}/sg-status`;
+my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
+$code = `curl -s -o /dev/null -w '%{http_code}' -X POST --cacert $ca --resolve localhost:$p:127.0.0.1 https://localhost:$p/sg-status`;
 is($code, 405, 'POST is refused');
 $t->stop_httpd;
 done_testing;

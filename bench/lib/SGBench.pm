@@ -2,9 +2,10 @@
 #
 # The four configurations an administrator chooses between, each as a
 # throw-away httpd from t/lib/SGTest.pm (same ports on loopback, same
-# test PKI layout, same fault-injecting responder); a runner for
-# bench/sg_bench; /proc readings; and results written as JSON to the
-# run's output directory, from which bench/report.pl writes the doc.
+# test PKI layout, same fault-injecting responder); a runner for the
+# load client build/bench/sg_bench (bench/sg_bench.c); /proc readings; and
+# results written as JSON to the run's output directory, from which
+# bench/report.pl writes the doc.
 package SGBench;
 
 use strict;
@@ -13,6 +14,7 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Path qw(remove_tree);
+use Hash::Util::FieldHash qw(fieldhash);
 use JSON::PP;
 use POSIX qw(mktime);
 use Time::HiRes qw(time sleep);
@@ -20,8 +22,8 @@ use Time::HiRes qw(time sleep);
 use SGTest;
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
-our $BENCH = "$TOP/bench/sg_bench";
-our $MKCERTS = "$TOP/bench/sg_mkcerts";
+our $BENCH = "$TOP/build/bench/sg_bench";
+our $MKCERTS = "$TOP/build/bench/sg_mkcerts";
 my $MODDIR = '/usr/lib/apache2/modules';
 
 # run.sh snapshots the module and the responder at the start of the run:
@@ -46,23 +48,22 @@ my $CLK_TCK = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
 
 # ---- the configurations ----------------------------------------------
 
+# What each server was made with (config, vhosts, global), by server:
+# kept here, not in the SGTest object, which is SGTest's own.
+fieldhash my %made;
+
 # A server for one configuration. With `share => $other` it uses that
 # instance's PKI and responder (the 1,000-certificate scenario: one CA).
 sub server {
     my (%o) = @_;
-    my $t = SGTest->new(no_pki => $o{share} ? 1 : 0);
-    if ($o{share}) {
-        $t->{pki} = $o{share}{pki};
-        $t->{rport} = $o{share}{rport};
-    }
-    $t->{sgb_config} = $o{config};
-    $t->{sgb_vhosts} = $o{vhosts};
-    $t->{sgb_global} = $o{global} // '';
+    my $t = SGTest->new($o{share} ? (share => $o{share}) : ());
+    $made{$t} = { config => $o{config}, vhosts => $o{vhosts},
+                  global => $o{global} // '' };
     write_config($t);
     return $t;
 }
 
-sub config_of { $_[0]{sgb_config} }
+sub config_of { $made{$_[0]}{config} }
 
 # One server per configuration, each with a responder of its own,
 # started: the scenarios with one certificate. Returns name => server.
@@ -110,8 +111,8 @@ sub provider_conf {
 sub write_config {
     my ($t) = @_;
     my %p = provider_conf($t);
-    $p{global} = ($p{global} // '') . $t->{sgb_global};
-    $p{vhosts} = $t->{sgb_vhosts} if $t->{sgb_vhosts};
+    $p{global} = ($p{global} // '') . $made{$t}{global};
+    $p{vhosts} = $made{$t}{vhosts} if $made{$t}{vhosts};
     $t->write_conf(%p);
 }
 
@@ -150,7 +151,7 @@ sub apache_timed {
         ($line) = $new =~ /^(.*AH00489.*)$/m;
         return defined $line;
     }, $READY_TIMEOUT) or die "httpd -k $arg: not ready\n" . $t->error_log;
-    $t->{httpd_pid} = $t->httpd_pid;
+    $t->track_httpd;
     my $ready = log_time($line) // time();
     return $ready - $t0;
 }
@@ -162,7 +163,7 @@ sub stop { stop_all($_[0]) }
 # Stops several servers at once: httpd takes a second or two to stop, and
 # those need not add up.
 sub stop_all {
-    my @pids = map { [$_, delete $_->{httpd_pid}] } @_;
+    my @pids = map { [$_, $_->untrack_httpd] } @_;
     kill('TERM', $_->[1]) for grep { $_->[1] } @pids;
     for my $p (grep { $_->[1] } @pids) {
         SGTest::wait_for(sub { !kill(0, $p->[1]) }, $READY_TIMEOUT)

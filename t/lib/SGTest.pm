@@ -19,8 +19,8 @@ use Time::HiRes qw(time sleep);
 use Test::More;
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
-our $MODULE = "$TOP/.libs/mod_staple_guard.so";
-our $RESPONDER = "$TOP/t/tools/sg_responder";
+our $MODULE = "$TOP/build/mod_staple_guard.so";
+our $RESPONDER = "$TOP/build/tools/sg_responder";
 my $APACHE = '/usr/sbin/apache2';
 my $MODDIR = '/usr/lib/apache2/modules';
 my $WAIT = 20;          # seconds any start or stop may take
@@ -40,18 +40,25 @@ sub enter_netns {
     $ENV{SG_IN_NETNS} = 'no';   # shared namespace: ports still loopback
 }
 
+# Options: no_pki => 1, no test PKI; share => $other, none of its own
+# either, but $other's PKI and responder port (servers for certificates
+# of one CA); anything else is for pki().
 sub new {
     my ($class, %o) = @_;
     my $self = bless {
         dir => tempdir("sgtest-XXXXXX", TMPDIR => 1, CLEANUP => !$ENV{SG_KEEP}),
         procs => [],
         hport => free_port(),
-        rport => free_port(),
+        rport => $o{share} ? $o{share}{rport} : free_port(),
     }, $class;
     chmod 0755, $self->{dir};
     mkdir "$self->{dir}/$_" for qw(run htdocs logs);
     $self->write_file("htdocs/index.html", "hello\n");
-    $self->pki(%o) unless $o{no_pki};
+    if ($o{share}) {
+        $self->{pki} = $o{share}{pki};
+    } elsif (!$o{no_pki}) {
+        $self->pki(%o);
+    }
     push @instances, $self;
     return $self;
 }
@@ -61,9 +68,14 @@ sub hport { $_[0]{hport} }
 sub rport { $_[0]{rport} }
 sub url { "http://127.0.0.1:$_[0]{rport}/" }
 
+# Below the kernel's range for client ports (ip_local_port_range, 32768 on
+# Debian), so that the many client connections of a test or benchmark
+# never take the port between this check and the server's bind.
+use constant { PORT_LOW => 20000, PORT_HIGH => 32767 };
+
 sub free_port {
     for (1 .. 50) {
-        my $port = 20000 + int(rand(30000));
+        my $port = PORT_LOW + int(rand(PORT_HIGH - PORT_LOW + 1));
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                       LocalPort => $port, Proto => 'tcp',
                                       ReuseAddr => 0, Listen => 1);
@@ -255,6 +267,17 @@ sub httpd_pid {
     return $pid =~ /(\d+)/ ? $1 : undef;
 }
 
+# The httpd now running (its pid file says which) is this instance's:
+# stop_httpd, and the end of the test, stop it.
+sub track_httpd {
+    my ($self) = @_;
+    $self->{httpd_pid} = $self->httpd_pid;
+}
+
+# No httpd is this instance's any more: returns the PID it had (undef if
+# none), for a caller that stops it itself or found it gone.
+sub untrack_httpd { delete $_[0]{httpd_pid} }
+
 sub start_httpd {
     my ($self) = @_;
     my $n = $self->count_resumed;
@@ -262,7 +285,7 @@ sub start_httpd {
     die "apache2 -k start failed ($rc): $out\n" . $self->error_log if $rc;
     wait_for(sub { $self->count_resumed > $n }, 60)
         or die "httpd did not come up:\n" . $self->error_log;
-    $self->{httpd_pid} = $self->httpd_pid;
+    $self->track_httpd;
 }
 
 sub graceful {
@@ -276,7 +299,7 @@ sub graceful {
 
 sub stop_httpd {
     my ($self) = @_;
-    my $pid = delete $self->{httpd_pid} // return;
+    my $pid = $self->untrack_httpd // return;
     kill('TERM', $pid);
     wait_for(sub { !kill(0, $pid) }, $WAIT)
         or (kill('KILL', $pid), diag("httpd $pid needed SIGKILL"));

@@ -24,6 +24,12 @@ mkdir -p newcerts
 echo 1000 > serial
 echo "unique_subject = no" > index.txt.attr
 
+# What every certificate for the test server says, whatever else it says.
+server_ext="basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,DNS:must-staple.localhost,DNS:no-ocsp.localhost,DNS:revoked.localhost,IP:127.0.0.1"
+
 cat > ca.cnf <<CNF
 [ ca ]
 default_ca = inter
@@ -51,23 +57,14 @@ basicConstraints = critical,CA:true
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 [ leaf_ext ]
-basicConstraints = CA:false
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,DNS:must-staple.localhost,DNS:no-ocsp.localhost,DNS:revoked.localhost,IP:127.0.0.1
+$server_ext
 authorityInfoAccess = OCSP;URI:$url
 [ ms_ext ]
-basicConstraints = CA:false
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,DNS:must-staple.localhost,DNS:no-ocsp.localhost,DNS:revoked.localhost,IP:127.0.0.1
+$server_ext
 authorityInfoAccess = OCSP;URI:$url
 tlsfeature = status_request
 [ noocsp_ext ]
-basicConstraints = CA:false
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,DNS:must-staple.localhost,DNS:no-ocsp.localhost,DNS:revoked.localhost,IP:127.0.0.1
+$server_ext
 [ ocsp_ext ]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature

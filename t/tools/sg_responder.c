@@ -7,12 +7,11 @@
  * Every request is appended to a log file so tests can count and time
  * the fetches the module makes.
  *
- * Build: cc -Wall -Wextra -O2 -o sg_responder sg_responder.c -lcrypto
+ * Build: make build/tools/sg_responder (with ./sg_tool.c, -lcrypto)
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -33,10 +32,14 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "sg_tool.h"
+
 #define RSP_NAME		"sg_responder"
+#define RSP_USAGE		"-p port -i issuer.pem -s signer.pem " \
+				"-k signer.key -m modefile -l logfile\n" \
+				"       [-V validity_seconds] [-x extra_cert.pem]\n"
 
 #define RSP_HDR_MAX		(64 * 1024)	/* request header limit */
 #define RSP_BODY_MAX		(64 * 1024)	/* OCSP requests are tiny */
@@ -67,10 +70,7 @@
 #define RSP_CHUNK		(16 * 1024)
 
 #define RSP_UNRELATED_CN	"Unrelated Responder"
-#define RSP_UNRELATED_CURVE	"P-256"
 #define RSP_UNRELATED_SERIAL	1
-#define RSP_UNRELATED_BACKDATE	3600		/* tolerate small clock skew */
-#define RSP_UNRELATED_LIFETIME	(30L * 24 * 3600)
 
 #define RSP_NS_PER_MS		1000000L
 #define RSP_HEX_BASE		16
@@ -188,69 +188,9 @@ struct rsp_spec {
 	int		 wrong_key;
 };
 
-static void __attribute__((noreturn))
-rsp_usage(void)
-{
-	fprintf(stderr, "usage: " RSP_NAME " -p port -i issuer.pem "
-	    "-s signer.pem -k signer.key -m modefile -l logfile\n"
-	    "       [-V validity_seconds] [-x extra_cert.pem]\n");
-	exit(2);
-}
-
-static void __attribute__((noreturn))
-rsp_die(const char *what, const char *arg)
-{
-	fprintf(stderr, RSP_NAME ": %s%s%s\n", what, arg ? ": " : "",
-	    arg ? arg : "");
-	ERR_print_errors_fp(stderr);
-	exit(1);
-}
-
-static int
-rsp_parse_long(const char *s, long min, long max, long *out)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
+const char tool_name[] = RSP_NAME;
 
 /* ---- startup ---------------------------------------------------------- */
-
-static X509 *
-rsp_load_cert(const char *path)
-{
-	FILE	*fp;
-	X509	*x;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		rsp_die(path, strerror(errno));
-	x = PEM_read_X509(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if (x == NULL)
-		rsp_die("cannot parse PEM certificate", path);
-	return x;
-}
-
-static EVP_PKEY *
-rsp_load_key(const char *path)
-{
-	FILE		*fp;
-	EVP_PKEY	*k;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		rsp_die(path, strerror(errno));
-	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if (k == NULL)
-		rsp_die("cannot parse PEM private key", path);
-	return k;
-}
 
 /*
  * "wrongkey" needs a signer nobody trusts.  A fresh key per run makes
@@ -259,31 +199,10 @@ rsp_load_key(const char *path)
 static void
 rsp_make_unrelated(struct rsp_conf *cf)
 {
-	EVP_PKEY	*k;
-	X509		*x;
-	X509_NAME	*n;
-
-	if ((k = EVP_EC_gen(RSP_UNRELATED_CURVE)) == NULL ||
-	    (x = X509_new()) == NULL)
-		rsp_die("cannot generate unrelated responder key", NULL);
-
-	n = X509_get_subject_name(x);
-	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x),
-	    RSP_UNRELATED_SERIAL) ||
-	    X509_gmtime_adj(X509_getm_notBefore(x),
-	    -RSP_UNRELATED_BACKDATE) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x),
-	    RSP_UNRELATED_LIFETIME) == NULL ||
-	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)RSP_UNRELATED_CN, -1, -1, 0) ||
-	    !X509_set_issuer_name(x, n) ||
-	    !X509_set_pubkey(x, k) ||
-	    X509_sign(x, k, EVP_sha256()) <= 0)
-		rsp_die("cannot build unrelated responder certificate", NULL);
-
-	cf->alt_cert = x;
-	cf->alt_key = k;
+	cf->alt_key = tool_key_new();
+	cf->alt_cert = tool_cert_new(RSP_UNRELATED_SERIAL, RSP_UNRELATED_CN,
+	    NULL, cf->alt_key);
+	tool_cert_sign(cf->alt_cert, cf->alt_key);
 }
 
 static void
@@ -294,7 +213,7 @@ rsp_check_logfile(const char *path)
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    RSP_LOG_PERM);
 	if (fd == -1)
-		rsp_die(path, strerror(errno));
+		tool_die(path, strerror(errno));
 	close(fd);
 }
 
@@ -303,17 +222,14 @@ rsp_parse_args(int argc, char *argv[], struct rsp_conf *cf)
 {
 	const char	*issuer = NULL, *signer = NULL, *key = NULL;
 	const char	*extra = NULL;
-	long		 v;
 	int		 ch;
 
 	cf->validity = RSP_VALIDITY_DEFAULT;
 	while ((ch = getopt(argc, argv, "p:i:s:k:m:l:V:x:")) != -1) {
 		switch (ch) {
 		case 'p':
-			if (rsp_parse_long(optarg, RSP_PORT_MIN, RSP_PORT_MAX,
-			    &v) == -1)
-				rsp_die("bad port", optarg);
-			cf->port = (int)v;
+			cf->port = (int)tool_arg_long(optarg, RSP_PORT_MIN,
+			    RSP_PORT_MAX, "bad port");
 			break;
 		case 'i':
 			issuer = optarg;
@@ -331,29 +247,28 @@ rsp_parse_args(int argc, char *argv[], struct rsp_conf *cf)
 			cf->logfile = optarg;
 			break;
 		case 'V':
-			if (rsp_parse_long(optarg, 0, RSP_VALIDITY_MAX,
-			    &cf->validity) == -1)
-				rsp_die("bad validity", optarg);
+			cf->validity = tool_arg_long(optarg, 0,
+			    RSP_VALIDITY_MAX, "bad validity");
 			break;
 		case 'x':
 			extra = optarg;
 			break;
 		default:
-			rsp_usage();
+			tool_usage(RSP_USAGE);
 		}
 	}
 	if (optind != argc || cf->port == 0 || issuer == NULL ||
 	    signer == NULL || key == NULL || cf->modefile == NULL ||
 	    cf->logfile == NULL)
-		rsp_usage();
+		tool_usage(RSP_USAGE);
 
-	cf->issuer = rsp_load_cert(issuer);
-	cf->signer = rsp_load_cert(signer);
-	cf->key = rsp_load_key(key);
+	cf->issuer = tool_load_cert(issuer);
+	cf->signer = tool_load_cert(signer);
+	cf->key = tool_load_key(key);
 	if (extra != NULL)
-		cf->extra = rsp_load_cert(extra);
+		cf->extra = tool_load_cert(extra);
 	if (X509_check_private_key(cf->signer, cf->key) != 1)
-		rsp_die("signer key does not match signer certificate", key);
+		tool_die("signer key does not match signer certificate", key);
 	cf->signer_is_issuer = X509_cmp(cf->signer, cf->issuer) == 0;
 	rsp_check_logfile(cf->logfile);
 	rsp_make_unrelated(cf);
@@ -366,10 +281,10 @@ rsp_listen(int port)
 	int			 fd, on = 1;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		rsp_die("socket", strerror(errno));
+		tool_die("socket", strerror(errno));
 	/* Tests restart the responder on the same port in quick succession. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
-		rsp_die("SO_REUSEADDR", strerror(errno));
+		tool_die("SO_REUSEADDR", strerror(errno));
 
 	/* Loopback only: this thing answers anything for anyone. */
 	memset(&sin, 0, sizeof(sin));
@@ -377,9 +292,9 @@ rsp_listen(int port)
 	sin.sin_port = htons((unsigned short)port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		rsp_die("bind 127.0.0.1", strerror(errno));
+		tool_die("bind 127.0.0.1", strerror(errno));
 	if (listen(fd, RSP_BACKLOG) == -1)
-		rsp_die("listen", strerror(errno));
+		tool_die("listen", strerror(errno));
 	return fd;
 }
 
@@ -394,7 +309,7 @@ rsp_signals(void)
 	/* Let the kernel reap children; we never care how they ended. */
 	if (sigaction(SIGCHLD, &sa, NULL) == -1 ||
 	    sigaction(SIGPIPE, &sa, NULL) == -1)
-		rsp_die("sigaction", strerror(errno));
+		tool_die("sigaction", strerror(errno));
 }
 
 /* ---- child: liveness and I/O ----------------------------------------- */
@@ -422,18 +337,6 @@ rsp_sleep(const struct rsp_conf *cf, long secs)
 		sleep(RSP_POLL_SEC);
 	}
 	return rsp_parent_alive(cf) ? 0 : -1;
-}
-
-/* Short socket timeouts turn blocking I/O into a parent-checking poll. */
-static void
-rsp_set_timeouts(int fd)
-{
-	struct timeval	 tv;
-
-	tv.tv_sec = RSP_POLL_SEC;
-	tv.tv_usec = 0;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 static int
@@ -582,7 +485,7 @@ rsp_content_length(char *hdrs)
 			continue;
 		line += RSP_STRLEN(RSP_CLEN);
 		line += strspn(line, " \t");
-		if (rsp_parse_long(line, 0, RSP_BODY_MAX, &v) == -1)
+		if (tool_parse_long(line, 0, RSP_BODY_MAX, &v) == -1)
 			return -1;
 		return v;
 	}
@@ -768,7 +671,7 @@ rsp_read_mode(const char *path, struct rsp_sel *sel)
 	snprintf(sel->word, sizeof(sel->word), "%s", word);
 	sel->id = rsp_mode_lookup(sel->word);
 	if ((arg = strtok_r(NULL, RSP_WS, &save)) != NULL &&
-	    rsp_parse_long(arg, LONG_MIN, LONG_MAX, &sel->arg) == 0)
+	    tool_parse_long(arg, LONG_MIN, LONG_MAX, &sel->arg) == 0)
 		sel->has_arg = 1;
 	if (sel->id == RSP_M_BADMODE)
 		fprintf(stderr, RSP_NAME ": unknown mode \"%s\", "
@@ -1135,7 +1038,8 @@ rsp_serve(const struct rsp_conf *cf, int fd)
 	int		 rc;
 
 	memset(&rq, 0, sizeof(rq));
-	rsp_set_timeouts(fd);
+	/* Short timeouts turn blocking I/O into a parent-checking poll. */
+	tool_sock_timeouts(fd, RSP_POLL_SEC);
 	if ((rc = rsp_read_request(cf, fd, &rq)) == RSP_OK) {
 		rsp_read_mode(cf->modefile, &sel);
 		rsp_log(cf, rq.method, sel.word);
