@@ -70,7 +70,8 @@ $(MODULE): $(GLUE_OBJ) $(CORE_LIB)
 	    $(CORE_LIB) -lcrypto
 
 install: $(MODULE)
-	$(APXS) -i -n staple_guard $(MODULE)
+	install -d $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)
+	install -m 644 $(MODULE) $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)/
 
 # ---- unit tests ----
 $(B)/unit/sg_testpki.o: t/unit/sg_testpki.c

@@ -6,7 +6,8 @@
 #include <http_log.h>
 #include <mod_watchdog.h>
 
-#include "sg_batch.h"
+#include "sg_fetch.h"
+#include "sg_workq.h"
 #include "sgh_config.h"
 #include "sgh_entry.h"
 #include "sgh_fetcher.h"
@@ -32,16 +33,24 @@ typedef struct {
     const char *when;
 } sgh_fetcher_ctx_t;
 
-/* One fetch, in a batch worker thread with a pool of its own. */
-static void sgh_fetcher_one(void *data, sg_entry_t *e, apr_pool_t *p)
+/* One fetch, in a thread of the batch (or the caller), with a pool of its
+ * own that goes when it is done: a batch may be thousands long. */
+static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
+                            apr_pool_t *temp)
 {
     sgh_fetcher_ctx_t *ctx = data;
     sgh_gen_t *g = ctx->g;
+    sg_entry_t *e = item;
     sg_refresh_result_t res;
     sg_refresh_conf_t conf = g->refresh;
     apr_time_t now = apr_time_now();
+    apr_pool_t *p;
     int left;
 
+    (void)keep;
+    if (apr_pool_create(&p, temp) != APR_SUCCESS) {
+        return;
+    }
     if (ctx->deadline != 0) {
         left = (int)apr_time_sec(ctx->deadline - now + APR_USEC_PER_SEC - 1);
         conf.timeout = (left > 0 && left < conf.timeout) ? left : conf.timeout;
@@ -51,24 +60,53 @@ static void sgh_fetcher_one(void *data, sg_entry_t *e, apr_pool_t *p)
     if (res.reason == SG_R_OK) {
         sgh_store_save(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len);
     }
+    apr_pool_destroy(p);
 }
 
+/* The same, one after the other in the caller: for when the system
+ * refused even a mutex. */
+static int sgh_fetcher_serial(sgh_fetcher_ctx_t *ctx, apr_pool_t *p,
+                              apr_array_header_t *due, apr_time_t deadline)
+{
+    int i;
+
+    for (i = 0; i < due->nelts; i++) {
+        if (deadline != 0 && apr_time_now() >= deadline) {
+            break;
+        }
+        sgh_fetcher_one(ctx, APR_ARRAY_IDX(due, i, sg_entry_t *), p, p);
+    }
+    return due->nelts - i;
+}
+
+/* Fetch the due entries, at most StapleGuardFetchConcurrency at once (the
+ * caller being one) and SGH_FETCH_PER_HOST per responder host. Returns how
+ * many were left out at the deadline (0: none). */
 static int sgh_fetcher_batch(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
-                            apr_array_header_t *due, apr_time_t deadline,
-                            const char *when)
+                             apr_array_header_t *due, apr_time_t deadline,
+                             const char *when)
 {
     sgh_fetcher_ctx_t ctx;
-    sg_batch_conf_t bc;
+    sg_workq_t *q;
+    int conc = sgh_config_global()->concurrency, i;
 
     ctx.g = g;
     ctx.s = s;
     ctx.deadline = deadline;
     ctx.when = when;
-    bc.concurrency = sgh_config_global()->concurrency;
-    bc.per_host = SGH_FETCH_PER_HOST;
-    bc.deadline = deadline;
-    return sg_batch_run(p, (sg_entry_t **)due->elts, due->nelts, &bc,
-                        sgh_fetcher_one, &ctx);
+    conc = conc < due->nelts ? conc : due->nelts;
+    /* Without threads (the system refused them) the caller does it all. */
+    if (sg_workq_create(&q, p, p, conc - 1, NULL, sgh_fetcher_one, &ctx)
+        != APR_SUCCESS) {
+        return sgh_fetcher_serial(&ctx, p, due, deadline);
+    }
+    sg_workq_limit(q, SGH_FETCH_PER_HOST, deadline);
+    for (i = 0; i < due->nelts; i++) {
+        sg_entry_t *e = APR_ARRAY_IDX(due, i, sg_entry_t *);
+
+        sg_workq_push(q, e, sg_fetch_host(p, e->url));
+    }
+    return sg_workq_finish(q);
 }
 
 /* Entries without a responder get their state once, and are never asked. */

@@ -180,7 +180,7 @@ void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
     it->pem = apr_pstrdup(g->ptemp, pem);
     APR_ARRAY_PUSH(w->items, sgh_warm_item_t *) = it;
     if (w->q != NULL) {
-        sg_workq_push(w->q, it);
+        sg_workq_push(w->q, it, NULL);
     }
     else {
         sgh_warm_work(w, it, g->pool, g->ptemp);
@@ -205,7 +205,7 @@ void sgh_warm_finish(sgh_gen_t *g, server_rec *s)
 
     if (w->q != NULL) {
         early = sg_workq_done(w->q);
-        sg_workq_finish(w->q);
+        (void)sg_workq_finish(w->q);    /* no deadline: none left out */
     }
     sgh_log(SGH_M_WARM_DONE, 0, s, 0, "startup work for %d certificates: %d "
             "done before post_config by %d threads, %d in post_config",

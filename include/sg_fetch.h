@@ -28,6 +28,11 @@ typedef struct {
     apr_interval_time_t latency;
 } sg_fetch_result_t;
 
+/* The part of a URL that names the responder host: "host[:port]". A CA is
+ * one host (or one CDN name) for all of its certificates, so fetches are
+ * bounded per host. */
+const char *sg_fetch_host(apr_pool_t *p, const char *url);
+
 /* Fetch a response. Never blocks longer than args->timeout, apart from
  * name resolution, which the system resolver bounds. No proxy is used
  * and redirects are not followed. */

@@ -1,5 +1,6 @@
 /* sg_workq.h: work handed to background threads as it arrives, while the
- * caller goes on with something else.
+ * caller goes on with something else; optionally bounded per key (at most
+ * so many items of one responder host at once) and by a deadline.
  *
  * At startup httpd configures itself in one thread: mod_ssl reads every
  * key and certificate, one virtual host after the other, and primes us on
@@ -14,6 +15,7 @@
 #define SG_WORKQ_H
 
 #include <apr_pools.h>
+#include <apr_time.h>
 
 typedef struct sg_workq_t sg_workq_t;
 
@@ -39,17 +41,23 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
                              sg_workq_init_fn_t *init, sg_workq_fn_t *fn,
                              void *ctx);
 
-/* Queue an item (kept by pointer). Returns at once; cannot fail (APR
- * aborts the process when memory runs out). */
-void sg_workq_push(sg_workq_t *q, void *item);
+/* Bounds, set before the first push: at most per_key items of one key
+ * run at once (0: no limit; items after a blocked one go first); items
+ * not begun by deadline are left out (0: none). */
+void sg_workq_limit(sg_workq_t *q, int per_key, apr_time_t deadline);
+
+/* Queue an item (kept by pointer) under key (NULL: none; copied). Returns
+ * at once; cannot fail (APR aborts the process when memory runs out). */
+void sg_workq_push(sg_workq_t *q, void *item, const char *key);
 
 /* Return once item is done, running it here if no thread has begun it.
  * item must have been pushed. */
 void sg_workq_wait(sg_workq_t *q, void *item);
 
 /* Run what is left in the caller too, then join the threads. Every pushed
- * item is done when it returns. Once only; nothing is pushed after. */
-void sg_workq_finish(sg_workq_t *q);
+ * item is done, or left out at the deadline, when it returns. Once only;
+ * nothing is pushed after. Returns how many were left out. */
+int sg_workq_finish(sg_workq_t *q);
 
 /* Threads started (fewer than asked when the system refused some: their
  * share is then done by the caller, in sg_workq_finish). */

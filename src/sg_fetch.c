@@ -217,6 +217,16 @@ static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
     return SG_R_OK;
 }
 
+const char *sg_fetch_host(apr_pool_t *p, const char *url)
+{
+    const char *start = strstr(url, "://"), *end;
+
+    start = start ? start + 3 : url;
+    end = strchr(start, '/');
+    return end ? apr_pstrmemdup(p, start, (apr_size_t)(end - start))
+               : apr_pstrdup(p, start);
+}
+
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args)
 {

@@ -1,9 +1,12 @@
 /* sg_workq.c: a queue drained in order by a few threads, each with pools
- * of its own. */
+ * of its own; an item whose key is at its limit waits, and those after it
+ * go first. */
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <apr_hash.h>
+#include <apr_strings.h>
 #include <apr_tables.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
@@ -11,14 +14,16 @@
 
 #include "sg_workq.h"
 
-/* Items go through these states, in this order. */
-enum { SG_WORKQ_QUEUED, SG_WORKQ_RUNNING, SG_WORKQ_DONE };
+/* Items go through these states, in this order; one left out at the
+ * deadline goes from queued to dropped. */
+enum { SG_WORKQ_QUEUED, SG_WORKQ_RUNNING, SG_WORKQ_DONE, SG_WORKQ_DROPPED };
 
 #define SG_WORKQ_ITEMS_INITIAL 64
 
 typedef struct {
     void *item;
     int state;
+    int *running;               /* items of its key running; NULL: no key */
 } sg_workq_slot_t;
 
 typedef struct {
@@ -38,6 +43,10 @@ struct sg_workq_t {
     apr_array_header_t *slots;  /* grown by the caller, under the mutex */
     int next;                   /* every slot before it has begun */
     int done;
+    int dropped;
+    int per_key;                /* 0: no limit */
+    apr_time_t deadline;        /* 0: none */
+    apr_hash_t *keys;           /* key -> int running; the caller's */
     int finishing;              /* nothing more comes: threads may go */
     int stopping;               /* drop what is queued */
     int joined;
@@ -78,31 +87,88 @@ static apr_status_t sg_workq_worker_init(sg_workq_worker_t *w, sg_workq_t *q,
     return rv;
 }
 
-/* With the mutex held: the first queued slot, or -1. */
+/* With the mutex held: may slot s begin now? */
+static int sg_workq_may_run(const sg_workq_t *q, const sg_workq_slot_t *s)
+{
+    return s->state == SG_WORKQ_QUEUED
+           && (s->running == NULL || q->per_key == 0
+               || *s->running < q->per_key);
+}
+
+/* With the mutex held: past the deadline, nothing more begins. */
+static void sg_workq_expire(sg_workq_t *q)
+{
+    sg_workq_slot_t *s = (sg_workq_slot_t *)q->slots->elts;
+    int i;
+
+    if (q->deadline == 0 || apr_time_now() < q->deadline) {
+        return;
+    }
+    for (i = q->next; i < q->slots->nelts; i++) {
+        if (s[i].state == SG_WORKQ_QUEUED) {
+            s[i].state = SG_WORKQ_DROPPED;
+            q->dropped++;
+        }
+    }
+    apr_thread_cond_broadcast(q->ended);
+}
+
+/* With the mutex held: the first slot that may begin now, or -1. */
 static int sg_workq_pick(sg_workq_t *q)
 {
     sg_workq_slot_t *s = (sg_workq_slot_t *)q->slots->elts;
+    int i;
 
+    sg_workq_expire(q);
     while (q->next < q->slots->nelts && s[q->next].state != SG_WORKQ_QUEUED) {
         q->next++;
     }
-    return q->next < q->slots->nelts ? q->next : -1;
+    for (i = q->next; i < q->slots->nelts; i++) {
+        if (sg_workq_may_run(q, &s[i])) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 /* With the mutex held: run slot i outside of it. */
 static void sg_workq_run(sg_workq_worker_t *w, int i)
 {
     sg_workq_t *q = w->q;
-    void *item = APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).item;
+    sg_workq_slot_t *s = &APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t);
+    void *item = s->item;
+    int *running = s->running;
 
-    APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state = SG_WORKQ_RUNNING;
+    s->state = SG_WORKQ_RUNNING;
+    if (running != NULL) {
+        (*running)++;
+    }
     apr_thread_mutex_unlock(q->mutex);
     q->fn(q->ctx, item, w->keep, w->temp);
     apr_thread_mutex_lock(q->mutex);
     /* the slots may have moved while the mutex was free: index again */
     APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state = SG_WORKQ_DONE;
+    if (running != NULL) {
+        (*running)--;
+    }
     q->done++;
     apr_thread_cond_broadcast(q->ended);
+    /* an item of that key may begin now */
+    apr_thread_cond_broadcast(q->more);
+}
+
+/* With the mutex held: is any item still to begin? */
+static int sg_workq_queued(sg_workq_t *q)
+{
+    sg_workq_slot_t *s = (sg_workq_slot_t *)q->slots->elts;
+    int i;
+
+    for (i = q->next; i < q->slots->nelts; i++) {
+        if (s[i].state == SG_WORKQ_QUEUED) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* With the mutex held: take items until there are none and none will
@@ -117,7 +183,7 @@ static void sg_workq_loop(sg_workq_worker_t *w)
         if (i >= 0) {
             sg_workq_run(w, i);
         }
-        else if (q->finishing) {
+        else if (q->finishing && !sg_workq_queued(q)) {
             break;
         }
         else {
@@ -221,6 +287,7 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
     q->pid = getpid();
     q->slots = apr_array_make(keep, SG_WORKQ_ITEMS_INITIAL,
                               sizeof(sg_workq_slot_t));
+    q->keys = apr_hash_make(keep);
     q->workers = apr_pcalloc(keep, sizeof(*q->workers)
                                    * (apr_size_t)(threads + 1));
     if ((rv = apr_pool_create_unmanaged_ex(&q->sync, NULL, NULL))
@@ -253,14 +320,36 @@ apr_status_t sg_workq_create(sg_workq_t **pq, apr_pool_t *keep,
     return APR_SUCCESS;
 }
 
-void sg_workq_push(sg_workq_t *q, void *item)
+void sg_workq_limit(sg_workq_t *q, int per_key, apr_time_t deadline)
+{
+    apr_thread_mutex_lock(q->mutex);
+    q->per_key = per_key;
+    q->deadline = deadline;
+    apr_thread_mutex_unlock(q->mutex);
+}
+
+void sg_workq_push(sg_workq_t *q, void *item, const char *key)
 {
     sg_workq_slot_t *s;
+    int *running = NULL;
 
     apr_thread_mutex_lock(q->mutex);
+    /* the keys' counters are made here, in the caller's thread, from the
+     * caller's pool; the threads only count under the mutex */
+    if (key != NULL) {
+        running = apr_hash_get(q->keys, key, APR_HASH_KEY_STRING);
+        if (running == NULL) {
+            apr_pool_t *p = apr_hash_pool_get(q->keys);
+
+            running = apr_pcalloc(p, sizeof(*running));
+            apr_hash_set(q->keys, apr_pstrdup(p, key), APR_HASH_KEY_STRING,
+                         running);
+        }
+    }
     s = &APR_ARRAY_PUSH(q->slots, sg_workq_slot_t);
     s->item = item;
     s->state = SG_WORKQ_QUEUED;
+    s->running = running;
     apr_thread_cond_signal(q->more);
     apr_thread_mutex_unlock(q->mutex);
 }
@@ -271,25 +360,25 @@ void sg_workq_wait(sg_workq_t *q, void *item)
     int i;
 
     apr_thread_mutex_lock(q->mutex);
+    sg_workq_expire(q);
     for (i = q->slots->nelts - 1; i >= 0; i--) {
         if (APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).item == item) {
             break;
         }
     }
     if (i >= 0 && !q->stopping
-        && APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state
-           == SG_WORKQ_QUEUED) {
+        && sg_workq_may_run(q, &APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t))) {
         sg_workq_run(caller, i);
     }
     while (i >= 0 && !q->stopping
            && APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state
-              != SG_WORKQ_DONE) {
+              < SG_WORKQ_DONE) {
         apr_thread_cond_wait(q->ended, q->mutex);
     }
     apr_thread_mutex_unlock(q->mutex);
 }
 
-void sg_workq_finish(sg_workq_t *q)
+int sg_workq_finish(sg_workq_t *q)
 {
     sg_workq_worker_t *caller = &q->workers[q->nthreads];
 
@@ -300,6 +389,7 @@ void sg_workq_finish(sg_workq_t *q)
     /* the threads end their last items, then see nothing left */
     apr_thread_mutex_unlock(q->mutex);
     sg_workq_join(q);
+    return q->dropped;
 }
 
 int sg_workq_threads(const sg_workq_t *q)

@@ -107,7 +107,7 @@ static void tw_start(tw_run_t *r, apr_pool_t *parent, int threads,
     assert_int_equal(ctx->inits, threads + 1);
     assert_int_equal(ctx->inits_elsewhere, 0);
     for (i = 0; i < TW_ITEMS; i++) {
-        sg_workq_push(r->q, &r->v[i]);
+        sg_workq_push(r->q, &r->v[i], NULL);
     }
 }
 

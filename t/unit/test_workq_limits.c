@@ -1,4 +1,6 @@
-/* test_batch.c: bounded concurrency, overall and per responder host. */
+/* test_workq_limits.c: a batch of fetches on the work queue: bounded
+ * concurrency, overall (threads + the caller) and per key (responder host),
+ * and a deadline after which nothing more begins. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,8 +13,9 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
-#include "sg_batch.h"
-#include "sg_testpki.h"
+#include "sg_fetch.h"
+#include "sg_registry.h"
+#include "sg_workq.h"
 
 #define TB_ENTRIES 24
 #define TB_HOSTS 3
@@ -33,13 +36,15 @@ static int tb_host_of(const sg_entry_t *e)
     return e->url[sizeof("http://h") - 1] - '0';
 }
 
-static void tb_work(void *ctx, sg_entry_t *e, apr_pool_t *p)
+static void tb_work(void *ctx, void *item, apr_pool_t *keep, apr_pool_t *p)
 {
     tb_seen_t *s = ctx;
+    sg_entry_t *e = item;
     int h = tb_host_of(e);
     int now = __atomic_add_fetch(&s->running, 1, __ATOMIC_SEQ_CST);
     int hnow = __atomic_add_fetch(&s->host_running[h], 1, __ATOMIC_SEQ_CST);
 
+    (void)keep;
     assert_non_null(apr_palloc(p, 64));     /* the pool is usable */
     __atomic_fetch_add(&s->done[e->slot], 1, __ATOMIC_SEQ_CST);
     if (now > __atomic_load_n(&s->max_running, __ATOMIC_SEQ_CST)) {
@@ -62,23 +67,40 @@ static sg_entry_t **tb_entries(apr_pool_t *p)
         v[i] = apr_pcalloc(p, sizeof(sg_entry_t));
         v[i]->slot = i;
         /* most certificates at one CA, as in real life */
-        v[i]->url = apr_psprintf(p, "http://h%d.example:80/ocsp",
-                                 i % 4 == 0 ? 1 + (i / 4) % 2 : 0);
+        sg_registry_set_url(v[i], apr_psprintf(p, "http://h%d.example:80/ocsp",
+                                               i % 4 == 0 ? 1 + (i / 4) % 2
+                                                          : 0));
     }
     return v;
+}
+
+/* Every entry pushed under its host, then finished by the caller: as the
+ * fetcher runs a batch. Returns how many were left out. */
+static int tb_batch(apr_pool_t *p, int concurrency, int per_host,
+                    apr_time_t deadline, tb_seen_t *seen)
+{
+    sg_entry_t **v = tb_entries(p);
+    sg_workq_t *q;
+    int i;
+
+    assert_int_equal(sg_workq_create(&q, p, p, concurrency - 1, NULL, tb_work,
+                                     seen), APR_SUCCESS);
+    sg_workq_limit(q, per_host, deadline);
+    for (i = 0; i < TB_ENTRIES; i++) {
+        sg_workq_push(q, v[i], sg_fetch_host(p, v[i]->url));
+    }
+    return sg_workq_finish(q);
 }
 
 static void tb_run(int concurrency, int per_host)
 {
     apr_pool_t *p;
     tb_seen_t seen;
-    sg_batch_conf_t conf = { concurrency, per_host, 0 };
-    int i, h, left;
+    int i, h;
 
     memset(&seen, 0, sizeof(seen));
     assert_int_equal(apr_pool_create(&p, tb_root), APR_SUCCESS);
-    left = sg_batch_run(p, tb_entries(p), TB_ENTRIES, &conf, tb_work, &seen);
-    assert_int_equal(left, 0);
+    assert_int_equal(tb_batch(p, concurrency, per_host, 0, &seen), 0);
     for (i = 0; i < TB_ENTRIES; i++) {
         assert_int_equal(seen.done[i], 1);      /* each exactly once */
     }
@@ -114,15 +136,12 @@ static void test_deadline_leaves_out(void **state)
 {
     apr_pool_t *p;
     tb_seen_t seen;
-    sg_batch_conf_t conf = { 4, 2, 0 };
-    int left;
 
     (void)state;
     memset(&seen, 0, sizeof(seen));
     assert_int_equal(apr_pool_create(&p, tb_root), APR_SUCCESS);
-    conf.deadline = apr_time_now() - 1;
-    left = sg_batch_run(p, tb_entries(p), TB_ENTRIES, &conf, tb_work, &seen);
-    assert_int_equal(left, TB_ENTRIES);
+    assert_int_equal(tb_batch(p, 4, 2, apr_time_now() - 1, &seen),
+                     TB_ENTRIES);
     assert_int_equal(seen.max_running, 0);
     apr_pool_destroy(p);
 }
@@ -133,9 +152,9 @@ static void test_host(void **state)
 
     (void)state;
     assert_int_equal(apr_pool_create(&p, tb_root), APR_SUCCESS);
-    assert_string_equal(sg_batch_host(p, "http://ocsp.ca.example/x"),
+    assert_string_equal(sg_fetch_host(p, "http://ocsp.ca.example/x"),
                         "ocsp.ca.example");
-    assert_string_equal(sg_batch_host(p, "http://127.0.0.1:8080"),
+    assert_string_equal(sg_fetch_host(p, "http://127.0.0.1:8080"),
                         "127.0.0.1:8080");
     apr_pool_destroy(p);
 }
