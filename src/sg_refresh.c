@@ -34,6 +34,30 @@ static sg_state_t sg_refresh_failed_state(const sg_entry_t *e, apr_time_t now,
     return (e->held_next_update != 0) ? SG_STATE_EXPIRED : SG_STATE_NONE;
 }
 
+/* How to ask e's responder, under conf. */
+static void sg_refresh_fetch_args(sg_fetch_args_t *args, const sg_entry_t *e,
+                                  const sg_refresh_conf_t *conf)
+{
+    memset(args, 0, sizeof(*args));
+    args->url = e->url;
+    args->req = &e->req;
+    args->force_post = e->force_post;
+    args->timeout = conf->timeout;
+    args->max_len = SG_RESPONSE_MAX;
+}
+
+/* The rules a response for e is judged by, under conf. */
+static void sg_refresh_validate_args(sg_validate_args_t *vargs,
+                                     const sg_entry_t *e,
+                                     const sg_refresh_conf_t *conf,
+                                     apr_time_t now)
+{
+    memset(vargs, 0, sizeof(*vargs));
+    vargs->now = now;
+    vargs->skew = conf->skew;
+    vargs->held_this_update = e->held_this_update;
+}
+
 void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                     sg_table_t *t, const sg_refresh_conf_t *conf,
                     apr_time_t now, double rnd)
@@ -45,16 +69,10 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
     memset(res, 0, sizeof(*res));
     sg_table_get_info(t, e->slot, &info);
     res->old_state = info.state;
-    args.url = e->url;
-    args.req = &e->req;
-    args.force_post = e->force_post;
-    args.timeout = conf->timeout;
-    args.max_len = SG_RESPONSE_MAX;
+    sg_refresh_fetch_args(&args, e, conf);
     res->reason = sg_fetch_run(&res->fetch, p, &args);
     if (res->reason == SG_R_OK) {
-        vargs.now = now;
-        vargs.skew = conf->skew;
-        vargs.held_this_update = e->held_this_update;
+        sg_refresh_validate_args(&vargs, e, conf, now);
         res->reason = sg_validate_response(&res->verdict, p, res->fetch.der,
                                            res->fetch.der_len, e->cert,
                                            &vargs);
@@ -103,9 +121,7 @@ sg_reason_t sg_refresh_check(sg_verdict_t *v, apr_pool_t *p,
 {
     sg_validate_args_t vargs;
 
-    vargs.now = now;
-    vargs.skew = conf->skew;
-    vargs.held_this_update = e->held_this_update;
+    sg_refresh_validate_args(&vargs, e, conf, now);
     return sg_validate_response(v, p, der, len, e->cert, &vargs);
 }
 
