@@ -26,7 +26,8 @@ my $T_P99_RATIO = 1.05;         # p99 latency vs no stapling, at equal load
 my $T_FIRST_MS_SLACK = 50;
 my $T_WARM_RATIO = 1.05;        # startup with a warm store vs no stapling
 
-my %R = map { $_ => load($_) } qw(s1_steady s2_first s3_outage s4_requests s5_many);
+my %R = map { $_ => load($_) }
+        qw(s1_steady s2_first s3_outage s4_requests s5_many s6_slow_start);
 
 sub load {
     my ($name) = @_;
@@ -208,6 +209,29 @@ sub s2_table {
     return $md;
 }
 
+sub s6_cell {
+    my ($x, $when) = @_;
+    return 'no handshake' if !defined $x->{"${when}_first_s"};
+    return sprintf('%s (%s)%s', s_($x->{"${when}_first_s"}),
+                   ms($x->{"${when}_first_ms"}),
+                   $x->{"${when}_stapled"} ? ', stapled' : '');
+}
+
+sub s6_table {
+    my $s = $R{s6_slow_start} or return "_Scenario 6 has no results (it failed)._\n";
+    my $md = head('configuration', 'certificate',
+                  'cold start: first handshake done after (its own time)',
+                  'graceful restart adding one: first handshake on the new host');
+    for my $kind (qw(plain ms)) {
+        for my $c (@C) {
+            my $x = $s->{summary}{$c}{$kind};
+            $md .= row($L{$c}, $kind eq 'ms' ? 'Must-Staple' : 'ordinary',
+                       s6_cell($x, 'cold'), s6_cell($x, 'graceful'));
+        }
+    }
+    return $md;
+}
+
 sub s34_table {
     my ($up, $down) = ($R{s4_requests}, $R{s3_outage});
     return "_Scenarios 3 and 4 have no results (they failed)._\n" unless $up && $down;
@@ -279,7 +303,12 @@ sub results {
         . "\n### 1. Steady state\n\n" . s1_table()
         . "\n### 2. First handshake, responder slowed to 2 s\n\n" . s2_table()
         . "\n### 3 and 4. Graceful restarts\n\n" . s34_table()
-        . "\n### 5. Many certificates\n\n" . s5_table();
+        . "\n### 5. Many certificates\n\n" . s5_table()
+        . "\n### 6. A slow responder at start and at a graceful restart\n\n"
+        . "Responder answering after " . ($R{s6_slow_start} ? $R{s6_slow_start}{delay_s} : '?')
+        . " s; times from the command, not from \"ready\"; "
+        . ($R{s6_slow_start} ? $R{s6_slow_start}{rounds} : '?') . " round(s).\n\n"
+        . s6_table();
 }
 
 if ($summary_only) {
@@ -595,6 +624,17 @@ reason a staple was refused.
    `apache2 -k start` command to the AH00489 line (its timestamp has
    microseconds). Requests during a start are those the responder logged
    between the start command and AH00489.
+6. **A slow responder at start** (`slow 8`: 8 s per answer), for an
+   ordinary and for a Must-Staple certificate, each configuration in turn
+   with a server of its own: empty store, `apache2 -k start`, and at
+   once single handshakes (a refused connection is retried every 10 ms)
+   until one completes: the time from the command to its end, its own
+   time (it may have waited inside the server), and whether it was
+   stapled. Then, once the certificate staples, a second virtual host with
+   a new certificate of the same kind is added and `apache2 -k graceful`
+   sent, and the same is measured against the new host. This is what a
+   user feels: httpd accepts connections while its parent is still in
+   post_config, and serves none until it returns.
 
 ## Discussion
 
@@ -605,8 +645,9 @@ reason a staple was refused.
   With a real responder, mod_ssl's first handshake after each start and
   graceful restart (and after each hour, when its cache expires) waits
   that long; mod_staple_guard's start waits instead (up to
-  `StapleGuardStartupTimeout`), and only when the store holds no valid
-  response.
+  `StapleGuardStartupTimeout`), and only for a Must-Staple certificate
+  whose store holds no valid response; other certificates are fetched in
+  the background from the first moment (scenario 6).
 - **Handshakes per second are the machine's, not the server's.** Client
   and server share two cores; the server's CPU per handshake is the
   number to scale to a busy server. The A/A control row says how far
@@ -639,7 +680,8 @@ helpers the test tools share, `t/tools/sg_tool.c`; `cc -O2 -Wall -Wextra
 -Werror`), enters a network namespace
 (`unshare -n`, loopback only), runs `bench/s1_steady.pl`,
 `bench/s2_first.pl`, `bench/s3_restarts.pl` (scenarios 4 and 3) and
-`bench/s5_many.pl`, each writing JSON to `bench/out/`, then
+`bench/s5_many.pl` and `bench/s6_slow_start.pl`, each writing JSON to
+`bench/out/`, then
 `bench/report.pl bench/out > docs/benchmarks.md`. Variables:
 `SG_BENCH_QUICK=1` (short runs, 100 certificates: to try the harness),
 `SG_BENCH_CERTS=N`, `SG_BENCH_OUT=DIR`, `SG_BENCH_NO_DOC=1`. A scenario

@@ -116,6 +116,14 @@ sub write_config {
     $t->write_conf(%p);
 }
 
+# Another set of virtual hosts for $t, written to its httpd.conf (for the
+# next start or graceful restart).
+sub set_vhosts {
+    my ($t, $vhosts) = @_;
+    $made{$t}{vhosts} = $vhosts;
+    write_config($t);
+}
+
 # Forget every response kept on disk: the next start is a cold one.
 # (mod_ssl keeps its responses in shared memory only, gone at stop.)
 sub clear_store {
