@@ -67,7 +67,7 @@ $(B)/%.o: %.c
 
 $(MODULE): $(GLUE_OBJ) $(CORE_LIB)
 	$(HTTPD_CC) -shared -fPIC $(HTTPD_LDFLAGS) -o $@ $(GLUE_OBJ) \
-	    $(CORE_LIB) -lcrypto
+	    $(CORE_LIB) -lcrypto -lpthread
 
 install: $(MODULE)
 	install -d $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)
@@ -81,7 +81,7 @@ $(B)/unit/sg_testpki.o: t/unit/sg_testpki.c
 $(B)/unit/%: t/unit/%.c $(B)/unit/sg_testpki.o $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $(DEPS) -o $@ $< $(B)/unit/sg_testpki.o \
-	    $(CORE_LIB) -lcmocka -lcrypto $(APR_LIBS)
+	    $(CORE_LIB) -lcmocka -lcrypto -lpthread $(APR_LIBS)
 
 unit-build: $(UNIT)
 

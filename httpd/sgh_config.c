@@ -21,12 +21,22 @@ APLOG_USE_MODULE(staple_guard);
  * for SECONDS, percent for PERCENT), and what it does. The command table,
  * the help strings (which get the range and the default appended), the
  * defaults and the range checks all follow from these rows, and
- * t/12-docs.t checks docs/directives.md against them. */
+ * t/12-docs.t checks docs/directives.md against them.
+ * The highest MaxAge (10 days) and NoNextUpdateLifetime (1 day) are what
+ * Firefox accepts (sg_validate.h): a longer one would only staple what it
+ * ignores. A MaxAge under an hour would refuse what CDNs serve (responses
+ * some hours old); a lifetime under a minute leaves no time to refresh. */
 #define SGH_NUMERIC_DIRECTIVES(X)                                            \
     X(StapleGuardResponderTimeout, SECONDS, timeout, 1, 300, 10,             \
       "time for a whole exchange with a responder")                         \
     X(StapleGuardClockSkew, SECONDS, skew, 0, 86400, 300,                    \
       "how far a response's thisUpdate may lie in the future")              \
+    X(StapleGuardMaxAge, SECONDS, max_age, 3600, 864000, 864000,            \
+      "longest a response is stapled after its thisUpdate, whatever its "   \
+      "nextUpdate says")                                                    \
+    X(StapleGuardNoNextUpdateLifetime, SECONDS, no_next_lifetime, 60, 86400, \
+      86400, "how long a response without nextUpdate is stapled after its " \
+      "thisUpdate")                                                         \
     X(StapleGuardStartupTimeout, SECONDS, startup, 0, 600, 10,               \
       "how long startup may wait for missing responses before fetching "    \
       "goes on in the background")                                          \
@@ -102,6 +112,7 @@ void sgh_config_reset(void)
         sgh_config_set(d, d->def * sgh_config_scale(d));
     }
     sgh_global.store_dir = NULL;
+    sgh_global.family = APR_UNSPEC;
 }
 
 const sgh_global_conf_t *sgh_config_global(void)
@@ -146,6 +157,8 @@ void *sgh_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->enabled = (add->enabled != SGH_UNSET) ? add->enabled : base->enabled;
     c->responder_url = add->responder_url ? add->responder_url
                                           : base->responder_url;
+    c->proxy = add->proxy ? add->proxy : base->proxy;
+    c->bypass = add->bypass ? add->bypass : base->bypass;
     return c;
 }
 
@@ -226,6 +239,75 @@ static const char *sgh_cmd_url(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* The URL is checked here, so that `apache2 -t` names the directive; the
+ * message repeats the URL without its credentials. */
+static const char *sgh_cmd_proxy(cmd_parms *cmd, void *dc, const char *arg)
+{
+    sg_proxy_t *px = NULL;
+    const char *err = sg_proxy_parse(&px, cmd->pool, arg);
+
+    (void)dc;
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name,
+                            sg_proxy_url_shown(cmd->pool, arg), err);
+    }
+    sgh_config_srv(cmd->server)->proxy = px;
+    return NULL;
+}
+
+static const char *sgh_cmd_bypass(cmd_parms *cmd, void *dc, const char *arg)
+{
+    sgh_srv_conf_t *c = sgh_config_srv(cmd->server);
+    const char *err = sg_proxy_bypass_check(cmd->pool, arg);
+
+    (void)dc;
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    if (c->bypass == NULL) {
+        c->bypass = apr_array_make(cmd->pool, 1, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->bypass, const char *) = arg;
+    return NULL;
+}
+
+/* StapleGuardAddressFamily's words, and what the resolver is asked. */
+static const struct {
+    const char *word;
+    int family;
+} sgh_families[] = {
+    { "any", APR_UNSPEC }, { "ipv4", APR_INET }, { "ipv6", APR_INET6 },
+};
+
+static const char *sgh_cmd_family(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_size_t i;
+
+    (void)dc;
+    for (i = 0; err == NULL && i < sizeof(sgh_families)
+                                  / sizeof(sgh_families[0]); i++) {
+        if (ap_cstr_casecmp(arg, sgh_families[i].word) == 0) {
+            sgh_global.family = sgh_families[i].family;
+            return NULL;
+        }
+    }
+    return err ? err : apr_psprintf(cmd->pool, "%s: '%s' is not any, ipv4 "
+                                    "or ipv6", cmd->cmd->name, arg);
+}
+
+const sg_proxy_t *sgh_config_proxy(apr_pool_t *p, server_rec *s)
+{
+    const sgh_srv_conf_t *c = sgh_config_srv(s);
+    sg_proxy_t *px = NULL;
+
+    if (c->proxy != NULL) {
+        px = apr_pmemdup(p, c->proxy, sizeof(*px));
+        px->bypass = c->bypass ? c->bypass : px->bypass;
+    }
+    return px;
+}
+
 static const char *sgh_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -258,6 +340,16 @@ const command_rec sgh_config_cmds[] = {
     AP_INIT_TAKE1("StapleGuardResponderURL", sgh_cmd_url, NULL, RSRC_CONF,
                   "http:// URL used instead of the certificates' own "
                   "OCSP URL"),
+    AP_INIT_TAKE1("StapleGuardProxy", sgh_cmd_proxy, NULL, RSRC_CONF,
+                  "http://[user:password@]host:port of the HTTP proxy that "
+                  "responders are asked through (default: none)"),
+    AP_INIT_ITERATE("StapleGuardProxyBypass", sgh_cmd_bypass, NULL,
+                    RSRC_CONF, "host names, addresses or .domain suffixes "
+                    "of responders asked directly, not through "
+                    "StapleGuardProxy"),
+    AP_INIT_TAKE1("StapleGuardAddressFamily", sgh_cmd_family, NULL,
+                  RSRC_CONF, "any|ipv4|ipv6: the addresses of responders "
+                  "and proxies that are tried (default any)"),
     AP_INIT_TAKE1("StapleGuardStoreDir", sgh_cmd_store, NULL, RSRC_CONF,
                   "directory that keeps responses across restarts, or "
                   "'none' (default: staple-guard in DefaultRuntimeDir)"),

@@ -5,6 +5,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "sg_fetch.h"
 #include "sg_schedule.h"
 
 #define SGH_UNSET (-1)
@@ -13,16 +14,21 @@
 typedef struct {
     int enabled;                    /* StapleGuard, SGH_UNSET = inherit */
     const char *responder_url;      /* StapleGuardResponderURL */
+    const sg_proxy_t *proxy;  /* StapleGuardProxy */
+    apr_array_header_t *bypass;     /* StapleGuardProxyBypass */
 } sgh_srv_conf_t;
 
 /* Server-wide: one fetcher serves all virtual hosts. */
 typedef struct {
     apr_interval_time_t timeout;    /* StapleGuardResponderTimeout */
     apr_interval_time_t skew;       /* StapleGuardClockSkew */
+    apr_interval_time_t max_age;    /* StapleGuardMaxAge */
+    apr_interval_time_t no_next_lifetime; /* StapleGuardNoNextUpdateLifetime */
     apr_interval_time_t startup;    /* StapleGuardStartupTimeout */
     sg_schedule_conf_t schedule;    /* StapleGuardRefreshAt, RetryMin/Max */
     apr_interval_time_t warn_before;    /* StapleGuardWarnBefore */
     int concurrency;                /* StapleGuardFetchConcurrency */
+    int family;                     /* StapleGuardAddressFamily: APR_* */
     const char *store_dir;          /* StapleGuardStoreDir; NULL = default,
                                      * "" = none (memory only) */
 } sgh_global_conf_t;
@@ -48,6 +54,10 @@ const sgh_global_conf_t *sgh_config_global(void);
 /* StapleGuardResponderTimeout in whole seconds, as OpenSSL's HTTP client
  * counts them (rounded up). */
 int sgh_config_timeout_sec(void);
+
+/* s's StapleGuardProxy with its StapleGuardProxyBypass list, made in p;
+ * NULL when s has no proxy. */
+const sg_proxy_t *sgh_config_proxy(apr_pool_t *p, server_rec *s);
 
 /* Reset the server-wide settings before a configuration is read. */
 void sgh_config_reset(void);

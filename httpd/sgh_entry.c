@@ -37,11 +37,15 @@ const char *sgh_entry_vhost(const sg_entry_t *e)
     return APR_ARRAY_IDX(sgh_entry(e)->vhosts, 0, const char *);
 }
 
-void sgh_entry_configure_url(sg_entry_t *e, server_rec *s)
+
+void sgh_entry_configure_url(sgh_gen_t *g, sg_entry_t *e, server_rec *s)
 {
     sgh_entry_t *he = sgh_entry(e);
     const char *url = sgh_config_srv(s)->responder_url;
 
+    /* The proxy goes with the responder: both are where the virtual host
+     * that named the responder says. */
+    sg_registry_set_proxy(e, sgh_config_proxy(g->pool, s));
     he->url_configured = (url != NULL);
     he->url_source = s->defn_name ? s->defn_name : "the main server";
     he->url_line = s->defn_line_number;
@@ -51,6 +55,6 @@ void sgh_entry_configure_url(sg_entry_t *e, server_rec *s)
 void sgh_entry_settle_url(sg_entry_t *e)
 {
     if (!sgh_entry(e)->url_configured) {
-        sg_registry_set_url(e, e->cert->url);
+        sg_registry_set_urls(e, e->cert->urls);
     }
 }

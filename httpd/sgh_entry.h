@@ -35,8 +35,8 @@ const char *sgh_entry_vhost_name(apr_pool_t *p, server_rec *s);
 const char *sgh_entry_vhost(const sg_entry_t *e);
 
 /* Take s's StapleGuardResponderURL (or none) for e, noting where it was
- * configured. */
-void sgh_entry_configure_url(sg_entry_t *e, server_rec *s);
+ * configured, and s's StapleGuardProxy (or none) with it. */
+void sgh_entry_configure_url(sgh_gen_t *g, sg_entry_t *e, server_rec *s);
 
 /* Once the certificate is parsed: without a configured URL, its own. */
 void sgh_entry_settle_url(sg_entry_t *e);

@@ -4,6 +4,7 @@
 
 #include <httpd.h>
 #include <http_log.h>
+#include <ap_mpm.h>
 #include <mod_watchdog.h>
 
 #include "sg_fetch.h"
@@ -21,6 +22,8 @@ APLOG_USE_MODULE(staple_guard);
 /* How often the watchdog looks for due work. A look costs a loop over the
  * entries in memory; fetches happen only when due. */
 #define SGH_WATCHDOG_TICK apr_time_from_sec(1)
+/* Subjects named in one log line; the rest are counted. */
+#define SGH_FETCHER_NAMES_MAX 5
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *sgh_wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *sgh_wd_register;
@@ -45,16 +48,12 @@ static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
     sg_refresh_conf_t conf = g->refresh;
     apr_time_t now = apr_time_now();
     apr_pool_t *p;
-    int left;
 
     (void)keep;
     if (apr_pool_create(&p, temp) != APR_SUCCESS) {
         return;
     }
-    if (ctx->deadline != 0) {
-        left = (int)apr_time_sec(ctx->deadline - now + APR_USEC_PER_SEC - 1);
-        conf.timeout = (left > 0 && left < conf.timeout) ? left : conf.timeout;
-    }
+    conf.deadline = ctx->deadline;
     sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_random());
     sgh_log_refresh(ctx->s, p, e, &res, ctx->when);
     if (res.reason == SG_R_OK) {
@@ -119,6 +118,27 @@ static void sgh_fetcher_mark_no_url(sgh_gen_t *g, sg_entry_t *e)
     sg_table_put_info(g->table, e->slot, &info);
 }
 
+/* The subjects of the first few entries of a list, for a log line. */
+static const char *sgh_fetcher_names(apr_pool_t *p, apr_array_header_t *list)
+{
+    apr_array_header_t *names = apr_array_make(p, SGH_FETCHER_NAMES_MAX,
+                                               sizeof(const char *));
+    int i;
+
+    for (i = 0; i < list->nelts && i < SGH_FETCHER_NAMES_MAX; i++) {
+        APR_ARRAY_PUSH(names, const char *) =
+            APR_ARRAY_IDX(list, i, sg_entry_t *)->cert->subject;
+    }
+    return apr_pstrcat(p, apr_array_pstrcat(p, names, ';'),
+                       list->nelts > i ? "; ..." : "", NULL);
+}
+
+/* Only a Must-Staple certificate without a valid response cannot be
+ * served safely without a staple: for those alone the start waits, within
+ * StapleGuardStartupTimeout. Every other one is left due, and the
+ * background fetcher takes it up the moment it starts in a child, so a
+ * slow responder holds no site (all of them wait while post_config does:
+ * httpd accepts connections but serves none until it returns). */
 void sgh_fetcher_prefetch(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
     apr_time_t now = apr_time_now();
@@ -131,7 +151,8 @@ void sgh_fetcher_prefetch(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
         if (e->url == NULL) {
             sgh_fetcher_mark_no_url(g, e);
         }
-        else if (e->held_next_update <= now && e->next_due <= now) {
+        else if (e->cert->must_staple && e->held_next_update <= now
+                 && e->next_due <= now) {
             /* neither held nor a retry already planned */
             APR_ARRAY_PUSH(due, sg_entry_t *) = e;
         }
@@ -141,12 +162,17 @@ void sgh_fetcher_prefetch(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
     }
     /* Never let startup wait past the budget, nor a fetch run past it. */
     left = sgh_fetcher_batch(g, s, ptemp, due,
-                            now + sgh_config_global()->startup, "at startup");
+                             now + sgh_config_global()->startup, "at startup");
+    sgh_log(SGH_M_STARTUP_HELD, 0, s, 0, "the start waited %" APR_TIME_T_FMT
+            " ms for %d Must-Staple certificates without a valid response "
+            "(%s)", apr_time_as_msec(apr_time_now() - now), due->nelts,
+            sgh_fetcher_names(ptemp, due));
     if (left > 0) {
         sgh_log(SGH_M_BUDGET_SPENT, 0, s, 0, "the startup budget "
                 "(StapleGuardStartupTimeout %" APR_TIME_T_FMT " s) is spent; "
-                "%d certificates will be fetched in the background",
-                apr_time_sec(sgh_config_global()->startup), left);
+                "%d Must-Staple certificates will be fetched in the "
+                "background", apr_time_sec(sgh_config_global()->startup),
+                left);
     }
 }
 
@@ -167,7 +193,8 @@ static void sgh_fetcher_warn(sgh_gen_t *g, apr_pool_t *p, sg_entry_t *e,
     }
 }
 
-static void sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
+/* Fetch what is due; returns how many were. */
+static int sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
 {
     apr_array_header_t *due = apr_array_make(p, 1, sizeof(sg_entry_t *));
     apr_time_t now = apr_time_now();
@@ -190,6 +217,7 @@ static void sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
     if (due->nelts > 0) {
         sgh_fetcher_batch(g, g->s, p, due, 0, "refresh");
     }
+    return due->nelts;
 }
 
 /* The fetcher may start in another child than the last one (which
@@ -206,20 +234,42 @@ static void sgh_fetcher_resume(sgh_gen_t *g, sg_entry_t *e)
     }
 }
 
+/* Is this child on its way out? At a graceful restart prefork signals its
+ * children, which then stop; one of them may still take the singleton
+ * watchdog from the old fetcher's child for a moment, beside the new
+ * generation's fetcher (seen in t/21-mpms.t). Such a child fetches
+ * nothing. */
+static int sgh_fetcher_retiring(void)
+{
+    int state = AP_MPMQ_RUNNING;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
 static apr_status_t sgh_fetcher_watchdog(int state, void *data, apr_pool_t *p)
 {
     sgh_gen_t *g = data;
     int i;
 
+    if (sgh_fetcher_retiring()) {
+        return APR_SUCCESS;
+    }
     if (state == AP_WATCHDOG_STATE_STARTING) {
+        apr_time_t start = apr_time_now();
+
         for (i = 0; i < sg_registry_count(g->reg); i++) {
             sgh_fetcher_resume(g, sg_registry_at(g->reg, i));
         }
+        /* What startup left due is fetched now, not a tick later. */
+        i = sgh_fetcher_tick(g, p);
         sgh_log(SGH_M_FETCHER_STARTED, 0, g->s, 0, "background fetcher "
-                "started for %d certificates", sg_registry_count(g->reg));
+                "started for %d certificates; first round: %d fetched in %"
+                APR_TIME_T_FMT " ms", sg_registry_count(g->reg), i,
+                apr_time_as_msec(apr_time_now() - start));
     }
     else if (state == AP_WATCHDOG_STATE_RUNNING) {
-        sgh_fetcher_tick(g, p);
+        (void)sgh_fetcher_tick(g, p);
     }
     return APR_SUCCESS;
 }

@@ -35,8 +35,11 @@ void sgh_log_primed(server_rec *s, const sg_entry_t *e)
                 : " (normal since 2025)");
         return;
     }
-    sgh_log(SGH_M_PRIMED, 0, s, 0, "%s: stapling with responder %s%s",
-            e->cert->subject, e->url, must ? " (Must-Staple)" : "");
+    sgh_log(SGH_M_PRIMED, 0, s, 0, "%s: stapling with responder %s%s%s",
+            e->cert->subject, e->url,
+            sg_registry_url_count(e) > 1 ? " (then the certificate's other "
+                                           "OCSP URLs in turn)" : "",
+            must ? " (Must-Staple)" : "");
 }
 
 /* The level of an outcome line (SG01nn) that changed the state or the
@@ -89,9 +92,11 @@ static void sgh_log_success(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
                             int changed)
 {
     sgh_log(res->verdict.revoked ? SGH_M_REVOKED : SGH_M_GOOD, changed, s, 0,
-            "%s: %s response from %s (%s), valid until %s; next refresh %s",
-            e->cert->subject, res->verdict.revoked ? "REVOKED" : "good",
-            e->url, when, sgh_log_time(p, res->verdict.next_update),
+            "%s: %s response from %s (%s%s%s), valid until %s; next refresh "
+            "%s", e->cert->subject, res->verdict.revoked ? "REVOKED" : "good",
+            res->url, when, res->failed ? "; failed first: " : "",
+            res->failed ? res->failed : "",
+            sgh_log_time(p, res->verdict.next_update),
             sgh_log_time(p, e->next_due));
 }
 
@@ -113,11 +118,13 @@ void sgh_log_refresh(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
     /* The outcome's own id, from the core's table (sg_reason.c). */
     ap_log_error(APLOG_MARK, changed ? sgh_log_level(e, res->new_state)
                                      : APLOG_DEBUG, 0, s,
-                 "%s: %s: %s: %s%s%s; %s; attempt %d, next %s%s",
-                 sg_reason_id(res->reason), e->cert->subject, e->url,
+                 "%s: %s: %s: %s%s%s%s%s; %s; attempt %d, next %s%s",
+                 sg_reason_id(res->reason), e->cert->subject, res->url,
                  sg_reason_text(res->reason), detail ? " - " : "",
-                 detail ? detail : "", sgh_log_holding(p, e, res->new_state),
-                 e->failures, sgh_log_time(p, e->next_due),
+                 detail ? detail : "", res->failed ? "; failed before: " : "",
+                 res->failed ? res->failed : "",
+                 sgh_log_holding(p, e, res->new_state), e->failures,
+                 sgh_log_time(p, e->next_due),
                  e->force_post ? " with POST" : "");
 }
 

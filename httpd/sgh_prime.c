@@ -33,7 +33,7 @@ static void sgh_prime_again(sgh_gen_t *g, server_rec *s, sg_entry_t *e)
         return;
     }
     if (!he->url_configured) {
-        sgh_entry_configure_url(e, s);
+        sgh_entry_configure_url(g, e, s);
         return;
     }
     /* the subject names it: the rare wait for its parse is worth it */
@@ -45,7 +45,7 @@ static void sgh_prime_again(sgh_gen_t *g, server_rec *s, sg_entry_t *e)
             url, s->defn_name ? s->defn_name : "?", s->defn_line_number,
             e->url, he->url_source, he->url_line, earlier ? url : e->url);
     if (earlier) {
-        sgh_entry_configure_url(e, s);
+        sgh_entry_configure_url(g, e, s);
     }
 }
 
@@ -61,7 +61,7 @@ int sgh_prime(sgh_gen_t *g, server_rec *s, const char *id, apr_size_t id_len,
     e = sg_registry_get(g->reg, id, id_len);
     if (e == NULL) {
         e = sgh_entry_add(g, id, id_len);
-        sgh_entry_configure_url(e, s);
+        sgh_entry_configure_url(g, e, s);
         sgh_warm_prime(g, s, e, pem);
     }
     else {

@@ -100,6 +100,52 @@ static const char *sgh_htime(request_rec *r, apr_time_t t)
 
 /* ---- HTML ---- */
 
+/* The response's own nextUpdate, as a line below the end shown where it
+ * is not that end: the response is older than StapleGuardMaxAge allows
+ * by then, or has no nextUpdate ("none"). */
+static const char *sgh_status_html_own_next(request_rec *r,
+                                            const sg_slot_info_t *info)
+{
+    if (info->next_update == 0
+        || info->response_next_update == info->next_update) {
+        return "";
+    }
+    return apr_pstrcat(r->pool, "nextUpdate ",
+                       info->response_next_update
+                       ? sgh_htime(r, info->response_next_update) : "none",
+                       "<br>", NULL);
+}
+
+/* The responders, in the order they are asked; the one that answered the
+ * last attempt is marked when there are several. */
+static const char *sgh_status_urls_html(request_rec *r, const sgh_row_t *w)
+{
+    const sg_entry_t *e = w->e;
+    const char *out = "";
+    int i, n = sg_registry_url_count(e);
+
+    for (i = 0; i < n; i++) {
+        out = apr_pstrcat(r->pool, out, i ? "<br>" : "",
+                          sgh_h(r, sg_registry_url_at(e, i)),
+                          n > 1 && w->info.last_attempt
+                          && i == w->info.url_index ? " (answered)" : "",
+                          NULL);
+    }
+    return n > 0 ? out : "none";
+}
+
+static const char *sgh_status_urls_json(apr_pool_t *p, const sg_entry_t *e)
+{
+    const char *out = "[";
+    int i;
+
+    for (i = 0; i < sg_registry_url_count(e); i++) {
+        out = apr_pstrcat(p, out, i ? "," : "",
+                          sg_text_json(p, sg_registry_url_at(e, i)), NULL);
+    }
+    return apr_pstrcat(p, out, "]", NULL);
+}
+
 static void sgh_status_html_row(request_rec *r, const sgh_row_t *w)
 {
     const sg_entry_t *e = w->e;
@@ -109,13 +155,14 @@ static void sgh_status_html_row(request_rec *r, const sgh_row_t *w)
                sgh_h(r, e->cert->issuer_name),
                sgh_h(r, sgh_status_vhosts(r->pool, e)));
     ap_rprintf(r, "<td>%s</td><td>%s</td><td>%s%s</td>",
-               e->url ? sgh_h(r, e->url) : "none",
+               sgh_status_urls_html(r, w),
                e->cert->must_staple ? "yes" : "no", sgh_h(r, w->state),
                w->at_risk ? " <strong>(" SGH_STATUS_AT_RISK ")</strong>" : "");
-    ap_rprintf(r, "<td>%s</td><td>%s<br><small>%" APR_INT64_T_FMT " s left</small></td>"
-               "<td>%s</td><td>%s</td>",
+    ap_rprintf(r, "<td>%s</td><td>%s<br><small>%s%" APR_INT64_T_FMT
+               " s left</small></td><td>%s</td><td>%s</td>",
                sgh_htime(r, w->info.this_update),
-               sgh_htime(r, w->info.next_update), w->seconds_left,
+               sgh_htime(r, w->info.next_update),
+               sgh_status_html_own_next(r, &w->info), w->seconds_left,
                sgh_htime(r, w->info.produced_at),
                sg_source_name(w->info.source));
     ap_rprintf(r, "<td>%s<br><small>%s (%s)</small></td><td>%d</td>"
@@ -134,7 +181,7 @@ static void sgh_status_html_table(request_rec *r, const sgh_row_t *rows, int n)
 
     ap_rputs("<table border=\"1\" cellpadding=\"3\">\n<tr><th>certificate"
              "</th><th>OCSP URL</th><th>Must-Staple</th><th>state</th>"
-             "<th>thisUpdate</th><th>nextUpdate</th><th>producedAt</th>"
+             "<th>thisUpdate</th><th>valid until</th><th>producedAt</th>"
              "<th>from</th><th>last attempt</th><th>failures</th>"
              "<th>next attempt</th><th>latency</th>"
              "<th>stapled / not</th></tr>\n", r);
@@ -181,13 +228,20 @@ static void sgh_status_json_row(request_rec *r, const sgh_row_t *w, int last)
         ap_rprintf(r, "%s%s", i ? "," : "",
                    sg_text_json(p, APR_ARRAY_IDX(vhosts, i, const char *)));
     }
-    ap_rprintf(r, "],\"ocsp_url\":%s,\"must_staple\":%s,\"state\":\"%s\","
-               "\"at_risk\":%s,\"this_update\":%s,\"next_update\":%s,"
-               "\"seconds_left\":%" APR_INT64_T_FMT ",\"produced_at\":%s,\"source\":\"%s\",",
+    ap_rprintf(r, "],\"ocsp_urls\":%s,\"answered_by\":%s",
+               sgh_status_urls_json(p, e),
+               w->info.last_attempt
+               ? sg_text_json(p, sg_registry_url_at(e, w->info.url_index))
+               : "null");
+    ap_rprintf(r, ",\"ocsp_url\":%s,\"must_staple\":%s,\"state\":\"%s\","
+               "\"at_risk\":%s,\"this_update\":%s,\"valid_until\":%s,"
+               "\"next_update\":%s,\"seconds_left\":%" APR_INT64_T_FMT
+               ",\"produced_at\":%s,\"source\":\"%s\",",
                e->url ? sg_text_json(p, e->url) : "null",
                e->cert->must_staple ? "true" : "false", w->state,
                w->at_risk ? "true" : "false", sgh_jtime(r, w->info.this_update),
-               sgh_jtime(r, w->info.next_update), w->seconds_left,
+               sgh_jtime(r, w->info.next_update),
+               sgh_jtime(r, w->info.response_next_update), w->seconds_left,
                sgh_jtime(r, w->info.produced_at),
                sg_source_name(w->info.source));
     ap_rprintf(r, "\"last_attempt\":%s,\"last_result\":%s,\"last_result_id\":%s,"
@@ -329,7 +383,8 @@ static void sgh_status_metrics(request_rec *r, const sgh_row_t *rows, int n)
     sgh_status_metrics_states(r, rows, n);
     sgh_status_metrics_attempts(r, rows, n);
     ap_rputs("# HELP staple_guard_next_update_seconds Seconds until the "
-             "held response's nextUpdate (0 when none is valid).\n"
+             "held response stops being stapled: its nextUpdate, or earlier "
+             "by StapleGuardMaxAge (0 when none is valid).\n"
              "# TYPE staple_guard_next_update_seconds gauge\n", r);
     for (i = 0; i < n; i++) {
         ap_rprintf(r, "staple_guard_next_update_seconds{certificate=\"%s\","

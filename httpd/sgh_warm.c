@@ -136,7 +136,10 @@ static sgh_warm_t *sgh_warm_get(sgh_gen_t *g, server_rec *s)
                                   sizeof(sgh_warm_item_t *));
         g->refresh.timeout = sgh_config_timeout_sec();
         g->refresh.skew = gc->skew;
+        g->refresh.max_age = gc->max_age;
+        g->refresh.no_next_lifetime = gc->no_next_lifetime;
         g->refresh.schedule = gc->schedule;
+        g->refresh.family = gc->family;
         sgh_store_open(g, s, g->ptemp);
         w->carry = sgh_carry_previous(s);
         g->warm = w;

@@ -21,6 +21,9 @@ typedef struct sg_cert_t {
     X509 *issuer;
     OCSP_CERTID *certid;        /* SHA-1 CertID, as RFC 5019 asks */
     const char *url;            /* responder URL, NULL when there is none */
+    const apr_array_header_t *urls; /* every http:// OCSP URL of the AIA,
+                                     * in order (const char *); url is the
+                                     * first */
     int must_staple;            /* TLS Feature status_request present */
     const char *subject;        /* RFC 2253, for humans */
     const char *issuer_name;
@@ -58,8 +61,12 @@ void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
                            sg_cert_cache_t *cache, const char **err);
 
-/* The first http:// OCSP URL of the certificate, or NULL. https:// is
- * skipped: a responder behind TLS would need OCSP to check itself. */
+/* Every http:// OCSP URL of the certificate, in the order of its AIA
+ * (possibly none). https:// is skipped: a responder behind TLS would need
+ * OCSP to check itself. */
+apr_array_header_t *sg_cert_ocsp_urls(apr_pool_t *p, X509 *x509);
+
+/* The first of them, or NULL. */
 const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509);
 
 /* SHA-256 of the certificate's DER: hex (65 bytes with the NUL) and raw

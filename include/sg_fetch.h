@@ -3,9 +3,11 @@
 #define SG_FETCH_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 #include "sg_reason.h"
+#include "sg_proxy.h"
 #include "sg_request.h"
 
 #define SG_FETCH_CONTENT_TYPE "application/ocsp-response"
@@ -13,6 +15,8 @@
 
 typedef struct {
     const char *url;            /* http://host[:port][/path] */
+    const sg_proxy_t *proxy;  /* NULL: direct */
+    int family;                 /* APR_UNSPEC, APR_INET or APR_INET6 */
     const sg_request_t *req;
     int force_post;             /* after an error answer: bypass CDN caches */
     int timeout;                /* seconds, connect + send + receive */
@@ -33,9 +37,9 @@ typedef struct {
  * bounded per host. */
 const char *sg_fetch_host(apr_pool_t *p, const char *url);
 
-/* Fetch a response. Never blocks longer than args->timeout, apart from
- * name resolution, which the system resolver bounds. No proxy is used
- * and redirects are not followed. */
+/* Fetch a response. Never blocks longer than args->timeout, name
+ * resolution included. Redirects are not followed; a proxy is used only
+ * when args->proxy says so (never one from the environment). */
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args);
 

@@ -36,11 +36,19 @@ typedef enum {
     SG_R_CERTID_MISMATCH,
     SG_R_STATUS_UNKNOWN,
     SG_R_NOT_YET_VALID,
-    SG_R_NO_NEXT_UPDATE,
+    /* SG0126 (no nextUpdate) is gone: such a response is stapled for
+     * StapleGuardNoNextUpdateLifetime. Its id is not given again. */
     SG_R_EXPIRED,
     SG_R_BAD_WINDOW,
     SG_R_OLDER_THAN_HELD,
     SG_R_INTERNAL,
+    /* through a proxy (StapleGuardProxy) */
+    SG_R_PROXY_UNREACHABLE,
+    SG_R_PROXY_AUTH,
+    SG_R_PROXY_FORBIDDEN,
+    SG_R_PROXY_TIMEOUT,
+    SG_R_PROXY_UPSTREAM,
+    SG_R_CERTID_HASH,
     SG_R_COUNT
 } sg_reason_t;
 

@@ -15,8 +15,13 @@
 
 typedef struct {
     int timeout;                    /* seconds per exchange */
+    apr_time_t deadline;            /* no exchange runs past it, and no
+                                     * further responder is tried; 0: none */
     apr_interval_time_t skew;
+    apr_interval_time_t max_age;            /* StapleGuardMaxAge */
+    apr_interval_time_t no_next_lifetime;   /* StapleGuardNoNextUpdateLifetime */
     sg_schedule_conf_t schedule;
+    int family;                     /* StapleGuardAddressFamily: APR_* */
 } sg_refresh_conf_t;
 
 typedef struct {
@@ -26,9 +31,15 @@ typedef struct {
     sg_state_t old_state;
     sg_state_t new_state;
     apr_interval_time_t produced_ahead; /* > skew: clocks disagree */
+    const char *url;                /* the responder that answered last */
+    int url_index;                  /* its place among the entry's */
+    const char *failed;             /* "URL (reason); ..." of those that
+                                     * failed before it, or NULL */
 } sg_refresh_result_t;
 
-/* Fetch and validate now; update e's schedule and slot. rnd in [0, 1). */
+/* Fetch and validate now, asking e's responders in order until one gives
+ * a response that may be stapled; update e's schedule and slot. rnd in
+ * [0, 1). */
 void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                     sg_table_t *t, const sg_refresh_conf_t *conf,
                     apr_time_t now, double rnd);

@@ -10,6 +10,7 @@
 #include <apr_hash.h>
 
 #include "sg_cert.h"
+#include "sg_proxy.h"
 #include "sg_reason.h"
 #include "sg_request.h"
 
@@ -19,7 +20,10 @@ typedef struct {
     void *owner;                /* the caller's record of the certificate;
                                  * never read by the core */
     sg_cert_t *cert;            /* NULL until parsed */
-    const char *url;            /* effective responder URL or NULL */
+    const char *url;            /* the first responder to ask, or NULL */
+    const apr_array_header_t *urls; /* all, in order (const char *); NULL:
+                                     * url alone */
+    const sg_proxy_t *proxy;    /* to reach them through, or NULL */
     sg_request_t req;
     int slot;                   /* index in the shared table */
 
@@ -54,6 +58,18 @@ apr_status_t sg_registry_set_cert(sg_entry_t *e, apr_pool_t *p,
 
 /* The responder to ask (NULL: none). url must live as long as e. */
 void sg_registry_set_url(sg_entry_t *e, const char *url);
+
+/* The responders to ask, in order, each when the one before fails (an
+ * empty array: none). urls must live as long as e. */
+void sg_registry_set_urls(sg_entry_t *e, const apr_array_header_t *urls);
+
+/* The proxy to ask e's responders through (NULL: direct). px must live
+ * as long as e. */
+void sg_registry_set_proxy(sg_entry_t *e, const sg_proxy_t *px);
+
+/* How many responders e has, and the i-th of them. */
+int sg_registry_url_count(const sg_entry_t *e);
+const char *sg_registry_url_at(const sg_entry_t *e, int i);
 
 /* Forget e (a certificate that turned out unusable); the entries after it
  * move down one slot. Only before the shared table is made. */

@@ -43,7 +43,10 @@ typedef struct {
     sg_source_t source;
     int revoked;
     apr_time_t this_update;
-    apr_time_t next_update;
+    apr_time_t next_update;         /* valid until (sg_verdict_t): handed
+                                     * out before this time only */
+    apr_time_t response_next_update; /* the response's own nextUpdate, 0
+                                     * when it has none */
     apr_time_t produced_at;
     apr_time_t last_attempt;
     sg_reason_t last_result;
@@ -51,6 +54,8 @@ typedef struct {
     int force_post;             /* asking with POST after an error answer */
     apr_time_t next_attempt;
     apr_interval_time_t latency;
+    int url_index;              /* which of the entry's responders
+                                 * answered the last attempt */
     unsigned long attempts[SG_R_COUNT];
 } sg_slot_info_t;
 

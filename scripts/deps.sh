@@ -4,7 +4,7 @@
 set -eu
 PKGS="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
       openssl libcmocka-dev curl perl valgrind iproute2 util-linux
-      prometheus"
+      prometheus squid"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
@@ -15,7 +15,8 @@ if [ -n "$missing" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # Start no service while installing: not Debian's own apache2 on port
-    # 80, not prometheus (only its promtool is wanted, for the tests).
+    # 80, not prometheus (only its promtool is wanted, for the tests), not
+    # squid (t/18-proxy.t runs its own on loopback).
     policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"

@@ -75,21 +75,28 @@ static int sg_cert_has_must_staple(X509 *x509)
     return found;
 }
 
-const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509)
+apr_array_header_t *sg_cert_ocsp_urls(apr_pool_t *p, X509 *x509)
 {
-    STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(x509);
-    const char *url = NULL;
+    STACK_OF(OPENSSL_STRING) *all = X509_get1_ocsp(x509);
+    apr_array_header_t *urls = apr_array_make(p, 1, sizeof(const char *));
     int i;
 
-    for (i = 0; urls != NULL && i < sk_OPENSSL_STRING_num(urls); i++) {
-        const char *u = sk_OPENSSL_STRING_value(urls, i);
+    for (i = 0; all != NULL && i < sk_OPENSSL_STRING_num(all); i++) {
+        const char *u = sk_OPENSSL_STRING_value(all, i);
+
         if (strncmp(u, "http://", sizeof("http://") - 1) == 0) {
-            url = apr_pstrdup(p, u);
-            break;
+            APR_ARRAY_PUSH(urls, const char *) = apr_pstrdup(p, u);
         }
     }
-    X509_email_free(urls);  /* frees a stack of OPENSSL_STRING */
-    return url;
+    X509_email_free(all);   /* frees a stack of OPENSSL_STRING */
+    return urls;
+}
+
+const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509)
+{
+    apr_array_header_t *urls = sg_cert_ocsp_urls(p, x509);
+
+    return urls->nelts > 0 ? APR_ARRAY_IDX(urls, 0, const char *) : NULL;
 }
 
 apr_time_t sg_cert_asn1_time(const ASN1_TIME *t)
@@ -372,7 +379,9 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
         *err = "cannot compute the OCSP CertID";
         return APR_EINVAL;
     }
-    c->url = sg_cert_ocsp_url(p, c->x509);
+    c->urls = sg_cert_ocsp_urls(p, c->x509);
+    c->url = c->urls->nelts > 0 ? APR_ARRAY_IDX(c->urls, 0, const char *)
+                                : NULL;
     c->must_staple = sg_cert_has_must_staple(c->x509);
     c->subject = sg_cert_name_str(p, X509_get_subject_name(c->x509));
     c->issuer_name = sg_cert_name_str(p, X509_get_issuer_name(c->x509));

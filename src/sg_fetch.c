@@ -1,5 +1,6 @@
 /* sg_fetch.c: fetch an OCSP response with OpenSSL's HTTP client. */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_network_io.h>
 #include <apr_portable.h>
@@ -11,9 +12,18 @@
 #include <openssl/x509v3.h>
 
 #include "sg_fetch.h"
+#include "sg_resolve.h"
 
 #define SG_FETCH_READ_CHUNK 4096
 #define SG_FETCH_HTTP_PORT 80
+#define SG_FETCH_HEAD_MAX 8192      /* response head kept to judge it */
+#define SG_FETCH_CT_HEADER "Content-Type:"
+#define SG_FETCH_HTTP_OK 200
+#define SG_FETCH_HTTP_FORBIDDEN 403
+#define SG_FETCH_HTTP_PROXY_AUTH 407
+#define SG_FETCH_HTTP_BAD_GATEWAY 502
+#define SG_FETCH_HTTP_UNAVAILABLE 503   /* squid: responder unreachable */
+#define SG_FETCH_HTTP_GATEWAY_TIMEOUT 504
 
 /* Map OpenSSL's error queue to a reason an operator can act on. The queue
  * holds several entries for one failure; the most specific one wins. */
@@ -104,50 +114,6 @@ static sg_reason_t sg_fetch_read(sg_fetch_result_t *res, apr_pool_t *p,
     return SG_R_OK;
 }
 
-/* Resolve and connect with APR, so that an operator is told which of the
- * three went wrong: the name, the refusal, or the silence. (OpenSSL's own
- * connect retries a refused connection until its timeout.) */
-static sg_reason_t sg_fetch_connect(sg_fetch_result_t *res, apr_pool_t *p,
-                                    const char *host, int port,
-                                    apr_time_t deadline, apr_socket_t **psock)
-{
-    apr_sockaddr_t *sa;
-    apr_socket_t *sock = NULL;
-    apr_interval_time_t left;
-    apr_status_t rv = APR_TIMEUP;
-    char err[128];
-
-    rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, (apr_port_t)port, 0, p);
-    if (rv != APR_SUCCESS) {
-        res->detail = apr_psprintf(p, "%s: %s", host,
-                                   apr_strerror(rv, err, sizeof(err)));
-        return SG_R_RESOLVE;
-    }
-    /* Every address shares the one deadline: the timeout bounds the
-     * whole exchange, however many addresses the name has. */
-    for (; sa != NULL && (left = deadline - apr_time_now()) > 0;
-         sa = sa->next) {
-        rv = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP, p);
-        if (rv == APR_SUCCESS) {
-            /* A timeout makes APR put the socket in non-blocking mode,
-             * which OpenSSL's HTTP client then waits on with its own. */
-            apr_socket_timeout_set(sock, left);
-            rv = apr_socket_connect(sock, sa);
-        }
-        if (rv == APR_SUCCESS) {
-            *psock = sock;
-            return SG_R_OK;
-        }
-        if (sock != NULL) {
-            apr_socket_close(sock);
-            sock = NULL;
-        }
-    }
-    res->detail = apr_psprintf(p, "%s port %d: %s", host, port,
-                               apr_strerror(rv, err, sizeof(err)));
-    return APR_STATUS_IS_TIMEUP(rv) ? SG_R_TIMEOUT : SG_R_REFUSED;
-}
-
 /* Whole seconds left until deadline, at least 1: OpenSSL counts seconds. */
 static int sg_fetch_seconds_left(apr_time_t deadline)
 {
@@ -157,6 +123,147 @@ static int sg_fetch_seconds_left(apr_time_t deadline)
     return sec > 0 ? sec : 1;
 }
 
+/* ---- the response head, seen on its way to OpenSSL ----
+ *
+ * OpenSSL 3.0's HTTP client returns the body only: neither the status
+ * code (which tells a proxy's 407 from a responder's error) nor the
+ * headers. And it compares Content-Type as a whole string, so it refuses
+ * "application/ocsp-response; charset=binary", which is the same media
+ * type (RFC 9110 8.3.1: parameters follow a ';', the type is
+ * case-insensitive). A filter BIO on the read side keeps a copy of the
+ * head; OpenSSL is told to expect ASN.1 but no particular type (it still
+ * refuses a body that is not a DER SEQUENCE, such as an HTML page), and
+ * the type and status are judged here. */
+typedef struct {
+    char buf[SG_FETCH_HEAD_MAX];
+    apr_size_t len;
+    int done;                   /* the blank line was seen */
+} sg_fetch_head_t;
+
+static void sg_fetch_head_add(sg_fetch_head_t *h, const char *data, int n)
+{
+    int i;
+
+    for (i = 0; i < n && !h->done && h->len < sizeof(h->buf) - 1; i++) {
+        h->buf[h->len++] = data[i];
+        h->buf[h->len] = '\0';
+        h->done = (h->len >= 2 && strcmp(h->buf + h->len - 2, "\n\n") == 0)
+                  || (h->len >= 4
+                      && strcmp(h->buf + h->len - 4, "\r\n\r\n") == 0);
+    }
+}
+
+static int sg_fetch_snoop_read(BIO *b, char *out, int outl)
+{
+    int n = BIO_read(BIO_next(b), out, outl);
+
+    BIO_clear_retry_flags(b);
+    BIO_copy_next_retry(b);
+    if (n > 0) {
+        sg_fetch_head_add(BIO_get_data(b), out, n);
+    }
+    return n;
+}
+
+static int sg_fetch_snoop_write(BIO *b, const char *in, int inl)
+{
+    int n = BIO_write(BIO_next(b), in, inl);
+
+    BIO_clear_retry_flags(b);
+    BIO_copy_next_retry(b);
+    return n;
+}
+
+static long sg_fetch_snoop_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    return BIO_ctrl(BIO_next(b), cmd, num, ptr);
+}
+
+/* A filter in front of next that copies the response head into h. */
+static BIO *sg_fetch_snoop_new(BIO_METHOD **meth, BIO *next,
+                               sg_fetch_head_t *h)
+{
+    BIO *b = NULL;
+
+    *meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER,
+                         "staple-guard head");
+    if (*meth != NULL && BIO_meth_set_read(*meth, sg_fetch_snoop_read)
+        && BIO_meth_set_write(*meth, sg_fetch_snoop_write)
+        && BIO_meth_set_ctrl(*meth, sg_fetch_snoop_ctrl)
+        && (b = BIO_new(*meth)) != NULL) {
+        BIO_set_data(b, h);
+        BIO_set_init(b, 1);
+        BIO_set_next(b, next);
+    }
+    return b;
+}
+
+/* The status code of the head, 0 when there is none. */
+static int sg_fetch_head_status(const sg_fetch_head_t *h)
+{
+    const char *sp = strchr(h->buf, ' ');
+
+    return (strncmp(h->buf, "HTTP/", 5) == 0 && sp != NULL) ? atoi(sp + 1)
+                                                            : 0;
+}
+
+/* The media type of the head, without parameters; NULL without one. */
+static const char *sg_fetch_head_type(apr_pool_t *p, const sg_fetch_head_t *h)
+{
+    const char *line = h->buf, *v;
+    apr_size_t n;
+
+    while ((line = strchr(line, '\n')) != NULL && *++line != '\0') {
+        if (strncasecmp(line, SG_FETCH_CT_HEADER,
+                        sizeof(SG_FETCH_CT_HEADER) - 1) == 0) {
+            v = line + sizeof(SG_FETCH_CT_HEADER) - 1;
+            v += strspn(v, " \t");
+            n = strcspn(v, "; \t\r\n");
+            return apr_pstrmemdup(p, v, n);
+        }
+    }
+    return NULL;
+}
+
+/* What the head says, beside what OpenSSL said (r). Through a proxy,
+ * its own refusals are told from the responder's by their status codes:
+ * 407 (only a proxy asks for proxy credentials), 403, and 502/503/504
+ * (the proxy's words for "the responder behind me failed"; squid says
+ * 503 when it cannot connect). A responder's own 403 or 503 relayed by
+ * the proxy reads the same: the proxy's outcome then still names the
+ * responder's URL in the line. */
+static sg_reason_t sg_fetch_judge(sg_fetch_result_t *res, apr_pool_t *p,
+                                  const sg_fetch_head_t *h, int proxied,
+                                  sg_reason_t r)
+{
+    int status = sg_fetch_head_status(h);
+    const char *type = sg_fetch_head_type(p, h);
+
+    if (proxied && status == SG_FETCH_HTTP_PROXY_AUTH) {
+        return SG_R_PROXY_AUTH;
+    }
+    if (proxied && status == SG_FETCH_HTTP_FORBIDDEN) {
+        return SG_R_PROXY_FORBIDDEN;
+    }
+    if (proxied && (status == SG_FETCH_HTTP_BAD_GATEWAY
+                    || status == SG_FETCH_HTTP_UNAVAILABLE
+                    || status == SG_FETCH_HTTP_GATEWAY_TIMEOUT)) {
+        return SG_R_PROXY_UPSTREAM;
+    }
+    if (proxied && r == SG_R_TIMEOUT) {
+        return SG_R_PROXY_TIMEOUT;
+    }
+    if (status == SG_FETCH_HTTP_OK && h->done
+        && (type == NULL || strcasecmp(type, SG_FETCH_CONTENT_TYPE) != 0)) {
+        res->detail = apr_psprintf(p, "Content-Type: %s",
+                                   type ? type : "(none)");
+        return SG_R_CONTENT_TYPE;
+    }
+    return r;
+}
+
+/* ---- the exchange ---- */
+
 /* Where to connect and what to ask for, from the responder URL. */
 typedef struct {
     char *host;             /* as in the URL: an IPv6 literal in brackets */
@@ -165,6 +272,8 @@ typedef struct {
     char *path;
     char *query;
     const char *connect_host;   /* without brackets */
+    int connect_port;
+    const sg_proxy_t *proxy;  /* NULL: direct */
     const char *target;     /* request target */
     STACK_OF(CONF_VALUE) *headers;
 } sg_fetch_url_t;
@@ -176,6 +285,31 @@ static void sg_fetch_url_free(sg_fetch_url_t *u)
     OPENSSL_free(u->path);
     OPENSSL_free(u->query);
     sk_CONF_VALUE_pop_free(u->headers, X509V3_conf_free);
+}
+
+/* Through a proxy: connect to it, and give it the whole URL as the
+ * target (absolute form, RFC 9112 3.2.2). OpenSSL's client writes a
+ * target that starts with "http://" as it is; its own proxy support
+ * would connect by itself, which is what we must not let it do. */
+static sg_reason_t sg_fetch_via(sg_fetch_url_t *u, apr_pool_t *p,
+                                const sg_fetch_args_t *args)
+{
+    u->connect_port = u->port_num;
+    if (args->proxy == NULL || sg_proxy_bypassed(args->proxy,
+                                                 u->connect_host)) {
+        return SG_R_OK;
+    }
+    u->proxy = args->proxy;
+    u->connect_host = u->proxy->host;
+    u->connect_port = u->proxy->port;
+    u->target = apr_psprintf(p, "http://%s:%s%s", u->host, u->port,
+                             u->target);
+    if (u->proxy->auth != NULL
+        && !X509V3_add_value("Proxy-Authorization", u->proxy->auth,
+                             &u->headers)) {
+        return SG_R_INTERNAL;
+    }
+    return SG_R_OK;
 }
 
 static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
@@ -214,7 +348,7 @@ static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
     if (!X509V3_add_value("Host", host_hdr, &u->headers)) {
         return SG_R_INTERNAL;
     }
-    return SG_R_OK;
+    return sg_fetch_via(u, p, args);
 }
 
 const char *sg_fetch_host(apr_pool_t *p, const char *url)
@@ -227,11 +361,64 @@ const char *sg_fetch_host(apr_pool_t *p, const char *url)
                : apr_pstrdup(p, start);
 }
 
+/* Connect to the responder or the proxy; a proxy's failures have their
+ * own reasons, so that the operator looks at the right machine. */
+static sg_reason_t sg_fetch_open(sg_fetch_result_t *res, apr_pool_t *p,
+                                 const sg_fetch_url_t *u, int family,
+                                 apr_time_t deadline, apr_socket_t **psock)
+{
+    sg_reason_t r = sg_resolve_connect(&res->detail, p, u->connect_host,
+                                     u->connect_port, family, deadline,
+                                     psock);
+
+    if (u->proxy != NULL && r != SG_R_OK) {
+        res->detail = apr_pstrcat(p, "proxy ", res->detail, NULL);
+        r = (r == SG_R_TIMEOUT) ? SG_R_PROXY_TIMEOUT : SG_R_PROXY_UNREACHABLE;
+    }
+    return r;
+}
+
+/* The HTTP exchange over our own connection: no proxy from the
+ * environment (httpd's environment is not the administrator's shell),
+ * no redirects. */
+static sg_reason_t sg_fetch_exchange(sg_fetch_result_t *res, apr_pool_t *p,
+                                     const sg_fetch_args_t *args,
+                                     const sg_fetch_url_t *u, BIO *conn,
+                                     BIO *req, apr_time_t deadline)
+{
+    sg_fetch_head_t *h = apr_pcalloc(p, sizeof(*h));
+    BIO_METHOD *meth = NULL;
+    BIO *rbio = sg_fetch_snoop_new(&meth, conn, h), *body = NULL;
+    sg_reason_t r = SG_R_INTERNAL;
+
+    if (rbio != NULL) {
+        body = OSSL_HTTP_transfer(NULL, u->host, u->port, u->target, 0, NULL,
+                                  NULL, conn, rbio, NULL, NULL, 0, u->headers,
+                                  res->used_post ? SG_FETCH_REQUEST_TYPE
+                                                 : NULL,
+                                  req, NULL, 1, args->max_len,
+                                  sg_fetch_seconds_left(deadline), 0);
+        r = body != NULL ? SG_R_OK : sg_fetch_classify(p, &res->detail);
+        r = sg_fetch_judge(res, p, h, u->proxy != NULL, r);
+    }
+    if (r == SG_R_OK) {
+        r = sg_fetch_read(res, p, body, args->max_len);
+    }
+    if (u->proxy != NULL && res->detail != NULL) {
+        res->detail = apr_psprintf(p, "via proxy %s: %s", u->proxy->shown,
+                                   res->detail);
+    }
+    BIO_free_all(body);
+    BIO_free(rbio);
+    BIO_meth_free(meth);
+    return r;
+}
+
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args)
 {
     sg_fetch_url_t u;
-    BIO *req = NULL, *body = NULL, *conn = NULL;
+    BIO *req = NULL, *conn = NULL;
     apr_socket_t *sock = NULL;
     apr_os_sock_t fd;
     apr_time_t start = apr_time_now();
@@ -250,8 +437,7 @@ sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
         res->reason = SG_R_INTERNAL;
         goto out;
     }
-    res->reason = sg_fetch_connect(res, p, u.connect_host, u.port_num,
-                                   deadline, &sock);
+    res->reason = sg_fetch_open(res, p, &u, args->family, deadline, &sock);
     if (res->reason != SG_R_OK) {
         goto out;
     }
@@ -260,21 +446,9 @@ sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
         res->reason = SG_R_INTERNAL;
         goto out;
     }
-    /* Over our own connection: no proxy from the environment (httpd's
-     * environment is not the administrator's shell), no redirects. */
-    body = OSSL_HTTP_transfer(NULL, u.host, u.port, u.target, 0, NULL, NULL,
-                              conn, conn, NULL, NULL, 0, u.headers,
-                              res->used_post ? SG_FETCH_REQUEST_TYPE : NULL,
-                              req, SG_FETCH_CONTENT_TYPE, 1, args->max_len,
-                              sg_fetch_seconds_left(deadline), 0);
-    if (body == NULL) {
-        res->reason = sg_fetch_classify(p, &res->detail);
-        goto out;
-    }
-    res->reason = sg_fetch_read(res, p, body, args->max_len);
+    res->reason = sg_fetch_exchange(res, p, args, &u, conn, req, deadline);
 out:
     res->latency = apr_time_now() - start;
-    BIO_free_all(body);
     BIO_free(req);
     BIO_free(conn);
     if (sock != NULL) {

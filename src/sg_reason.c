@@ -66,15 +66,34 @@ static const sg_reason_entry_t sg_reasons[SG_R_COUNT] = {
     { SG_R_NOT_YET_VALID, "not-yet-valid", "SG0125",
       "thisUpdate is in the future beyond StapleGuardClockSkew "
       "(check the local clock)" },
-    { SG_R_NO_NEXT_UPDATE, "no-next-update", "SG0126",
-      "the response has no nextUpdate, so it could be replayed forever" },
-    { SG_R_EXPIRED, "expired", "SG0127", "nextUpdate has passed" },
+    { SG_R_EXPIRED, "expired", "SG0127",
+      "the response has expired: nextUpdate has passed, or thisUpdate is "
+      "older than StapleGuardMaxAge (StapleGuardNoNextUpdateLifetime "
+      "without nextUpdate)" },
     { SG_R_BAD_WINDOW, "bad-window", "SG0128",
       "nextUpdate is not after thisUpdate" },
     { SG_R_OLDER_THAN_HELD, "older-than-held", "SG0129",
       "the response is older than the one already held (never downgrade)" },
     { SG_R_INTERNAL, "internal", "SG0130",
       "an internal error (out of memory or library failure)" },
+    { SG_R_PROXY_UNREACHABLE, "proxy-unreachable", "SG0131",
+      "the proxy (StapleGuardProxy) refused the connection or its name "
+      "could not be resolved" },
+    { SG_R_PROXY_AUTH, "proxy-auth", "SG0132",
+      "the proxy wants credentials (HTTP 407): give or correct "
+      "user:password in StapleGuardProxy" },
+    { SG_R_PROXY_FORBIDDEN, "proxy-forbidden", "SG0133",
+      "the proxy forbids the request (HTTP 403): its rules must allow "
+      "the responder's host" },
+    { SG_R_PROXY_TIMEOUT, "proxy-timeout", "SG0134",
+      "the proxy did not answer within StapleGuardResponderTimeout" },
+    { SG_R_PROXY_UPSTREAM, "proxy-upstream", "SG0135",
+      "the proxy could not get an answer from the responder behind it "
+      "(HTTP 502, 503 or 504)" },
+    { SG_R_CERTID_HASH, "certid-hash", "SG0140",
+      "the response names this certificate by a SHA-2 CertID, which "
+      "Firefox and curl refuse as a staple; not stapled (RFC 5019 asks "
+      "for SHA-1)" },
 };
 
 static const sg_reason_entry_t *sg_reason_lookup(sg_reason_t r)

@@ -1,6 +1,8 @@
 /* sg_refresh.c: keep the best response we have, ask again on schedule. */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "sg_refresh.h"
 
 static void sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
@@ -18,6 +20,7 @@ static void sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
     info->revoked = v->revoked;
     info->this_update = v->this_update;
     info->next_update = v->next_update;
+    info->response_next_update = v->response_next_update;
     info->produced_at = v->produced_at;
     info->next_attempt = e->next_due;
     sg_table_put(t, e->slot, der, len, info);
@@ -44,6 +47,8 @@ static void sg_refresh_fetch_args(sg_fetch_args_t *args, const sg_entry_t *e,
     args->force_post = e->force_post;
     args->timeout = conf->timeout;
     args->max_len = SG_RESPONSE_MAX;
+    args->family = conf->family;
+    args->proxy = e->proxy;
 }
 
 /* The rules a response for e is judged by, under conf. */
@@ -55,28 +60,84 @@ static void sg_refresh_validate_args(sg_validate_args_t *vargs,
     memset(vargs, 0, sizeof(*vargs));
     vargs->now = now;
     vargs->skew = conf->skew;
+    vargs->max_age = conf->max_age;
+    vargs->no_next_lifetime = conf->no_next_lifetime;
     vargs->held_this_update = e->held_this_update;
+}
+
+/* Ask e's i-th responder and judge its answer. */
+static sg_reason_t sg_refresh_ask(sg_refresh_result_t *res, apr_pool_t *p,
+                                  const sg_entry_t *e,
+                                  const sg_refresh_conf_t *conf, int i,
+                                  apr_time_t now)
+{
+    sg_fetch_args_t args;
+    sg_validate_args_t vargs;
+    apr_interval_time_t left;
+    sg_reason_t r;
+
+    sg_refresh_fetch_args(&args, e, conf);
+    args.url = sg_registry_url_at(e, i);
+    if (conf->deadline != 0) {
+        left = apr_time_sec(conf->deadline - apr_time_now()
+                            + APR_USEC_PER_SEC - 1);
+        args.timeout = left < 1 ? 1 : left < args.timeout ? (int)left
+                                                          : args.timeout;
+    }
+    memset(&res->verdict, 0, sizeof(res->verdict));
+    r = sg_fetch_run(&res->fetch, p, &args);
+    if (r == SG_R_OK) {
+        sg_refresh_validate_args(&vargs, e, conf, now);
+        r = sg_validate_response(&res->verdict, p, res->fetch.der,
+                                 res->fetch.der_len, e->cert, &vargs);
+    }
+    return r;
+}
+
+/* Each responder of the certificate's (its AIA lists them in the CA's
+ * order of preference) until one gives a response that may be stapled:
+ * the first may be down while the second answers. The time of all of them
+ * counts as the attempt's latency. */
+static void sg_refresh_ask_all(sg_refresh_result_t *res, apr_pool_t *p,
+                               const sg_entry_t *e,
+                               const sg_refresh_conf_t *conf, apr_time_t now)
+{
+    int i, n = sg_registry_url_count(e);
+    apr_interval_time_t latency = 0;
+
+    res->reason = SG_R_BAD_URL;     /* no responder at all */
+    for (i = 0; i < n; i++) {
+        if (i > 0 && conf->deadline != 0 && apr_time_now() >= conf->deadline) {
+            break;
+        }
+        if (i > 0) {
+            res->failed = apr_psprintf(p, "%s%s%s (%s)",
+                                       res->failed ? res->failed : "",
+                                       res->failed ? "; " : "", res->url,
+                                       sg_reason_name(res->reason));
+        }
+        res->url = sg_registry_url_at(e, i);
+        res->url_index = i;
+        res->reason = sg_refresh_ask(res, p, e, conf, i, now);
+        latency += res->fetch.latency;
+        if (res->reason == SG_R_OK) {
+            break;
+        }
+    }
+    res->fetch.latency = latency;
 }
 
 void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                     sg_table_t *t, const sg_refresh_conf_t *conf,
                     apr_time_t now, double rnd)
 {
-    sg_fetch_args_t args;
-    sg_validate_args_t vargs;
     sg_slot_info_t info;
 
     memset(res, 0, sizeof(*res));
     sg_table_get_info(t, e->slot, &info);
     res->old_state = info.state;
-    sg_refresh_fetch_args(&args, e, conf);
-    res->reason = sg_fetch_run(&res->fetch, p, &args);
-    if (res->reason == SG_R_OK) {
-        sg_refresh_validate_args(&vargs, e, conf, now);
-        res->reason = sg_validate_response(&res->verdict, p, res->fetch.der,
-                                           res->fetch.der_len, e->cert,
-                                           &vargs);
-    }
+    sg_refresh_ask_all(res, p, e, conf, now);
+    info.url_index = res->url_index;
     info.last_attempt = now;
     info.force_post = 0;
     info.last_result = res->reason;

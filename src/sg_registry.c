@@ -52,6 +52,29 @@ apr_status_t sg_registry_set_cert(sg_entry_t *e, apr_pool_t *p,
 void sg_registry_set_url(sg_entry_t *e, const char *url)
 {
     e->url = url;
+    e->urls = NULL;
+}
+
+void sg_registry_set_urls(sg_entry_t *e, const apr_array_header_t *urls)
+{
+    e->urls = urls;
+    e->url = urls->nelts > 0 ? APR_ARRAY_IDX(urls, 0, const char *) : NULL;
+}
+
+void sg_registry_set_proxy(sg_entry_t *e, const sg_proxy_t *px)
+{
+    e->proxy = px;
+}
+
+int sg_registry_url_count(const sg_entry_t *e)
+{
+    return e->urls != NULL ? e->urls->nelts : (e->url != NULL);
+}
+
+const char *sg_registry_url_at(const sg_entry_t *e, int i)
+{
+    return e->urls != NULL ? APR_ARRAY_IDX(e->urls, i, const char *)
+                           : e->url;
 }
 
 void sg_registry_drop(sg_registry_t *reg, sg_entry_t *e)

@@ -22,6 +22,10 @@
 #define SG_STORE_OVERHEAD (SG_STORE_HEADER + SG_STORE_HASH_LEN)
 #define SG_STORE_TMP ".tmp."
 #define SG_STORE_DIR_MODE 0700
+#define SG_STORE_PARENT_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE \
+                               | APR_FPROT_UEXECUTE | APR_FPROT_GREAD \
+                               | APR_FPROT_GEXECUTE | APR_FPROT_WREAD \
+                               | APR_FPROT_WEXECUTE)
 #define SG_STORE_FILE_MODE 0600
 #define SG_STORE_BYTE_BITS 8
 #define SG_STORE_BYTE_MASK 0xffu
@@ -193,8 +197,10 @@ apr_status_t sg_store_prepare(apr_pool_t *p, const char *dir, uid_t uid,
     int dfd;
 
     *err = NULL;
-    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                     | APR_FPROT_UEXECUTE, p);
+    /* Missing parents as mkdir -p makes them (0755 less the umask): the
+     * children, as httpd's User, write here and must pass through them.
+     * The store itself becomes private just below. */
+    rv = apr_dir_make_recursive(dir, SG_STORE_PARENT_PERMS, p);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
         *err = "cannot be created";
         return rv;

@@ -35,6 +35,68 @@ static sg_reason_t sg_validate_status(int status)
     }
 }
 
+/* A key identifier for humans, in hex: the extension's value as written,
+ * "none" when the certificate has none. */
+static const char *sg_validate_keyid(apr_pool_t *p,
+                                     const ASN1_OCTET_STRING *id)
+{
+    char *hex = id ? OPENSSL_buf2hexstr(ASN1_STRING_get0_data(id),
+                                        ASN1_STRING_length(id))
+                   : NULL;
+    const char *s = apr_pstrdup(p, hex ? hex : "none");
+
+    OPENSSL_free(hex);
+    return s;
+}
+
+/* The issuer's key identifier: its subjectKeyIdentifier, or without one
+ * the SHA-1 of its key, as RFC 5280 4.2.1.2 derives one. */
+static const char *sg_validate_issuer_keyid(apr_pool_t *p, X509 *issuer,
+                                            OSSL_LIB_CTX *libctx)
+{
+    const ASN1_BIT_STRING *key = X509_get0_pubkey_bitstr(issuer);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    size_t n = 0;
+    char *hex;
+    const char *s;
+
+    if (X509_get0_subject_key_id(issuer) != NULL) {
+        return sg_validate_keyid(p, X509_get0_subject_key_id(issuer));
+    }
+    if (key == NULL || !EVP_Q_digest(libctx, "SHA1", NULL, key->data,
+                                     (size_t)key->length, md, &n)) {
+        return "none";
+    }
+    hex = OPENSSL_buf2hexstr(md, (long)n);
+    s = apr_pstrcat(p, "(key SHA-1) ", hex ? hex : "?", NULL);
+    OPENSSL_free(hex);
+    return s;
+}
+
+/* Why signer is not the issuer's. A CA re-keyed under the same name (an
+ * intermediate renewed with a new key) issues certificates that name the
+ * issuer and still do not chain to it: naming the issuer alone would read
+ * "issued by CN=X" for a certificate issued by CN=X, so say so and show
+ * both keys. */
+static const char *sg_validate_not_issued(apr_pool_t *p, X509 *signer,
+                                          X509 *issuer, OSSL_LIB_CTX *libctx)
+{
+    const char *name = sg_cert_name_str(p, X509_get_issuer_name(signer));
+
+    if (X509_NAME_cmp(X509_get_issuer_name(signer),
+                      X509_get_subject_name(issuer)) != 0) {
+        return apr_pstrcat(p, "responder certificate is issued by ", name,
+                           NULL);
+    }
+    return apr_pstrcat(p, "responder certificate is issued by a CA with the "
+                       "same name as the issuer (", name, ") but a different "
+                       "key: its authority key id ",
+                       sg_validate_keyid(p, X509_get0_authority_key_id(signer)),
+                       ", the issuer's key id ",
+                       sg_validate_issuer_keyid(p, issuer, libctx),
+                       NULL);
+}
+
 /* The issuer may sign itself, or delegate to a responder certificate that
  * it issued and marked with id-kp-OCSPSigning (RFC 6960 4.2.2.2). */
 static sg_reason_t sg_validate_signer(sg_verdict_t *v, apr_pool_t *p,
@@ -75,10 +137,8 @@ static sg_reason_t sg_validate_signer(sg_verdict_t *v, apr_pool_t *p,
         if (X509_check_issued(c->issuer, signer) != X509_V_OK
             || X509_verify(signer, X509_get0_pubkey(c->issuer)) != 1) {
             r = SG_R_SIGNER_NOT_ISSUED;
-            v->detail = apr_pstrcat(p, "responder certificate is issued by ",
-                                    sg_cert_name_str(p,
-                                        X509_get_issuer_name(signer)),
-                                    NULL);
+            v->detail = sg_validate_not_issued(p, signer, c->issuer,
+                                               c->libctx);
             goto out;
         }
         sg_cert_cache_set_signed(c->cache, c->issuer, signer);
@@ -101,12 +161,19 @@ out:
     return r;
 }
 
-/* The times, as ocspcheck checks them: thisUpdate not in the future beyond
- * the skew, nextUpdate present, after thisUpdate and not past, and never
- * older than what we hold. */
+/* The times, as ocspcheck checks them, and as browsers judge a staple:
+ * thisUpdate not in the future beyond the skew; nextUpdate, when present,
+ * after thisUpdate and not past; thisUpdate not older than the most a
+ * browser accepts (max_age; no_next_lifetime without a nextUpdate, which
+ * only tells that the responder promises nothing); never older than what
+ * we hold. v->next_update becomes the end of what was accepted. */
 static sg_reason_t sg_validate_times(sg_verdict_t *v, apr_pool_t *p,
                                      const sg_validate_args_t *a)
 {
+    apr_time_t own = v->response_next_update;
+    apr_interval_time_t life = (own == 0 && a->no_next_lifetime < a->max_age)
+                               ? a->no_next_lifetime : a->max_age;
+
     if (v->this_update > a->now + a->skew) {
         v->detail = apr_psprintf(p, "thisUpdate is " SG_SEC_FMT " s ahead of the local "
                                  "clock (skew allowed: " SG_SEC_FMT " s)",
@@ -114,18 +181,25 @@ static sg_reason_t sg_validate_times(sg_verdict_t *v, apr_pool_t *p,
                                  SG_SEC(a->skew));
         return SG_R_NOT_YET_VALID;
     }
-    if (v->next_update == 0) {
-        return SG_R_NO_NEXT_UPDATE;
-    }
-    if (v->next_update <= v->this_update) {
+    if (own != 0 && own <= v->this_update) {
         v->detail = apr_psprintf(p, "nextUpdate " SG_SEC_FMT " <= thisUpdate " SG_SEC_FMT,
-                                 SG_SEC(v->next_update),
-                                 SG_SEC(v->this_update));
+                                 SG_SEC(own), SG_SEC(v->this_update));
         return SG_R_BAD_WINDOW;
     }
-    if (v->next_update <= a->now) {
+    if (own != 0 && own <= a->now) {
         v->detail = apr_psprintf(p, "nextUpdate passed " SG_SEC_FMT " s ago",
-                                 SG_SEC(a->now - v->next_update));
+                                 SG_SEC(a->now - own));
+        return SG_R_EXPIRED;
+    }
+    if (v->this_update + life <= a->now) {
+        v->detail = apr_psprintf(p, "thisUpdate is " SG_SEC_FMT " s old, beyond "
+                                 "%s (" SG_SEC_FMT " s)",
+                                 SG_SEC(a->now - v->this_update),
+                                 life == a->max_age
+                                 ? "StapleGuardMaxAge"
+                                 : "StapleGuardNoNextUpdateLifetime, as it "
+                                   "has no nextUpdate",
+                                 SG_SEC(life));
         return SG_R_EXPIRED;
     }
     if (a->held_this_update != 0 && v->this_update < a->held_this_update) {
@@ -133,20 +207,67 @@ static sg_reason_t sg_validate_times(sg_verdict_t *v, apr_pool_t *p,
                                  SG_SEC(a->held_this_update - v->this_update));
         return SG_R_OLDER_THAN_HELD;
     }
+    v->next_update = v->this_update + life;
+    if (own != 0 && own < v->next_update) {
+        v->next_update = own;
+    }
     return SG_R_OK;
+}
+
+/* The CertIDs a response may answer under besides the SHA-1 one we ask
+ * with (RFC 5019): some responders of private CAs hash it with what they
+ * sign with. Only the SHA-2 family: a CertID under a weak hash could be
+ * made to match another issuer. */
+static const char *const sg_validate_certid_mds[] = {
+    "SHA256", "SHA384", "SHA512"
+};
+
+/* The index of the SingleResponse for this certificate, or -1: under
+ * SHA-1 first, then with the certificate's CertID computed under each
+ * other hash a responder may use (OCSP_resp_find() compares the algorithm
+ * too); *md_name says which one matched, NULL for SHA-1. */
+static int sg_validate_find(OCSP_BASICRESP *bs, const sg_cert_t *c,
+                            const char **md_name)
+{
+    int i = OCSP_resp_find(bs, c->certid, -1);
+    size_t k;
+
+    *md_name = NULL;
+    for (k = 0; i < 0 && k < sizeof(sg_validate_certid_mds)
+                                 / sizeof(sg_validate_certid_mds[0]); k++) {
+        EVP_MD *md = EVP_MD_fetch(c->libctx, sg_validate_certid_mds[k], NULL);
+        OCSP_CERTID *id = md ? OCSP_cert_to_id(md, c->x509, c->issuer) : NULL;
+
+        i = id ? OCSP_resp_find(bs, id, -1) : -1;
+        *md_name = i >= 0 ? sg_validate_certid_mds[k] : NULL;
+        OCSP_CERTID_free(id);
+        EVP_MD_free(md);
+    }
+    return i;
 }
 
 static sg_reason_t sg_validate_single(sg_verdict_t *v, apr_pool_t *p,
                                       OCSP_BASICRESP *bs, const sg_cert_t *c,
                                       const sg_validate_args_t *a)
 {
-    int status = -1, reason = -1;
+    const char *md_name;
+    int i = sg_validate_find(bs, c, &md_name), status, reason = -1;
     ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
 
-    if (!OCSP_resp_find_status(bs, c->certid, &status, &reason, &rev,
-                               &thisupd, &nextupd)) {
+    if (i < 0) {
         return SG_R_CERTID_MISMATCH;
     }
+    /* It is this certificate's answer, but mozilla::pkix matches SHA-1
+     * CertIDs only and fails the connection on a staple it cannot match
+     * (curl --cert-status too): stapling it would break those clients,
+     * going without breaks none. Said in its own words, not as another
+     * certificate's response. */
+    if (md_name != NULL) {
+        v->detail = apr_psprintf(p, "CertID hashed with %s", md_name);
+        return SG_R_CERTID_HASH;
+    }
+    status = OCSP_single_get0_status(OCSP_resp_get0(bs, i), &reason, &rev,
+                                     &thisupd, &nextupd);
     /* Belt and braces, as ocspcheck: a revocation time means revoked. */
     if (status == V_OCSP_CERTSTATUS_REVOKED || rev != NULL) {
         v->revoked = 1;
@@ -156,7 +277,7 @@ static sg_reason_t sg_validate_single(sg_verdict_t *v, apr_pool_t *p,
         return SG_R_STATUS_UNKNOWN;
     }
     v->this_update = sg_cert_asn1_time(thisupd);
-    v->next_update = sg_cert_asn1_time(nextupd);
+    v->response_next_update = sg_cert_asn1_time(nextupd);
     v->produced_at = sg_cert_asn1_time(OCSP_resp_get0_produced_at(bs));
     return sg_validate_times(v, p, a);
 }

@@ -45,7 +45,6 @@ my @faults = (
     ['expired', 'SG0127', 'an expired response'],
     ['notyet', 'SG0125', 'a response not yet valid'],
     ['unknown', 'SG0124', 'status unknown'],
-    ['nonext', 'SG0126', 'a response without nextUpdate'],
 );
 
 # One line per change of reason at error level; repeats only at debug.

@@ -59,7 +59,7 @@ my %damage = (
     'another certificate\'s response' => [qr/written for another certificate/, sub {
         $t->write_file($file, $t->store_encode('ms', $t->store_decode(
             SGTest::slurp($pristine)))) }],
-    'expired' => [qr/nextUpdate has passed \(SG0127\)/, sub {
+    'expired' => [qr/the response has expired: .*\(SG0127\)/, sub {
         $t->write_file($file, $t->store_encode('leaf',
                                                SGTest::slurp($expired_der))) }],
     'a symlink' => [qr/it is a symlink, and symlinks are never followed/, sub {

@@ -40,6 +40,31 @@ sub enter_netns {
     $ENV{SG_IN_NETNS} = 'no';   # shared namespace: ports still loopback
 }
 
+# Like enter_netns, and in a mount namespace of its own too (private
+# propagation: nothing mounted inside is seen outside), for tests that
+# bind-mount their own /etc/hosts or /etc/resolv.conf (bind_etc). Without
+# both namespaces SG_IN_NETNS is 'no' and bind_etc refuses.
+sub enter_netns_and_mounts {
+    return if $ENV{SG_IN_NETNS};
+    $ENV{SG_IN_NETNS} = 1;
+    if (system('unshare -n -m true >/dev/null 2>&1') == 0) {
+        exec('unshare', '-n', '-m', '--propagation', 'private', '--', 'sh',
+             '-c', 'ip link set lo up && exec "$@"', 'sh', $^X,
+             "-I$TOP/t/lib", $0, @ARGV) or die "exec unshare: $!";
+    }
+    $ENV{SG_IN_NETNS} = 'no';
+}
+
+# Put $content over /etc/$name, for this test's processes only (see
+# enter_netns_and_mounts). Returns false when it cannot be done safely.
+sub bind_etc {
+    my ($self, $name, $content) = @_;
+    return 0 if ($ENV{SG_IN_NETNS} // '') ne '1';
+    my $path = $self->write_file("etc-$name", $content);
+    chmod 0644, $path;
+    return system('mount', '--bind', $path, "/etc/$name") == 0;
+}
+
 # Options: no_pki => 1, no test PKI; share => $other, none of its own
 # either, but $other's PKI and responder port (servers for certificates
 # of one CA); anything else is for pki().
@@ -147,7 +172,8 @@ sub kill_group {
 }
 
 # `openssl ocsp` as the CA runs it. Never probe its port with a bare
-# connect: it spins; wait for its ACCEPT line instead.
+# connect: it spins; wait for its ACCEPT line instead. no_next => 1: no
+# -nmin, so its responses carry no nextUpdate (as some private CAs').
 sub start_openssl_ocsp {
     my ($self, %o) = @_;
     my $log = "$self->{dir}/logs/openssl-ocsp.log";
@@ -158,7 +184,8 @@ sub start_openssl_ocsp {
                '-rsigner', $self->pkifile($o{signer} // 'ocsp.crt'),
                '-rkey', $self->pkifile(($o{signer_key} // 'ocsp.key')),
                '-CA', $self->pkifile('inter.crt'),
-               '-nmin', $o{nmin} // 60, '-ignore_err', '-req_text');
+               ($o{no_next} ? () : ('-nmin', $o{nmin} // 60)),
+               '-ignore_err', '-req_text');
     $self->{ocsp_pid} = $self->spawn($log, @cmd);
     wait_for(sub { substr(slurp($log), $before) =~ /ACCEPT/ })
         or die "openssl ocsp did not start: " . slurp($log);
@@ -203,15 +230,21 @@ sub requests {
 }
 
 # httpd.conf: one SSL virtual host per entry of $o{vhosts}
-# ({name, cert, key, extra}), module directives in $o{global}.
+# ({name, cert, key, extra, more_certs => [names]: further certificate and
+# key pairs in the same host, e.g. RSA beside ECDSA}), module directives
+# in $o{global}; $o{mpm}: prefork, worker or event (the default).
 sub write_conf {
     my ($self, %o) = @_;
     my $d = $self->{dir};
     my $p = $self->{hport};
     my $vhosts = $o{vhosts} // [{ name => 'localhost', cert => 'leaf' }];
     my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
+    my $mpm = $o{mpm} // 'event';
     my $load_sg = $o{no_module} ? '' :
         "LoadModule staple_guard_module $MODULE\n";
+    # the fetcher's debug lines tell when its first round is done
+    $self->{fetch_wait} = !$o{no_module}
+        && ($o{loglevel} // 'staple_guard:debug') =~ /staple_guard:debug/;
     my $conf = <<"EOF";
 ServerRoot $d
 DefaultRuntimeDir $d/run
@@ -220,7 +253,7 @@ ErrorLog $d/logs/error.log
 LogLevel ${\($o{loglevel} // ($o{no_module} ? 'info ssl:warn' : 'info ssl:warn staple_guard:debug'))}
 Listen 127.0.0.1:$p
 ServerName localhost
-${user}LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+${user}LoadModule mpm_${mpm}_module $MODDIR/mod_mpm_${mpm}.so
 LoadModule authz_core_module $MODDIR/mod_authz_core.so
 LoadModule authz_host_module $MODDIR/mod_authz_host.so
 LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
@@ -240,7 +273,9 @@ EOF
     SSLEngine on
     SSLCertificateFile $self->{pki}/$chain
     SSLCertificateKeyFile $self->{pki}/$c.key
-${\($v->{extra} // '')}
+${\(join '', map { "    SSLCertificateFile $self->{pki}/$_-chain.pem\n"
+                  . "    SSLCertificateKeyFile $self->{pki}/$_.key\n" }
+             @{$v->{more_certs} // []})}${\($v->{extra} // '')}
 </VirtualHost>
 EOF
     }
@@ -255,9 +290,11 @@ sub apache {
 
 sub error_log { slurp("$_[0]{dir}/logs/error.log") }
 
+# "resuming normal operations": AH00489 (event), AH00292 (worker), AH00163
+# (prefork).
 sub count_resumed {
     my ($self) = @_;
-    my @m = ($self->error_log =~ /AH00489/g);
+    my @m = ($self->error_log =~ /AH00489|AH00292|AH00163/g);
     return scalar @m;
 }
 
@@ -278,23 +315,49 @@ sub track_httpd {
 # none), for a caller that stops it itself or found it gone.
 sub untrack_httpd { delete $_[0]{httpd_pid} }
 
-sub start_httpd {
+# Lines of the background fetcher's start (SG0041, debug), logged once its
+# first round is done.
+sub count_fetcher_started {
     my ($self) = @_;
+    my @m = ($self->error_log =~ /SG0041: background fetcher started/g);
+    return scalar @m;
+}
+
+# Only Must-Staple certificates without a response hold the start; the
+# others are fetched by the background fetcher as soon as a child runs it.
+# Tests that check what a client gets once a server is up wait for that
+# first round (a test of the start itself passes no_fetch_wait => 1).
+# When no certificate was taken (SG0008 counts them) no fetcher starts.
+sub wait_fetcher {
+    my ($self, $before, %o) = @_;
+    return if $o{no_fetch_wait} || !$self->{fetch_wait};
+    my @n = ($self->error_log =~ /SG0008: startup work for (\d+) certificates/g);
+    return if !@n || !$n[-1];
+    wait_for(sub { $self->count_fetcher_started > $before }, 60)
+        or die "the background fetcher did not start:\n" . $self->error_log;
+}
+
+sub start_httpd {
+    my ($self, %o) = @_;
     my $n = $self->count_resumed;
+    my $f = $self->count_fetcher_started;
     my ($rc, $out) = $self->apache('-k', 'start');
     die "apache2 -k start failed ($rc): $out\n" . $self->error_log if $rc;
     wait_for(sub { $self->count_resumed > $n }, 60)
         or die "httpd did not come up:\n" . $self->error_log;
     $self->track_httpd;
+    $self->wait_fetcher($f, %o);
 }
 
 sub graceful {
-    my ($self) = @_;
+    my ($self, %o) = @_;
     my $n = $self->count_resumed;
+    my $f = $self->count_fetcher_started;
     my ($rc, $out) = $self->apache('-k', 'graceful');
     die "apache2 -k graceful failed ($rc): $out" if $rc;
     wait_for(sub { $self->count_resumed > $n }, 60)
         or die "httpd did not come back after graceful:\n" . $self->error_log;
+    $self->wait_fetcher($f, %o);
 }
 
 sub stop_httpd {
@@ -306,31 +369,80 @@ sub stop_httpd {
     unlink "$self->{dir}/run/httpd.pid";
 }
 
-# `openssl s_client -status`: returns a hash with the parsed staple.
+# `openssl s_client -status`: returns a hash with the parsed staple
+# (serial: the serial number in its CertID, upper-case hex). $o{args}:
+# more options, e.g. '-sigalgs ECDSA+SHA256' to be served that certificate.
 sub s_client {
     my ($self, %o) = @_;
     my $sn = $o{servername} // 'localhost';
+    my $args = $o{args} // '';
     my $t0 = time();
-    my $out = `timeout $CLIENT_TIMEOUT openssl s_client -connect 127.0.0.1:$self->{hport} -servername $sn -status </dev/null 2>&1`;
+    my $out = `timeout $CLIENT_TIMEOUT openssl s_client -connect 127.0.0.1:$self->{hport} -servername $sn -status $args </dev/null 2>&1`;
     my %r = (out => $out, elapsed => time() - $t0);
     $r{stapled} = $out =~ /OCSP Response Status: successful/ ? 1 : 0;
     $r{none} = $out =~ /OCSP response: no response sent/ ? 1 : 0;
     ($r{cert_status}) = $out =~ /Cert Status: (\w+)/;
     ($r{response_status}) = $out =~ /OCSP Response Status: (\w+)/;
     ($r{next_update}) = $out =~ /Next Update: (.+)/;
+    ($r{serial}) = $out =~ /Serial Number: ([0-9A-F]+)/;
     $r{handshake} = $out =~ /BEGIN CERTIFICATE|Server certificate/ ? 1 : 0;
     return \%r;
 }
 
 # `curl --cert-status`: its exit code (0 = valid staple, 91 = none or bad).
+# $o{args}: more options, e.g. '--tls-max 1.2 --ciphers ECDHE-RSA-...'.
 sub curl_status {
     my ($self, %o) = @_;
     my $host = $o{servername} // 'localhost';
     my $p = $self->{hport};
-    system("curl -s -o /dev/null --max-time $CLIENT_TIMEOUT --cert-status "
+    my $args = $o{args} // '';
+    system("curl -s -o /dev/null --max-time $CLIENT_TIMEOUT --cert-status $args "
            . "--cacert $self->{pki}/root.crt --resolve $host:$p:127.0.0.1 "
            . "https://$host:$p/");
     return $? >> 8;
+}
+
+# A GET over TLS to this server (e.g. the status page): (code, body).
+sub https_get {
+    my ($self, $path) = @_;
+    my $p = $self->{hport};
+    my $body = `curl -s --max-time $CLIENT_TIMEOUT -w '\\n%{http_code}' --cacert $self->{pki}/root.crt --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'`;
+    my $code = $body =~ s/\n(\d+)\z//s ? $1 : 0;
+    return ($code, $body);
+}
+
+# One more server certificate from the test intermediate, as
+# NAME.crt, NAME.key and NAME-chain.pem: key => 'rsa' (2048 bit) or 'ec'
+# (the default), cn (default localhost; the names every test certificate
+# has as subjectAltName), ext (a section of ca.cnf, default leaf_ext).
+# Issued with `openssl ca`, so `openssl ocsp` knows it (good), unless
+# unlisted => 1 (then `openssl ocsp` says unknown). Returns its serial.
+sub issue_cert {
+    my ($self, $name, %o) = @_;
+    my $keygen = ($o{key} // 'ec') eq 'rsa'
+        ? "openssl genrsa -out $name.key 2048"
+        : "openssl ecparam -name prime256v1 -genkey -noout -out $name.key";
+    my $ext = $o{ext} // 'leaf_ext';
+    my $csr = "openssl req -new -config ca.cnf -key $name.key "
+        . "-subj /CN=" . ($o{cn} // 'localhost') . " -out $name.csr";
+    my $sign = $o{unlisted}
+        ? "openssl x509 -req -in $name.csr -CA inter.crt -CAkey inter.key "
+          . "-set_serial 0x\$(openssl rand -hex 8) -days 30 -extfile ca.cnf "
+          . "-extensions $ext -out $name.crt"
+        : "openssl ca -batch -config ca.cnf -extensions $ext -in $name.csr "
+          . "-out $name.crt -notext";
+    system("cd $self->{pki} && ($keygen && $csr && $sign) >/dev/null 2>&1 "
+           . "&& cat $name.crt inter.crt > $name-chain.pem "
+           . "&& chmod 0644 $name.key && rm -f $name.csr") == 0
+        or die "cannot issue $name";
+    return $self->cert_serial($name);
+}
+
+# A certificate's serial number, upper-case hex as s_client prints it.
+sub cert_serial {
+    my ($self, $name) = @_;
+    my $s = `openssl x509 -in $self->{pki}/$name.crt -noout -serial`;
+    return $s =~ /serial=([0-9A-F]+)/ ? $1 : die "no serial in $name.crt";
 }
 
 # The store file format (include/sg_store.h), for crafting test files.

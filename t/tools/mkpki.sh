@@ -7,6 +7,8 @@
 #   leaf.crt          localhost, OCSP URL = OCSP_URL; leaf-chain.pem = leaf+inter
 #   ms.crt            the same, Must-Staple (TLS Feature status_request)
 #   noocsp.crt        no OCSP URL at all
+#   twourls.crt       two OCSP URLs: a dead one (port 9, refused), then
+#                     OCSP_URL
 #   revoked.crt       localhost, revoked in index.txt
 #   xss.crt           localhost, subject CN=<script>...: for escaping tests
 #   ocsp.crt          delegated responder: issued by inter, OCSPSigning
@@ -65,6 +67,9 @@ authorityInfoAccess = OCSP;URI:$url
 tlsfeature = status_request
 [ noocsp_ext ]
 $server_ext
+[ twourls_ext ]
+$server_ext
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:9/dead,OCSP;URI:$url
 [ ocsp_ext ]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature
@@ -97,6 +102,7 @@ openssl x509 -req -in inter.csr -CA root.crt -CAkey root.key -set_serial 2 \
 issue leaf "/CN=localhost" leaf_ext
 issue ms "/CN=must-staple.localhost" ms_ext
 issue noocsp "/CN=no-ocsp.localhost" noocsp_ext
+issue twourls "/CN=two-urls.localhost" twourls_ext
 issue revoked "/CN=revoked.localhost" leaf_ext
 # A subject a hostile applicant could get: the status page must escape it.
 issue xss '/CN=<script>alert("sg")<\/script>&' leaf_ext
@@ -116,7 +122,7 @@ openssl x509 -req -in ocsp-foreign.csr -CA other.crt -CAkey other.key \
     -set_serial 7 -days 30 -extfile ca.cnf -extensions ocsp_ext \
     -out ocsp-foreign.crt 2>/dev/null
 
-for n in leaf ms noocsp revoked xss; do
+for n in leaf ms noocsp revoked xss twourls; do
     cat "$n.crt" inter.crt > "$n-chain.pem"
 done
 cat inter.crt root.crt > ca-chain.pem

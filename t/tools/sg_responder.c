@@ -65,6 +65,9 @@
 #define RSP_NOTYET_AHEAD	7200	/* thisUpdate offset for "notyet" */
 #define RSP_OLD_AGO		600	/* thisUpdate offset for "old" */
 #define RSP_PRODUCED_AHEAD	7200	/* producedAt for "futureproduced" */
+/* thisUpdate offset for "aged": 11 days, past the 10 Firefox accepts
+ * whatever nextUpdate says (nextUpdate stays ahead). */
+#define RSP_AGED_AGO		(11L * 24 * 3600)
 
 #define RSP_OVERSIZE_LEN	(1024 * 1024)
 #define RSP_CHUNK		(16 * 1024)
@@ -82,6 +85,9 @@
 
 #define RSP_CT_OCSP		"application/ocsp-response"
 #define RSP_CT_HTML		"text/html"
+/* The same media type as RSP_CT_OCSP (RFC 9110 8.3.1). */
+#define RSP_CT_OCSP_PARAMS	"Application/OCSP-Response; charset=binary"
+#define RSP_HTML_PAGE		"<html><body>Access policy</body></html>\n"
 #define RSP_CT_TEXT		"text/plain"
 
 #define RSP_GARBAGE		"this is not an OCSP response\n"
@@ -119,6 +125,11 @@ enum rsp_id {
 	RSP_M_NONEXT,
 	RSP_M_OLD,
 	RSP_M_FUTUREPRODUCED,
+	RSP_M_SHA256ID,
+	RSP_M_AGED,
+	RSP_M_TYPEPARAMS,
+	RSP_M_HTML,
+	RSP_M_CLOSE,
 	RSP_M_BADMODE
 };
 
@@ -145,6 +156,11 @@ static const struct rsp_mode {
 	{ "nonext",		RSP_M_NONEXT },
 	{ "old",		RSP_M_OLD },
 	{ "futureproduced",	RSP_M_FUTUREPRODUCED },
+	{ "sha256id",		RSP_M_SHA256ID },
+	{ "aged",		RSP_M_AGED },
+	{ "typeparams",		RSP_M_TYPEPARAMS },
+	{ "html",		RSP_M_HTML },
+	{ "close",		RSP_M_CLOSE },
 	{ NULL,			RSP_M_BADMODE }
 };
 
@@ -186,6 +202,7 @@ struct rsp_spec {
 	int		 has_next;
 	int		 other_serial;
 	int		 wrong_key;
+	int		 certid_sha256;	/* CertID re-hashed with SHA-256 */
 };
 
 const char tool_name[] = RSP_NAME;
@@ -747,6 +764,12 @@ rsp_spec_init(const struct rsp_conf *cf, enum rsp_id id, time_t now,
 	case RSP_M_FUTUREPRODUCED:
 		sp->produced = now + RSP_PRODUCED_AHEAD;
 		break;
+	case RSP_M_SHA256ID:
+		sp->certid_sha256 = 1;
+		break;
+	case RSP_M_AGED:
+		sp->this_upd = now - RSP_AGED_AGO;
+		break;
 	default:
 		break;
 	}
@@ -774,6 +797,21 @@ rsp_certid_other(const struct rsp_conf *cf, OCSP_CERTID *req_id)
 	ASN1_INTEGER_free(next);
 	BN_free(bn);
 	return id;
+}
+
+/*
+ * The requested serial's CertID hashed with SHA-256, as some private
+ * responders answer whatever the request used.
+ */
+static OCSP_CERTID *
+rsp_certid_sha256(const struct rsp_conf *cf, OCSP_CERTID *req_id)
+{
+	ASN1_INTEGER	*serial;
+
+	if (!OCSP_id_get0_info(NULL, NULL, NULL, &serial, req_id))
+		return NULL;
+	return OCSP_cert_id_new(EVP_sha256(), X509_get_subject_name(cf->issuer),
+	    X509_get0_pubkey_bitstr(cf->issuer), serial);
 }
 
 static OCSP_CERTID *
@@ -856,7 +894,9 @@ rsp_build(const struct rsp_conf *cf, OCSP_REQUEST *req,
 	EVP_PKEY	*key = sp->wrong_key ? cf->alt_key : cf->key;
 
 	/* No nonce is ever added: stapled responses cannot carry one. */
-	if ((id = rsp_certid(cf, req, sp->other_serial)) == NULL ||
+	if ((id = sp->certid_sha256 ? rsp_certid_sha256(cf,
+	    OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0))) :
+	    rsp_certid(cf, req, sp->other_serial)) == NULL ||
 	    (bs = OCSP_BASICRESP_new()) == NULL)
 		goto done;
 	if (rsp_add_status(bs, id, sp) && rsp_set_produced(bs, sp->produced) &&
@@ -959,7 +999,7 @@ rsp_send_ocsp(const struct rsp_conf *cf, int fd, const struct rsp_req *rq,
 		return;
 	}
 	rsp_send_resp(cf, fd, id == RSP_M_WRONGTYPE ? RSP_CT_HTML :
-	    RSP_CT_OCSP, resp);
+	    id == RSP_M_TYPEPARAMS ? RSP_CT_OCSP_PARAMS : RSP_CT_OCSP, resp);
 	OCSP_RESPONSE_free(resp);
 }
 
@@ -1013,6 +1053,12 @@ rsp_answer(const struct rsp_conf *cf, int fd, const struct rsp_req *rq,
 		break;
 	case RSP_M_EMPTY:
 		(void)rsp_send(cf, fd, RSP_HTTP_200, RSP_CT_OCSP, "", 0);
+		break;
+	case RSP_M_HTML:	/* a proxy's or a portal's page */
+		(void)rsp_send(cf, fd, RSP_HTTP_200, RSP_CT_HTML,
+		    RSP_HTML_PAGE, RSP_STRLEN(RSP_HTML_PAGE));
+		break;
+	case RSP_M_CLOSE:	/* closed before any answer */
 		break;
 	case RSP_M_OVERSIZE:
 		rsp_send_oversize(cf, fd);

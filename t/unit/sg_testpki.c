@@ -132,6 +132,11 @@ static const tp_spec_t tp_spec_impostor_responder = {
     tp_exts_impostor
 };
 
+static const tp_spec_t tp_spec_rekeyed_responder = {
+    "Re-keyed CA's OCSP Responder", 0x2006, TP_VALID_FROM, TP_EE_VALID_UNTIL,
+    tp_exts_responder
+};
+
 static int tp_set_name(X509_NAME *name, const char *cn)
 {
     return X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
@@ -230,7 +235,10 @@ int tp_pki_create(tp_pki_t *pki, time_t now)
                         &pki->other_ca, now)
          && tp_issue(&pki->impostor_responder, &tp_spec_impostor_responder,
                      pki->ca.cert, pki->other_ca.key, now)
-         && tp_cross_sign(&pki->ca_cross, &pki->ca, &pki->other_ca);
+         && tp_cross_sign(&pki->ca_cross, &pki->ca, &pki->other_ca)
+         && tp_issue(&pki->ca_rekeyed, &tp_spec_ca, NULL, NULL, now)
+         && tp_issue_by(&pki->rekeyed_responder, &tp_spec_rekeyed_responder,
+                        &pki->ca_rekeyed, now);
     if (!ok) {
         tp_pki_free(pki);
     }
@@ -251,7 +259,7 @@ void tp_pki_free(tp_pki_t *pki)
         &pki->ca, &pki->leaf, &pki->leaf_no_aia, &pki->leaf_must_staple,
         &pki->responder, &pki->responder_no_eku, &pki->responder_expired,
         &pki->other_ca, &pki->other_responder, &pki->impostor_responder,
-        &pki->ca_cross
+        &pki->ca_cross, &pki->ca_rekeyed, &pki->rekeyed_responder
     };
     size_t i;
 
@@ -304,19 +312,20 @@ tp_resp_t tp_resp_default(const tp_pki_t *pki, time_t now)
     return a;
 }
 
-/* The SHA-1 CertID (as the module asks) of the leaf, or of another serial
- * of the same issuer. */
+/* The CertID of the leaf, or of another serial of the same issuer: SHA-1
+ * (as the module asks) unless a says another hash. */
 static OCSP_CERTID *tp_certid(const tp_resp_t *a)
 {
+    const EVP_MD *md = a->certid_md ? a->certid_md : EVP_sha1();
     ASN1_INTEGER *serial;
     OCSP_CERTID *id = NULL;
 
     if (!a->other_serial) {
-        return OCSP_cert_to_id(EVP_sha1(), a->leaf, a->issuer);
+        return OCSP_cert_to_id(md, a->leaf, a->issuer);
     }
     serial = ASN1_INTEGER_new();
     if (serial != NULL && ASN1_INTEGER_set(serial, TP_OTHER_SERIAL)) {
-        id = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(a->issuer),
+        id = OCSP_cert_id_new(md, X509_get_subject_name(a->issuer),
                               X509_get0_pubkey_bitstr(a->issuer), serial);
     }
     ASN1_INTEGER_free(serial);

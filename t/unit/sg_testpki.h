@@ -53,6 +53,10 @@ typedef struct {
                                      * signed by other_ca's key */
     tp_ident_t ca_cross;            /* ca's name and key, cross-signed by
                                      * other_ca (key shared with ca) */
+    tp_ident_t ca_rekeyed;          /* ca's name, another key (a re-keyed
+                                     * intermediate), self-signed */
+    tp_ident_t rekeyed_responder;   /* by ca_rekeyed, EKU OCSPSigning, its
+                                     * AKID names ca_rekeyed's key */
 } tp_pki_t;
 
 /* Build the whole PKI with validity periods around now. Returns 1 on
@@ -79,6 +83,7 @@ typedef struct {
     int no_next_update;     /* omit nextUpdate */
     int other_serial;       /* answer for TP_OTHER_SERIAL instead */
     int no_certs;           /* OCSP_NOCERTS: include no certificates */
+    const EVP_MD *certid_md; /* hash of the CertID; NULL: SHA-1 */
 } tp_resp_t;
 
 /* A good response for pki->leaf, signed by pki->ca, valid from an hour

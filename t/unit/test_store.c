@@ -200,6 +200,10 @@ static void test_prepare(void **state)
                      APR_SUCCESS);
     assert_int_equal(stat(deep, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0700);
+    /* the parents it made can be passed through by httpd's User, who
+     * writes the store from the children */
+    assert_int_equal(stat(apr_pstrcat(f->p, f->dir, "/a/b", NULL), &st), 0);
+    assert_int_equal(st.st_mode & 0111, 0111);
     /* an existing directory is taken over: made private again */
     assert_int_equal(chmod(deep, 0755), 0);
     assert_int_equal(sg_store_prepare(f->p, deep, getuid(), getgid(), &err),

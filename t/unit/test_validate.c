@@ -26,6 +26,12 @@
 #define TV_SKEW (5L * TP_MINUTE)
 /* How far beyond / within the skew the thisUpdate tests go. */
 #define TV_MARGIN TP_MINUTE
+/* StapleGuardMaxAge and StapleGuardNoNextUpdateLifetime by default: what
+ * Firefox accepts. */
+#define TV_MAX_AGE (10L * TP_DAY)
+#define TV_NO_NEXT_LIFETIME TP_DAY
+/* APR's int64 format, for messages about times. */
+#define TV_SEC_FMT "%" APR_INT64_T_FMT
 
 static apr_pool_t *tv_root;
 /* Second round: the certificate is parsed as the module's startup threads
@@ -100,6 +106,8 @@ static int tv_setup(void **state)
     assert_true((f->cert->libctx != NULL) == tv_with_cache);
     f->args.now = tv_at(0);
     f->args.skew = apr_time_from_sec(TV_SKEW);
+    f->args.max_age = apr_time_from_sec(TV_MAX_AGE);
+    f->args.no_next_lifetime = apr_time_from_sec(TV_NO_NEXT_LIFETIME);
     f->args.held_this_update = 0;
     *state = f;
     return 0;
@@ -134,6 +142,15 @@ static tp_resp_t tv_resp(void)
 {
     return tp_resp_default(&tv_pki, TV_NOW);
 }
+
+/* Assert that the detail of the last refusal contains what. */
+#define tv_assert_detail(f, what)                                         \
+    do {                                                                  \
+        assert_non_null((f)->v.detail);                                   \
+        if (strstr((f)->v.detail, (what)) == NULL) {                      \
+            fail_msg("detail \"%s\" lacks \"%s\"", (f)->v.detail, (what)); \
+        }                                                                 \
+    } while (0)
 
 /* Assert r is expected, naming both on failure. */
 #define tv_assert_reason(r, expected)                                     \
@@ -367,6 +384,7 @@ static void test_signer_not_issued_foreign(void **state)
     tv_assert_reason(tv_validate(f, &a), SG_R_SIGNER_NOT_ISSUED);
     assert_non_null(f->v.detail);
     assert_non_null(strstr(f->v.detail, "Unrelated Test CA"));
+    assert_null(strstr(f->v.detail, "same name"));
 }
 
 static void test_signer_not_issued_impostor(void **state)
@@ -380,6 +398,43 @@ static void test_signer_not_issued_impostor(void **state)
     a.signer_key = tv_pki.impostor_responder.key;
     assert_int_equal(X509_check_issued(tv_pki.ca.cert, a.signer), X509_V_OK);
     tv_assert_reason(tv_validate(f, &a), SG_R_SIGNER_NOT_ISSUED);
+    tv_assert_detail(f, "same name as the issuer");
+    tv_assert_detail(f, "its authority key id none");
+}
+
+/* The hex of a key identifier, as the detail writes it. */
+static const char *tv_keyid_hex(tv_t *f, const ASN1_OCTET_STRING *id)
+{
+    char *hex;
+    const char *s;
+
+    assert_non_null(id);
+    hex = OPENSSL_buf2hexstr(ASN1_STRING_get0_data(id),
+                             ASN1_STRING_length(id));
+    assert_non_null(hex);
+    s = apr_pstrdup(f->p, hex);
+    OPENSSL_free(hex);
+    return s;
+}
+
+static void test_signer_not_issued_rekeyed(void **state)
+{
+    tv_t *f = *state;
+    tp_resp_t a = tv_resp();
+
+    /* Issued by a CA of the issuer's name with another key (a re-keyed
+     * intermediate): the detail must not read "issued by" the very name
+     * of the issuer, but say same name, other key, and show both. */
+    a.signer = tv_pki.rekeyed_responder.cert;
+    a.signer_key = tv_pki.rekeyed_responder.key;
+    tv_assert_reason(tv_validate(f, &a), SG_R_SIGNER_NOT_ISSUED);
+    tv_assert_detail(f, "same name as the issuer (");
+    tv_assert_detail(f, "Staple Guard Test CA");
+    tv_assert_detail(f, "a different key");
+    tv_assert_detail(f, tv_keyid_hex(f, X509_get0_subject_key_id(
+                                            tv_pki.ca_rekeyed.cert)));
+    tv_assert_detail(f, tv_keyid_hex(f, X509_get0_subject_key_id(
+                                            tv_pki.ca.cert)));
 }
 
 /* A responder certificate checked once is remembered (with a cache), but
@@ -459,6 +514,63 @@ static void test_certid_mismatch(void **state)
     tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_MISMATCH);
 }
 
+/* Responders of private CAs may answer with the CertID hashed as they
+ * sign (SHA-256), not as asked. Such an answer is recognised as this
+ * certificate's, under the response's hash, and refused in its own words:
+ * Firefox and curl match SHA-1 CertIDs only and fail the connection on a
+ * staple they cannot match. */
+static void test_certid_sha2_matched(void **state)
+{
+    tv_t *f = *state;
+    tp_resp_t a = tv_resp();
+
+    a.certid_md = EVP_sha256();
+    tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_HASH);
+    assert_string_equal(f->v.detail, "CertID hashed with SHA256");
+    a.certid_md = EVP_sha384();
+    tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_HASH);
+    a.certid_md = EVP_sha512();
+    tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_HASH);
+    a.status = V_OCSP_CERTSTATUS_REVOKED;
+    tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_HASH);
+}
+
+static void test_certid_sha256_other_serial(void **state)
+{
+    tv_t *f = *state;
+    tp_resp_t a = tv_resp();
+
+    a.certid_md = EVP_sha256();
+    a.other_serial = 1;
+    tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_MISMATCH);
+}
+
+static void test_certid_sha256_other_issuer(void **state)
+{
+    tv_t *f = *state;
+    tp_resp_t a = tv_resp();
+
+    /* the right serial, hashed with another issuer's name and key */
+    a.certid_md = EVP_sha256();
+    a.issuer = tv_pki.other_ca.cert;
+    tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_MISMATCH);
+}
+
+static void test_certid_weak_hash_refused(void **state)
+{
+    tv_t *f = *state;
+    tp_resp_t a = tv_resp();
+    EVP_MD *md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+
+    /* only the SHA-2 family besides the SHA-1 asked for */
+    if (md5 == NULL) {
+        skip();
+    }
+    a.certid_md = md5;
+    tv_assert_reason(tv_validate(f, &a), SG_R_CERTID_MISMATCH);
+    EVP_MD_free(md5);
+}
+
 static void test_status_unknown(void **state)
 {
     tv_t *f = *state;
@@ -498,13 +610,92 @@ static void test_ahead_by_exactly_skew_is_ok(void **state)
     tv_assert_reason(tv_validate(f, &a), SG_R_OK);
 }
 
-static void test_no_next_update(void **state)
+/* The end of a response, as browsers judge it: without nextUpdate,
+ * thisUpdate + the lifetime (a day, as Firefox); never beyond thisUpdate
+ * + the maximum age (10 days, as Firefox), whatever nextUpdate says. */
+typedef struct {
+    const char *what;
+    long this_update;       /* seconds from now */
+    int has_next;
+    long next_update;       /* seconds from now, when has_next */
+    long max_age;           /* 0: TV_MAX_AGE */
+    long lifetime;          /* 0: TV_NO_NEXT_LIFETIME */
+    sg_reason_t reason;
+    const char *detail;     /* in the refusal's detail */
+    long until;             /* accepted: valid until, seconds from now */
+} tv_life_t;
+
+#define TV_NONE 0, 0
+static const tv_life_t tv_lives[] = {
+    { "no nextUpdate", -TP_HOUR, TV_NONE, 0, 0, SG_R_OK, NULL,
+      TP_DAY - TP_HOUR },
+    { "no nextUpdate, at thisUpdate + lifetime (over, as at nextUpdate)",
+      -TV_NO_NEXT_LIFETIME, TV_NONE, 0, 0, SG_R_EXPIRED,
+      "StapleGuardNoNextUpdateLifetime, as it has no nextUpdate (86400 s)", 0 },
+    { "no nextUpdate, a second before", -TV_NO_NEXT_LIFETIME + 1, TV_NONE,
+      0, 0, SG_R_OK, NULL, 1 },
+    { "no nextUpdate, lifetime 2 h, 3 h old", -3 * TP_HOUR, TV_NONE, 0,
+      2 * TP_HOUR, SG_R_EXPIRED, "10800 s old, beyond "
+      "StapleGuardNoNextUpdateLifetime, as it has no nextUpdate (7200 s)", 0 },
+    { "no nextUpdate, lifetime 2 h, 1 h old", -TP_HOUR, TV_NONE, 0,
+      2 * TP_HOUR, SG_R_OK, NULL, TP_HOUR },
+    { "no nextUpdate, MaxAge shorter than the lifetime", -TP_HOUR, TV_NONE,
+      2 * TP_HOUR, 0, SG_R_OK, NULL, TP_HOUR },
+    { "no nextUpdate, past the shorter MaxAge", -2 * TP_HOUR, TV_NONE,
+      2 * TP_HOUR, 0, SG_R_EXPIRED, "StapleGuardMaxAge (7200 s)", 0 },
+    { "nextUpdate within MaxAge", -TP_HOUR, 1, 7 * TP_DAY, 0, 0, SG_R_OK,
+      NULL, 7 * TP_DAY },
+    { "nextUpdate beyond MaxAge", -TP_HOUR, 1, 30 * TP_DAY, 0, 0, SG_R_OK,
+      NULL, TV_MAX_AGE - TP_HOUR },
+    { "older than MaxAge, nextUpdate ahead", -11 * TP_DAY, 1, TP_DAY, 0, 0,
+      SG_R_EXPIRED, "950400 s old, beyond StapleGuardMaxAge (864000 s)", 0 },
+    { "at MaxAge", -TV_MAX_AGE, 1, TP_DAY, 0, 0, SG_R_EXPIRED,
+      "StapleGuardMaxAge", 0 },
+    { "a second before MaxAge", -TV_MAX_AGE + 1, 1, TP_DAY, 0, 0, SG_R_OK,
+      NULL, 1 },
+    { "MaxAge 1 h, 2 h old", -2 * TP_HOUR, 1, 7 * TP_DAY, TP_HOUR, 0,
+      SG_R_EXPIRED, "StapleGuardMaxAge (3600 s)", 0 },
+    { "both rules broken: nextUpdate, checked first, is named",
+      -20 * TP_DAY, 1, -TP_HOUR, 0, 0, SG_R_EXPIRED,
+      "nextUpdate passed 3600 s ago", 0 },
+};
+
+static void test_lifetimes(void **state)
 {
     tv_t *f = *state;
-    tp_resp_t a = tv_resp();
+    size_t i;
 
-    a.no_next_update = 1;
-    tv_assert_reason(tv_validate(f, &a), SG_R_NO_NEXT_UPDATE);
+    for (i = 0; i < sizeof(tv_lives) / sizeof(tv_lives[0]); i++) {
+        const tv_life_t *l = &tv_lives[i];
+        tp_resp_t a = tv_resp();
+        sg_reason_t r;
+
+        a.this_update = l->this_update;
+        a.no_next_update = !l->has_next;
+        a.next_update = l->next_update;
+        f->args.max_age = apr_time_from_sec(l->max_age ? l->max_age
+                                                       : TV_MAX_AGE);
+        f->args.no_next_lifetime = apr_time_from_sec(
+            l->lifetime ? l->lifetime : TV_NO_NEXT_LIFETIME);
+        r = tv_validate(f, &a);
+        if (r != l->reason) {
+            fail_msg("%s: %s, expected %s (%s)", l->what, sg_reason_name(r),
+                     sg_reason_name(l->reason),
+                     f->v.detail ? f->v.detail : "no detail");
+        }
+        if (l->detail != NULL) {
+            tv_assert_detail(f, l->detail);
+        }
+        if (r == SG_R_OK
+            && (f->v.next_update != tv_at(l->until)
+                || f->v.response_next_update
+                   != (l->has_next ? tv_at(l->next_update) : 0))) {
+            fail_msg("%s: valid until " TV_SEC_FMT ", own nextUpdate "
+                     TV_SEC_FMT, l->what,
+                     (apr_int64_t)apr_time_sec(f->v.next_update),
+                     (apr_int64_t)apr_time_sec(f->v.response_next_update));
+        }
+    }
 }
 
 static void test_expired(void **state)
@@ -906,6 +1097,20 @@ static void test_validate_not_issued_frees_everything(void **state)
     assert_int_equal(tv_blocks_left_by(f, &a), 0);
 }
 
+static void test_validate_shapes_free_everything(void **state)
+{
+    tv_t *f = *state;
+    tp_resp_t sha2 = tv_resp(), rekeyed = tv_resp();
+
+    /* the CertIDs computed under other hashes, and the key identifiers'
+     * hex in the refusal, are OpenSSL's allocations, freed again */
+    sha2.certid_md = EVP_sha512();
+    assert_int_equal(tv_blocks_left_by(f, &sha2), 0);
+    rekeyed.signer = tv_pki.rekeyed_responder.cert;
+    rekeyed.signer_key = tv_pki.rekeyed_responder.key;
+    assert_int_equal(tv_blocks_left_by(f, &rekeyed), 0);
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int tv_group_setup(void **state)
@@ -951,16 +1156,21 @@ int main(void)
         TV_TEST(test_bad_signature),
         TV_TEST(test_signer_not_issued_foreign),
         TV_TEST(test_signer_not_issued_impostor),
+        TV_TEST(test_signer_not_issued_rekeyed),
         TV_TEST(test_signer_remembered_only_itself),
         TV_TEST(test_ok_signed_by_issuer_key_other_cert),
         TV_TEST(test_signer_not_authorized),
         TV_TEST(test_signer_expired),
         TV_TEST(test_certid_mismatch),
+        TV_TEST(test_certid_sha2_matched),
+        TV_TEST(test_certid_sha256_other_serial),
+        TV_TEST(test_certid_sha256_other_issuer),
+        TV_TEST(test_certid_weak_hash_refused),
         TV_TEST(test_status_unknown),
         TV_TEST(test_not_yet_valid),
         TV_TEST(test_ahead_within_skew_is_ok),
         TV_TEST(test_ahead_by_exactly_skew_is_ok),
-        TV_TEST(test_no_next_update),
+        TV_TEST(test_lifetimes),
         TV_TEST(test_expired),
         TV_TEST(test_expired_at_next_update),
         TV_TEST(test_revoked_but_expired),
@@ -986,6 +1196,7 @@ int main(void)
         TV_TEST(test_validate_leaves_no_openssl_error),
         TV_TEST(test_validate_ok_frees_everything),
         TV_TEST(test_validate_not_issued_frees_everything),
+        TV_TEST(test_validate_shapes_free_everything),
     };
     int failed;
 

@@ -1,0 +1,158 @@
+/* test_fetch.c: the proxy's URL and bypass list, credentials kept out of
+ * what is shown, and the outcomes of connecting directly or through a
+ * proxy that is not there (loopback ports nobody listens on). Answers
+ * from real proxies and DNS servers: t/18-proxy.t, t/19-resolver.t. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_network_io.h>
+#include <apr_strings.h>
+
+#include "sg_fetch.h"
+
+#define TF_TIMEOUT 2            /* seconds: nothing here should take it */
+
+static apr_pool_t *tf_root;
+
+static void test_proxy_parse(void **state)
+{
+    apr_pool_t *p;
+    sg_proxy_t *px = NULL;
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    assert_null(sg_proxy_parse(&px, p, "http://sg:pw@proxy.example:3128"));
+    assert_string_equal(px->host, "proxy.example");
+    assert_int_equal(px->port, 3128);
+    assert_string_equal(px->shown, "http://proxy.example:3128");
+    assert_string_equal(px->auth, "Basic c2c6cHc=");   /* "sg:pw" */
+    assert_int_equal(px->bypass->nelts, 0);
+    assert_null(sg_proxy_parse(&px, p, "http://[::1]:8080/"));
+    assert_string_equal(px->host, "::1");
+    assert_null(px->auth);
+    assert_non_null(sg_proxy_parse(&px, p, "https://proxy.example:3128"));
+    assert_non_null(sg_proxy_parse(&px, p, "ftp://proxy.example:21"));
+    assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:3128/x"));
+    assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:3128/?a"));
+    assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:99999"));
+    apr_pool_destroy(p);
+}
+
+static void test_shown(void **state)
+{
+    apr_pool_t *p;
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    assert_string_equal(sg_proxy_url_shown(p, "http://u:s3cret@h:1/x@y"),
+                        "http://h:1/x@y");
+    assert_string_equal(sg_proxy_url_shown(p, "http://h:1"), "http://h:1");
+    assert_string_equal(sg_proxy_url_shown(p, "u:p@h"), "h");
+    apr_pool_destroy(p);
+}
+
+static void test_bypass_check(void **state)
+{
+    apr_pool_t *p;
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    assert_null(sg_proxy_bypass_check(p, "ocsp.ca.example"));
+    assert_null(sg_proxy_bypass_check(p, ".internal"));
+    assert_null(sg_proxy_bypass_check(p, "10.1.2.3"));
+    assert_null(sg_proxy_bypass_check(p, "::1"));
+    assert_non_null(sg_proxy_bypass_check(p, "a/b"));
+    assert_non_null(sg_proxy_bypass_check(p, "*.example"));
+    assert_non_null(sg_proxy_bypass_check(p, "."));
+    assert_non_null(sg_proxy_bypass_check(p, ""));
+    apr_pool_destroy(p);
+}
+
+/* A loopback port nobody listens on (bound, then closed). */
+static int tf_closed_port(apr_pool_t *p)
+{
+    apr_sockaddr_t *sa;
+    apr_socket_t *s;
+
+    assert_int_equal(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0,
+                                           p), APR_SUCCESS);
+    assert_int_equal(apr_socket_create(&s, APR_INET, SOCK_STREAM,
+                                       APR_PROTO_TCP, p), APR_SUCCESS);
+    assert_int_equal(apr_socket_bind(s, sa), APR_SUCCESS);
+    assert_int_equal(apr_socket_addr_get(&sa, APR_LOCAL, s), APR_SUCCESS);
+    apr_socket_close(s);
+    return sa->port;
+}
+
+static sg_reason_t tf_fetch(apr_pool_t *p, const char *url,
+                            const sg_proxy_t *px, const char *bypass,
+                            sg_fetch_result_t *res)
+{
+    static const unsigned char der[] = { 0x30, 0x00 };
+    sg_request_t req = { .der = der, .der_len = sizeof(der) };
+    sg_fetch_args_t args = { .url = url, .proxy = px, .family = APR_UNSPEC,
+                             .req = &req, .force_post = 1,
+                             .timeout = TF_TIMEOUT, .max_len = 1024 };
+    sg_proxy_t *copy;
+
+    if (px != NULL && bypass != NULL) {
+        copy = apr_pmemdup(p, px, sizeof(*copy));
+        copy->bypass = apr_array_make(p, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(copy->bypass, const char *) = bypass;
+        args.proxy = copy;
+    }
+    return sg_fetch_run(res, p, &args);
+}
+
+static void test_outcomes(void **state)
+{
+    apr_pool_t *p;
+    sg_proxy_t *px = NULL;
+    sg_fetch_result_t res;
+    const char *url;
+    int port;
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    port = tf_closed_port(p);
+    url = apr_psprintf(p, "http://127.0.0.1:%d/", port);
+    assert_int_equal(tf_fetch(p, url, NULL, NULL, &res), SG_R_REFUSED);
+    assert_non_null(strstr(res.detail, "127.0.0.1"));
+
+    assert_null(sg_proxy_parse(&px, p, apr_psprintf(
+        p, "http://sg:s3cret@127.0.0.1:%d", port)));
+    assert_int_equal(tf_fetch(p, "http://ocsp.example/", px, NULL, &res),
+                     SG_R_PROXY_UNREACHABLE);
+    assert_non_null(strstr(res.detail, "proxy"));
+    assert_null(strstr(res.detail, "s3cret"));
+
+    /* bypassed: direct, so the responder's own outcome */
+    assert_int_equal(tf_fetch(p, url, px, "127.0.0.1", &res), SG_R_REFUSED);
+    assert_int_equal(tf_fetch(p, apr_psprintf(p, "http://a.example:%d/", port),
+                              px, ".nowhere", &res), SG_R_PROXY_UNREACHABLE);
+    apr_pool_destroy(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proxy_parse),
+        cmocka_unit_test(test_shown),
+        cmocka_unit_test(test_bypass_check),
+        cmocka_unit_test(test_outcomes),
+    };
+    int rc;
+
+    apr_initialize();
+    apr_pool_create(&tf_root, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_pool_destroy(tf_root);
+    apr_terminate();
+    return rc;
+}
