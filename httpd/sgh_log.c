@@ -162,7 +162,8 @@ void sgh_log_expiring(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
 void sgh_log_expired(server_rec *s, apr_pool_t *p, const sg_entry_t *e)
 {
     sgh_log(SGH_M_EXPIRED, e->cert->must_staple, s, 0, "%s: the held response "
-            "passed its nextUpdate (%s) and no newer one could be fetched; "
-            "%s", e->cert->subject, sgh_log_time(p, e->held_next_update),
+            "passed its nextUpdate or StapleGuardMaxAge, whichever came "
+            "first (%s), and no newer one could be fetched; %s",
+            e->cert->subject, sgh_log_time(p, e->held_next_update),
             sgh_log_holding(p, e, SG_STATE_EXPIRED));
 }

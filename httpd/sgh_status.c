@@ -131,6 +131,10 @@ static const char *sgh_status_urls_html(request_rec *r, const sgh_row_t *w)
                           && i == w->info.url_index ? " (answered)" : "",
                           NULL);
     }
+    if (n > 0 && e->proxy != NULL) {
+        out = apr_pstrcat(r->pool, out, "<br><small>via proxy ",
+                          sgh_h(r, e->proxy->shown), "</small>", NULL);
+    }
     return n > 0 ? out : "none";
 }
 
@@ -228,8 +232,10 @@ static void sgh_status_json_row(request_rec *r, const sgh_row_t *w, int last)
         ap_rprintf(r, "%s%s", i ? "," : "",
                    sg_text_json(p, APR_ARRAY_IDX(vhosts, i, const char *)));
     }
-    ap_rprintf(r, "],\"ocsp_urls\":%s,\"answered_by\":%s",
+    /* the proxy as configured, less its credentials (sg_proxy_t.shown) */
+    ap_rprintf(r, "],\"ocsp_urls\":%s,\"proxy\":%s,\"answered_by\":%s",
                sgh_status_urls_json(p, e),
+               e->proxy ? sg_text_json(p, e->proxy->shown) : "null",
                w->info.last_attempt
                ? sg_text_json(p, sg_registry_url_at(e, w->info.url_index))
                : "null");

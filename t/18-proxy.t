@@ -149,6 +149,8 @@ is($code, 200, 'status page served');
 unlike($t->error_log . $page, qr/\Q$PASS\E|sg:wrong/,
        'credentials are in neither the error log nor the status page');
 like($t->error_log, qr{via proxy http://127\.0\.0\.1:$sport}, 'the log names the proxy, without credentials');
+like($page, qr{"proxy":"http://127\.0\.0\.1:$sport"},
+     'the status page names the proxy, without credentials');
 
 $t->stop_httpd;
 $t->kill_group($squid);
