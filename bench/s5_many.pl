@@ -18,7 +18,6 @@ use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use SGTest;
 BEGIN { SGTest::enter_netns() }
 use SGBench;
-use JSON::PP;
 use Time::HiRes qw(time sleep);
 
 my $QUICK = $ENV{SG_BENCH_QUICK};
@@ -70,12 +69,15 @@ sub requests_between {
 }
 
 # How many certificates mod_staple_guard's status page calls good.
+# How many certificates the status page says are good: from ?auto's
+# summary line, which costs the client nothing to read. (Decoding the
+# ?json of 1,000 certificates every 0.2 s took a core from the server while
+# its fetcher worked in the background.)
 sub sg_good {
     my ($t) = @_;
     my $p = $t->hport;
-    my $json = `curl -s --max-time 10 --cacert ${\$t->pkifile('root.crt')} --resolve h0.$DOMAIN:$p:127.0.0.1 'https://h0.$DOMAIN:$p$STATUS_PATH?json'`;
-    my $j = eval { decode_json($json) } or return 0;
-    return scalar grep { $_->{state} eq 'good' } @{$j->{certificates}};
+    my $auto = `curl -s --max-time 10 --cacert ${\$t->pkifile('root.crt')} --resolve h0.$DOMAIN:$p:127.0.0.1 'https://h0.$DOMAIN:$p$STATUS_PATH?auto'`;
+    return $auto =~ /^StapleGuardState_good: (\d+)$/m ? $1 : 0;
 }
 
 sub sweep {
