@@ -91,7 +91,7 @@ void sgh_carry_register(sgh_gen_t *g, server_rec *s)
 /* Without a response, continue the retry schedule of the last generation
  * so that restarts do not add requests, unless the responder changed. */
 static void sgh_carry_schedule(sg_entry_t *e, const sgh_carried_t *it,
-                              apr_time_t now)
+                               apr_time_t now)
 {
     if (it->info.next_attempt > now && e->url != NULL && it->url != NULL
         && strcmp(e->url, it->url) == 0) {
@@ -111,8 +111,8 @@ const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e)
 }
 
 sg_reason_t sgh_carry_check(const sgh_carried_t *it, sg_verdict_t *v,
-                           apr_pool_t *p, const sg_entry_t *e,
-                           const sg_refresh_conf_t *conf, apr_time_t now)
+                            apr_pool_t *p, const sg_entry_t *e,
+                            const sg_refresh_conf_t *conf, apr_time_t now)
 {
     if (it->der == NULL) {
         memset(v, 0, sizeof(*v));
@@ -122,8 +122,8 @@ sg_reason_t sgh_carry_check(const sgh_carried_t *it, sg_verdict_t *v,
 }
 
 void sgh_carry_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
-                   const sgh_carried_t *it, sg_reason_t r,
-                   const sg_verdict_t *v)
+                    const sgh_carried_t *it, sg_reason_t r,
+                    const sg_verdict_t *v)
 {
     apr_time_t now = apr_time_now();
 

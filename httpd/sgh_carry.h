@@ -23,13 +23,13 @@ const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e);
 /* Validate the carried response (any thread). SG_R_COUNT: there is none,
  * only a schedule. */
 sg_reason_t sgh_carry_check(const sgh_carried_t *it, sg_verdict_t *v,
-                           apr_pool_t *p, const sg_entry_t *e,
-                           const sg_refresh_conf_t *conf, apr_time_t now);
+                            apr_pool_t *p, const sg_entry_t *e,
+                            const sg_refresh_conf_t *conf, apr_time_t now);
 
 /* In httpd's thread, once the table exists: continue the schedule, hold
  * the response if sgh_carry_check said SG_R_OK, and log what was found. */
 void sgh_carry_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
-                   const sgh_carried_t *it, sg_reason_t r,
-                   const sg_verdict_t *v);
+                    const sgh_carried_t *it, sg_reason_t r,
+                    const sg_verdict_t *v);
 
 #endif

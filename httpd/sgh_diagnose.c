@@ -60,7 +60,7 @@ void sgh_diagnose_declined(sgh_gen_t *g, const char *pem)
 }
 
 static void sgh_diagnose_file(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
-                             apr_hash_t *primed, const ap_directive_t *d)
+                              apr_hash_t *primed, const ap_directive_t *d)
 {
     const char *args = d->args;
     const char *path = ap_server_root_relative(p, ap_getword_conf(p, &args));
@@ -91,7 +91,7 @@ typedef struct {
 
 /* Call fn for every SSLCertificateFile directive, at any depth. */
 static void sgh_diagnose_walk(const ap_directive_t *d, sgh_diag_ctx_t *ctx,
-                             void (*fn)(sgh_diag_ctx_t *,
+                              void (*fn)(sgh_diag_ctx_t *,
                                         const ap_directive_t *))
 {
     for (; d != NULL; d = d->next) {

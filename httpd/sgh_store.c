@@ -42,7 +42,7 @@ static const char *sgh_store_dir(apr_pool_t *p)
 }
 
 static void sgh_store_refuse(server_rec *s, apr_pool_t *p, const char *dir,
-                            const sg_entry_t *e, const char *why)
+                             const sg_entry_t *e, const char *why)
 {
     const char *name = sgh_store_name(p, e);
     apr_status_t rv = sg_store_set_aside(p, dir, name);
@@ -60,7 +60,7 @@ void sgh_store_refuse_for(sgh_store_found_t *f, apr_pool_t *p, sg_reason_t r)
 }
 
 void sgh_store_check(sgh_store_found_t *f, const sgh_gen_t *g, apr_pool_t *p,
-                    const sg_entry_t *e, apr_time_t now)
+                     const sg_entry_t *e, apr_time_t now)
 {
     unsigned char *buf;
     const unsigned char *der;
@@ -104,7 +104,7 @@ void sgh_store_check(sgh_store_found_t *f, const sgh_gen_t *g, apr_pool_t *p,
 }
 
 void sgh_store_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
-                   const sgh_store_found_t *f)
+                    const sgh_store_found_t *f)
 {
     if (!f->present) {
         return;
@@ -160,8 +160,8 @@ void sgh_store_prune_unused(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 }
 
 void sgh_store_save(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
-                   const sg_entry_t *e, const unsigned char *der,
-                   apr_size_t len)
+                    const sg_entry_t *e, const unsigned char *der,
+                    apr_size_t len)
 {
     unsigned char *buf;
     apr_size_t buf_len;

@@ -72,7 +72,7 @@ static sg_cert_cache_t *sgh_warm_cache(apr_pool_t *keep)
 
 /* In a worker: everything that needs no lock and leaves no trace. */
 static void sgh_warm_work(void *ctx, void *data, apr_pool_t *keep,
-                         apr_pool_t *temp)
+                          apr_pool_t *temp)
 {
     sgh_warm_t *w = ctx;
     sgh_warm_item_t *it = data;
@@ -170,7 +170,7 @@ static void sgh_warm_start(sgh_warm_t *w, server_rec *s)
 }
 
 void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
-                   const char *pem)
+                    const char *pem)
 {
     sgh_warm_t *w = sgh_warm_get(g, ap_server_conf);
     sgh_warm_item_t *it = apr_pcalloc(g->ptemp, sizeof(*it));
@@ -232,7 +232,7 @@ void sgh_warm_finish(sgh_gen_t *g, server_rec *s)
 /* Validated while mod_ssl worked, taken now: what expired meanwhile (a
  * long start with thousands of hosts) is not taken. */
 static void sgh_warm_recheck(sgh_warm_item_t *it, apr_pool_t *p,
-                            apr_time_t now)
+                             apr_time_t now)
 {
     if (it->carried != NULL && it->carried_r == SG_R_OK
         && it->carried_v.next_update <= now) {

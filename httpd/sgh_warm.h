@@ -10,7 +10,7 @@
  * generation (e->cert is still NULL): hand it to the workers. pem must
  * live until sgh_warm_finish; it is copied. */
 void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
-                   const char *pem);
+                    const char *pem);
 
 /* Return once e's certificate is parsed (e->cert set, or left NULL when it
  * could not be). For the rare messages that need it before post_config. */
