@@ -6,6 +6,7 @@
 #include <apr_portable.h>
 #include <apr_strings.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/http.h>
 #include <openssl/httperr.h>
@@ -179,18 +180,33 @@ static long sg_fetch_snoop_ctrl(BIO *b, int cmd, long num, void *ptr)
     return BIO_ctrl(BIO_next(b), cmd, num, ptr);
 }
 
+/* The filter's method: made once per process (a new one per fetch would
+ * also take a new BIO type index each time, from a global counter). */
+static CRYPTO_ONCE sg_fetch_snoop_once = CRYPTO_ONCE_STATIC_INIT;
+static BIO_METHOD *sg_fetch_snoop_meth;
+
+static void sg_fetch_snoop_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER,
+                                 "staple-guard head");
+
+    if (m != NULL && !(BIO_meth_set_read(m, sg_fetch_snoop_read)
+                       && BIO_meth_set_write(m, sg_fetch_snoop_write)
+                       && BIO_meth_set_ctrl(m, sg_fetch_snoop_ctrl))) {
+        BIO_meth_free(m);
+        m = NULL;
+    }
+    sg_fetch_snoop_meth = m;
+}
+
 /* A filter in front of next that copies the response head into h. */
-static BIO *sg_fetch_snoop_new(BIO_METHOD **meth, BIO *next,
-                               sg_fetch_head_t *h)
+static BIO *sg_fetch_snoop_new(BIO *next, sg_fetch_head_t *h)
 {
     BIO *b = NULL;
 
-    *meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER,
-                         "staple-guard head");
-    if (*meth != NULL && BIO_meth_set_read(*meth, sg_fetch_snoop_read)
-        && BIO_meth_set_write(*meth, sg_fetch_snoop_write)
-        && BIO_meth_set_ctrl(*meth, sg_fetch_snoop_ctrl)
-        && (b = BIO_new(*meth)) != NULL) {
+    if (CRYPTO_THREAD_run_once(&sg_fetch_snoop_once, sg_fetch_snoop_init)
+        && sg_fetch_snoop_meth != NULL
+        && (b = BIO_new(sg_fetch_snoop_meth)) != NULL) {
         BIO_set_data(b, h);
         BIO_set_init(b, 1);
         BIO_set_next(b, next);
@@ -387,8 +403,7 @@ static sg_reason_t sg_fetch_exchange(sg_fetch_result_t *res, apr_pool_t *p,
                                      BIO *req, apr_time_t deadline)
 {
     sg_fetch_head_t *h = apr_pcalloc(p, sizeof(*h));
-    BIO_METHOD *meth = NULL;
-    BIO *rbio = sg_fetch_snoop_new(&meth, conn, h), *body = NULL;
+    BIO *rbio = sg_fetch_snoop_new(conn, h), *body = NULL;
     sg_reason_t r = SG_R_INTERNAL;
 
     if (rbio != NULL) {
@@ -410,7 +425,6 @@ static sg_reason_t sg_fetch_exchange(sg_fetch_result_t *res, apr_pool_t *p,
     }
     BIO_free_all(body);
     BIO_free(rbio);
-    BIO_meth_free(meth);
     return r;
 }
 
