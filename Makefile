@@ -5,6 +5,8 @@
 #                                  httpd header on the include path)
 #   glue   httpd/ + the hooks   -> build/mod_staple_guard.so (with apxs's
 #                                  flags and headers, linked with libsg.a)
+#   cli    cli/                 -> build/staple-guard (the core alone, no
+#                                  httpd: check, prefetch, show)
 #   tests  t/unit/test_*.c      -> build/unit/test_* (cmocka, linked with
 #                                  libsg.a); tools for tests and benchmarks
 #                                  -> build/tools/, build/bench/
@@ -17,12 +19,16 @@ HTTPD_CC     = $(shell $(APXS) -q CC)
 HTTPD_CFLAGS = $(shell $(APXS) -q CFLAGS) $(shell $(APXS) -q CPPFLAGS) \
                $(shell $(APXS) -q EXTRA_CPPFLAGS) -I$(shell $(APXS) -q INCLUDEDIR) \
                $(APR_CFLAGS)
-HTTPD_LDFLAGS = -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+LDHARDEN = -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
 APR_CFLAGS   = $(shell pkg-config --cflags apr-1 apr-util-1)
 APR_LIBS     = $(shell pkg-config --libs apr-1 apr-util-1)
 
 CC      ?= cc
 OPT     ?= -O2 -g
+# Sanitizers, for `make asan` (empty in a normal build).
+SAN     ?=
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
 WARN     = -Wall -Wextra -Werror
 HARDEN   = -fstack-protector-strong -D_FORTIFY_SOURCE=2
 DEPS     = -MMD -MP
@@ -30,16 +36,22 @@ DEPS     = -MMD -MP
 CORE_SRC  = $(wildcard src/*.c)
 CORE_OBJ  = $(CORE_SRC:src/%.c=$(B)/core/%.o)
 CORE_LIB  = $(B)/libsg.a
-CORE_CFLAGS = $(OPT) $(WARN) $(HARDEN) -fPIC -D_GNU_SOURCE -Iinclude $(APR_CFLAGS)
+CORE_CFLAGS = $(OPT) $(SAN) $(WARN) $(HARDEN) -fPIC -D_GNU_SOURCE -Iinclude $(APR_CFLAGS)
 
 GLUE_SRC  = mod_staple_guard.c $(wildcard httpd/*.c)
 GLUE_OBJ  = $(GLUE_SRC:%.c=$(B)/%.o)
-GLUE_CFLAGS = $(HTTPD_CFLAGS) $(WARN) -fPIC -Iinclude -Ihttpd
+GLUE_CFLAGS = $(HTTPD_CFLAGS) $(SAN) $(WARN) -fPIC -Iinclude -Ihttpd
 MODULE    = $(B)/mod_staple_guard.so
+
+CLI_SRC   = $(wildcard cli/*.c)
+CLI_OBJ   = $(CLI_SRC:%.c=$(B)/%.o)
+CLI_CFLAGS = $(OPT) $(SAN) $(WARN) $(HARDEN) -D_GNU_SOURCE -Iinclude -Icli $(APR_CFLAGS)
+CLI       = $(B)/staple-guard
+PREFIX   ?= /usr
 
 UNIT_SRC  = $(wildcard t/unit/test_*.c)
 UNIT      = $(UNIT_SRC:t/unit/%.c=$(B)/unit/%)
-UNIT_CFLAGS = -O0 -g $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
+UNIT_CFLAGS = -O0 -g $(SAN) $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
 
 # Test and benchmark tools: plain OpenSSL programs sharing one helper file.
 TOOL_HELP = t/tools/sg_tool.c
@@ -47,9 +59,9 @@ TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 TOOLS     = $(B)/tools/sg_responder
 BENCH_TOOLS = $(B)/bench/sg_bench $(B)/bench/sg_mkcerts
 
-.PHONY: all install unit unit-build tools bench-tools test check clean demo bench
+.PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench
 
-all: $(MODULE)
+all: $(MODULE) $(CLI)
 
 # ---- core ----
 $(B)/core/%.o: src/%.c
@@ -66,12 +78,25 @@ $(B)/%.o: %.c
 	$(HTTPD_CC) $(GLUE_CFLAGS) $(DEPS) -c -o $@ $<
 
 $(MODULE): $(GLUE_OBJ) $(CORE_LIB)
-	$(HTTPD_CC) -shared -fPIC $(HTTPD_LDFLAGS) -o $@ $(GLUE_OBJ) \
+	$(HTTPD_CC) -shared -fPIC $(SAN) $(LDHARDEN) -o $@ $(GLUE_OBJ) \
 	    $(CORE_LIB) -lcrypto -lpthread
 
-install: $(MODULE)
+install: $(MODULE) $(CLI)
 	install -d $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)
 	install -m 644 $(MODULE) $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)/
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 docs/staple-guard.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+# ---- the command: the core without httpd ----
+$(B)/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CLI_CFLAGS) $(DEPS) -c -o $@ $<
+
+$(CLI): $(CLI_OBJ) $(CORE_LIB)
+	$(CC) $(SAN) $(LDHARDEN) -o $@ $(CLI_OBJ) $(CORE_LIB) -lcrypto \
+	    -lpthread $(APR_LIBS)
 
 # ---- unit tests ----
 $(B)/unit/sg_testpki.o: t/unit/sg_testpki.c
@@ -105,6 +130,23 @@ tools: $(TOOLS)
 
 bench-tools: $(BENCH_TOOLS)
 
+# ---- sanitizers ----
+# The core, the module and the unit tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer into build/asan; the unit tests are run.
+asan-build:
+	$(MAKE) B=$(B)/asan SAN="$(ASAN_FLAGS)" OPT="-O1 -g" \
+	    $(B)/asan/mod_staple_guard.so unit-build
+
+asan: asan-build
+	@set -e; for t in $(UNIT:$(B)/%=$(B)/asan/%); do \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t; \
+	done
+
+# The whole integration suite against the instrumented module, the
+# sanitizers' runtime preloaded into apache2 (t/lib/SGTest.pm, SG_ASAN).
+asan-test: asan-build tools
+	SG_ASAN=1 prove -j2 t/*.t
+
 # ---- running ----
 # The whole suite: C unit tests, then real httpd against real responders.
 test check: all tools unit-build
@@ -117,6 +159,19 @@ demo: all tools
 # results go to docs/benchmarks.md.
 bench: all tools bench-tools
 	sh bench/run.sh
+
+# The Debian package libapache2-mod-staple-guard (debian/): built with
+# debhelper from a copy of the sources in build/deb/src, where its work
+# files stay; the .deb lands in build/deb/. lintian fails it on errors.
+.PHONY: deb
+deb:
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb/src
+	tar -cf - --exclude=./$(B) --exclude=./.git --exclude=./bench/out . \
+	    | tar -xf - -C $(B)/deb/src
+	cd $(B)/deb/src && dpkg-buildpackage -us -uc -b -jauto \
+	    >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	lintian --fail-on error $(B)/deb/*.changes
 
 clean:
 	rm -rf $(B)

@@ -149,8 +149,8 @@ static void staple_guard_register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(staple_guard) = {
     STANDARD20_MODULE_STUFF,
-    NULL,                       /* per-directory config creator */
-    NULL,                       /* dir config merger */
+    sgh_config_create_dir,      /* per-directory config creator */
+    sgh_config_merge_dir,       /* dir config merger */
     sgh_config_create_srv,      /* server config creator */
     sgh_config_merge_srv,       /* server config merger */
     sgh_config_cmds,            /* command table */

@@ -51,7 +51,12 @@ APLOG_USE_MODULE(staple_guard);
       "be refreshed")                                                       \
     X(StapleGuardFetchConcurrency, NUMBER, concurrency, 1, 64, 4,            \
       "most fetches running at once, at most 2 of them to one responder "   \
-      "host")
+      "host")                                                               \
+    X(StapleGuardEventTimeout, SECONDS, event_timeout, 1, 300, 10,           \
+      "how long a StapleGuardEventCommand may run before it is killed")     \
+    X(StapleGuardEventInterval, SECONDS, event_interval, 0, 86400, 3600,     \
+      "least time between two runs of StapleGuardEventCommand for the "     \
+      "same certificate and event")
 
 typedef enum { SGH_SECONDS, SGH_PERCENT, SGH_NUMBER } sgh_kind_t;
 
@@ -113,6 +118,7 @@ void sgh_config_reset(void)
     }
     sgh_global.store_dir = NULL;
     sgh_global.family = APR_UNSPEC;
+    sgh_global.event_command = NULL;
 }
 
 const sgh_global_conf_t *sgh_config_global(void)
@@ -160,6 +166,35 @@ void *sgh_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     c->proxy = add->proxy ? add->proxy : base->proxy;
     c->bypass = add->bypass ? add->bypass : base->bypass;
     return c;
+}
+
+void *sgh_config_create_dir(apr_pool_t *p, char *dir)
+{
+    sgh_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)dir;
+    c->status_actions = SGH_UNSET;
+    return c;
+}
+
+void *sgh_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    sgh_dir_conf_t *base = basev, *add = addv;
+    sgh_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->status_actions = (add->status_actions != SGH_UNSET)
+                        ? add->status_actions : base->status_actions;
+    return c;
+}
+
+/* Off unless a <Location> says On: a page that changes something must be
+ * asked for. */
+int sgh_config_status_actions(request_rec *r)
+{
+    const sgh_dir_conf_t *c = ap_get_module_config(r->per_dir_config,
+                                                   &staple_guard_module);
+
+    return c != NULL && c->status_actions == 1;
 }
 
 sgh_srv_conf_t *sgh_config_srv(server_rec *s)
@@ -223,6 +258,31 @@ static const char *sgh_cmd_enable(cmd_parms *cmd, void *dc, int flag)
 {
     (void)dc;
     sgh_config_srv(cmd->server)->enabled = flag;
+    return NULL;
+}
+
+static const char *sgh_cmd_actions(cmd_parms *cmd, void *dc, int flag)
+{
+    (void)cmd;
+    ((sgh_dir_conf_t *)dc)->status_actions = flag;
+    return NULL;
+}
+
+/* The program is not run here, only checked to be a path: it is run by
+ * the fetcher, as the server's User, which may see other files. */
+static const char *sgh_cmd_event(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dc;
+    if (err != NULL) {
+        return err;
+    }
+    if (arg[0] != '/') {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute path",
+                            cmd->cmd->name, arg);
+    }
+    sgh_global.event_command = arg;
     return NULL;
 }
 
@@ -353,6 +413,12 @@ const command_rec sgh_config_cmds[] = {
     AP_INIT_TAKE1("StapleGuardStoreDir", sgh_cmd_store, NULL, RSRC_CONF,
                   "directory that keeps responses across restarts, or "
                   "'none' (default: staple-guard in DefaultRuntimeDir)"),
+    AP_INIT_FLAG("StapleGuardStatusActions", sgh_cmd_actions, NULL,
+                 ACCESS_CONF, "On|Off: the status page here accepts POST "
+                 "action=refresh (default Off)"),
+    AP_INIT_TAKE1("StapleGuardEventCommand", sgh_cmd_event, NULL, RSRC_CONF,
+                  "absolute path of a program run on a certificate's state "
+                  "changes (default: none)"),
     SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_CMD)
     { NULL }
 };

@@ -18,6 +18,11 @@ typedef struct {
     apr_array_header_t *bypass;     /* StapleGuardProxyBypass */
 } sgh_srv_conf_t;
 
+/* Per directory (<Location> of the status page). */
+typedef struct {
+    int status_actions;             /* StapleGuardStatusActions, SGH_UNSET */
+} sgh_dir_conf_t;
+
 /* Server-wide: one fetcher serves all virtual hosts. */
 typedef struct {
     apr_interval_time_t timeout;    /* StapleGuardResponderTimeout */
@@ -28,6 +33,9 @@ typedef struct {
     sg_schedule_conf_t schedule;    /* StapleGuardRefreshAt, RetryMin/Max */
     apr_interval_time_t warn_before;    /* StapleGuardWarnBefore */
     int concurrency;                /* StapleGuardFetchConcurrency */
+    apr_interval_time_t event_timeout;  /* StapleGuardEventTimeout */
+    apr_interval_time_t event_interval; /* StapleGuardEventInterval */
+    const char *event_command;      /* StapleGuardEventCommand, or NULL */
     int family;                     /* StapleGuardAddressFamily: APR_* */
     const char *store_dir;          /* StapleGuardStoreDir; NULL = default,
                                      * "" = none (memory only) */
@@ -44,6 +52,12 @@ extern const command_rec sgh_config_cmds[];
 
 void *sgh_config_create_srv(apr_pool_t *p, server_rec *s);
 void *sgh_config_merge_srv(apr_pool_t *p, void *basev, void *addv);
+
+void *sgh_config_create_dir(apr_pool_t *p, char *dir);
+void *sgh_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/* Whether StapleGuardStatusActions is On where r is served. */
+int sgh_config_status_actions(request_rec *r);
 
 sgh_srv_conf_t *sgh_config_srv(server_rec *s);
 int sgh_config_enabled(server_rec *s);

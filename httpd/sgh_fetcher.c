@@ -11,6 +11,7 @@
 #include "sg_workq.h"
 #include "sgh_config.h"
 #include "sgh_entry.h"
+#include "sgh_event.h"
 #include "sgh_fetcher.h"
 #include "sgh_log.h"
 #include "sgh_msg.h"
@@ -48,6 +49,7 @@ static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
     sg_refresh_conf_t conf = g->refresh;
     apr_time_t now = apr_time_now();
     apr_pool_t *p;
+    int failed_before = e->failures;
 
     (void)keep;
     if (apr_pool_create(&p, temp) != APR_SUCCESS) {
@@ -56,6 +58,8 @@ static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
     conf.deadline = ctx->deadline;
     sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_random());
     sgh_log_refresh(ctx->s, p, e, &res, ctx->when);
+    sgh_event_fire(p, e, sgh_event_of_refresh(&res, failed_before),
+                   res.reason);
     if (res.reason == SG_R_OK) {
         sgh_store_save(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len);
     }
@@ -190,6 +194,9 @@ static void sgh_fetcher_warn(sgh_gen_t *g, apr_pool_t *p, sg_entry_t *e,
                 < sgh_config_global()->warn_before) {
         sgh_log_expiring(g->s, p, e, now);
         he->warned = 1;
+        if (e->cert->must_staple) {
+            sgh_event_fire(p, e, SGH_EV_AT_RISK, he->last_logged);
+        }
     }
 }
 
@@ -200,6 +207,7 @@ static int sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
     apr_time_t now = apr_time_now();
     int i;
 
+    sgh_event_reap();
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
 
@@ -208,6 +216,11 @@ static int sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
         }
         if (sg_refresh_expire(e, g->table, now)) {
             sgh_log_expired(g->s, p, e);
+            sgh_event_fire(p, e, SGH_EV_EXPIRED, sgh_entry(e)->last_logged);
+        }
+        if (sg_table_take_refresh(g->table, e->slot)) {
+            /* asked on the status page: due now, backoff reset once */
+            sg_refresh_continue(e, now, 0);
         }
         if (e->next_due <= now) {
             APR_ARRAY_PUSH(due, sg_entry_t *) = e;
@@ -252,12 +265,17 @@ static apr_status_t sgh_fetcher_watchdog(int state, void *data, apr_pool_t *p)
     sgh_gen_t *g = data;
     int i;
 
+    if (state == AP_WATCHDOG_STATE_STOPPING) {
+        sgh_event_stop();
+        return APR_SUCCESS;
+    }
     if (sgh_fetcher_retiring()) {
         return APR_SUCCESS;
     }
     if (state == AP_WATCHDOG_STATE_STARTING) {
         apr_time_t start = apr_time_now();
 
+        sgh_event_start(g, p);
         for (i = 0; i < sg_registry_count(g->reg); i++) {
             sgh_fetcher_resume(g, sg_registry_at(g->reg, i));
         }

@@ -34,6 +34,9 @@ static const struct {
     [SGH_M_STORE_REFUSED]    = { "SG0051", APLOG_WARNING,SGH_SAME },
     [SGH_M_STORE_PRUNED]     = { "SG0052", APLOG_INFO,   SGH_SAME },
     [SGH_M_STORE_WRITE]      = { "SG0053", APLOG_ERR,    SGH_SAME },
+    [SGH_M_REFRESH_ASKED]    = { "SG0060", APLOG_INFO,   SGH_SAME },
+    [SGH_M_EVENT_KILLED]     = { "SG0061", APLOG_WARNING,SGH_SAME },
+    [SGH_M_EVENT_FAILED]     = { "SG0062", APLOG_WARNING,SGH_SAME },
 };
 
 const char *sgh_msg_id(sgh_msg_t m)

@@ -38,6 +38,9 @@ typedef enum {
     SGH_M_STORE_REFUSED,        /* SG0051 */
     SGH_M_STORE_PRUNED,         /* SG0052 */
     SGH_M_STORE_WRITE,          /* SG0053 */
+    SGH_M_REFRESH_ASKED,        /* SG0060 */
+    SGH_M_EVENT_KILLED,         /* SG0061 */
+    SGH_M_EVENT_FAILED,         /* SG0062 */
     SGH_M_COUNT
 } sgh_msg_t;
 

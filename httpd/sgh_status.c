@@ -16,6 +16,7 @@
 #include "sg_text.h"
 #include "sgh_config.h"
 #include "sgh_entry.h"
+#include "sgh_msg.h"
 #include "sgh_status.h"
 
 APLOG_USE_MODULE(staple_guard);
@@ -98,6 +99,41 @@ static const char *sgh_htime(request_rec *r, apr_time_t t)
     return s ? s : "-";
 }
 
+/* Counts for the HTML summary, ?auto and the metrics. */
+static int sgh_status_count(const sgh_row_t *rows, int n, const char *state)
+{
+    int i, c = 0;
+
+    for (i = 0; i < n; i++) {
+        c += (strcmp(rows[i].state, state) == 0);
+    }
+    return c;
+}
+
+static int sgh_status_at_risk(const sgh_row_t *rows, int n)
+{
+    int i, c = 0;
+
+    for (i = 0; i < n; i++) {
+        c += rows[i].at_risk;
+    }
+    return c;
+}
+
+/* "no OCSP URL" -> "no_OCSP_URL": a key without spaces (?auto, and the
+ * HTML's class names). */
+static const char *sgh_status_key(apr_pool_t *p, const char *name)
+{
+    char *k = apr_pstrdup(p, name), *c;
+
+    for (c = k; *c != '\0'; c++) {
+        if (!apr_isalnum(*c)) {
+            *c = '_';
+        }
+    }
+    return k;
+}
+
 /* ---- HTML ---- */
 
 /* The response's own nextUpdate, as a line below the end shown where it
@@ -132,8 +168,8 @@ static const char *sgh_status_urls_html(request_rec *r, const sgh_row_t *w)
                           NULL);
     }
     if (n > 0 && e->proxy != NULL) {
-        out = apr_pstrcat(r->pool, out, "<br><small>via proxy ",
-                          sgh_h(r, e->proxy->shown), "</small>", NULL);
+        out = apr_pstrcat(r->pool, out, "<br>via proxy ",
+                          sgh_h(r, e->proxy->shown), NULL);
     }
     return n > 0 ? out : "none";
 }
@@ -150,61 +186,219 @@ static const char *sgh_status_urls_json(apr_pool_t *p, const sg_entry_t *e)
     return apr_pstrcat(p, out, "]", NULL);
 }
 
-static void sgh_status_html_row(request_rec *r, const sgh_row_t *w)
+static void sgh_status_html_cert(request_rec *r, const sgh_row_t *w)
 {
     const sg_entry_t *e = w->e;
 
-    ap_rprintf(r, "<tr><td>%s<br><small>serial %s<br>issuer %s<br>%s</small></td>",
-               sgh_h(r, e->cert->subject), sgh_h(r, e->cert->serial),
-               sgh_h(r, e->cert->issuer_name),
-               sgh_h(r, sgh_status_vhosts(r->pool, e)));
-    ap_rprintf(r, "<td>%s</td><td>%s</td><td>%s%s</td>",
-               sgh_status_urls_html(r, w),
-               e->cert->must_staple ? "yes" : "no", sgh_h(r, w->state),
-               w->at_risk ? " <strong>(" SGH_STATUS_AT_RISK ")</strong>" : "");
-    ap_rprintf(r, "<td>%s</td><td>%s<br><small>%s%" APR_INT64_T_FMT
-               " s left</small></td><td>%s</td><td>%s</td>",
-               sgh_htime(r, w->info.this_update),
-               sgh_htime(r, w->info.next_update),
-               sgh_status_html_own_next(r, &w->info), w->seconds_left,
-               sgh_htime(r, w->info.produced_at),
+    ap_rprintf(r, "<td class=\"cert\"><b>%s</b>%s<br><small>serial %s<br>"
+               "issuer %s<br>virtual hosts %s<br>OCSP %s</small></td>",
+               sgh_h(r, e->cert->subject),
+               e->cert->must_staple ? " <span class=\"b ms\">Must-Staple</span>"
+                                    : "",
+               sgh_h(r, e->cert->serial), sgh_h(r, e->cert->issuer_name),
+               sgh_h(r, sgh_status_vhosts(r->pool, e)),
+               sgh_status_urls_html(r, w));
+}
+
+/* The state in colour and in words: colour alone says nothing to a
+ * reader who cannot tell the colours apart, or to a text browser. */
+static void sgh_status_html_state(request_rec *r, const sgh_row_t *w)
+{
+    ap_rprintf(r, "<td><span class=\"b st-%s\">%s</span>%s<br>"
+               "<small>response: %s</small></td>",
+               sgh_status_key(r->pool, w->state), w->state,
+               w->at_risk ? " <span class=\"b risk\">" SGH_STATUS_AT_RISK
+                            "</span>" : "",
                sg_source_name(w->info.source));
-    ap_rprintf(r, "<td>%s<br><small>%s (%s)</small></td><td>%d</td>"
-               "<td>%s</td><td>%" APR_TIME_T_FMT " ms</td>"
-               "<td>%" APR_UINT64_T_FMT " / %" APR_UINT64_T_FMT "</td></tr>\n",
-               sgh_htime(r, w->info.last_attempt),
-               w->info.last_attempt ? sg_reason_name(w->info.last_result) : "-",
-               w->info.last_attempt ? sg_reason_id(w->info.last_result) : "-",
-               w->info.failures, sgh_htime(r, w->info.next_attempt),
-               apr_time_as_msec(w->info.latency), w->stapled, w->unstapled);
+}
+
+/* Details only where there is something to say: a glance at an empty
+ * row should not have to read dashes. */
+static void sgh_status_html_staple(request_rec *r, const sgh_row_t *w)
+{
+    if (w->info.next_update == 0) {
+        ap_rputs("<td>none</td>", r);
+    }
+    else {
+        ap_rprintf(r, "<td>%s<br><small>%" APR_INT64_T_FMT " s left<br>%s"
+                   "thisUpdate %s<br>producedAt %s</small></td>",
+                   sgh_htime(r, w->info.next_update), w->seconds_left,
+                   sgh_status_html_own_next(r, &w->info),
+                   sgh_htime(r, w->info.this_update),
+                   sgh_htime(r, w->info.produced_at));
+    }
+}
+
+static void sgh_status_html_attempt(request_rec *r, const sgh_row_t *w)
+{
+    if (w->info.last_attempt == 0) {
+        ap_rprintf(r, "<td>none%s</td>", w->info.next_attempt == 0 ? ""
+                   : apr_pstrcat(r->pool, "<br><small>next ",
+                                 sgh_htime(r, w->info.next_attempt),
+                                 "</small>", NULL));
+    }
+    else {
+        ap_rprintf(r, "<td>%s<br><small>%s (%s), %" APR_TIME_T_FMT " ms<br>"
+                   "%d failures in a row<br>next %s</small></td>",
+                   sgh_htime(r, w->info.last_attempt),
+                   sg_reason_name(w->info.last_result),
+                   sg_reason_id(w->info.last_result),
+                   apr_time_as_msec(w->info.latency), w->info.failures,
+                   sgh_htime(r, w->info.next_attempt));
+    }
+}
+
+/* The order of the table: what needs attention first (a certificate at
+ * risk before all, whatever its state), working ones next, those with
+ * nothing to staple last. Within a rank, the configuration's order. */
+static const sg_state_t sgh_status_html_order[] = {
+    SG_STATE_EXPIRED, SG_STATE_REVOKED, SG_STATE_FAILING, SG_STATE_NONE,
+    SG_STATE_GOOD, SG_STATE_NO_URL
+};
+#define SGH_HTML_ORDER_N \
+    (int)(sizeof(sgh_status_html_order) / sizeof(sgh_status_html_order[0]))
+
+/* 1 + the state's place in sgh_status_html_order (unknown: last). */
+static int sgh_status_html_state_rank(const char *state)
+{
+    int i, rank = SGH_HTML_ORDER_N + 1;
+
+    for (i = 0; i < SGH_HTML_ORDER_N && rank > SGH_HTML_ORDER_N; i++) {
+        if (strcmp(state, sg_state_name(sgh_status_html_order[i])) == 0) {
+            rank = i + 1;
+        }
+    }
+    return rank;
+}
+
+/* 0 for at risk, else its state's rank. */
+static int sgh_status_html_rank(const sgh_row_t *w)
+{
+    return w->at_risk ? 0 : sgh_status_html_state_rank(w->state);
+}
+
+static int sgh_status_html_cmp(const void *a, const void *b)
+{
+    const sgh_row_t *x = *(const sgh_row_t *const *)a;
+    const sgh_row_t *y = *(const sgh_row_t *const *)b;
+    int d = sgh_status_html_rank(x) - sgh_status_html_rank(y);
+
+    /* qsort is not stable; the rows' addresses are configuration order */
+    return d != 0 ? d : (x > y) - (x < y);
+}
+
+/* Ranked before good: tinted, so that the eye finds it. */
+static int sgh_status_html_attention(const sgh_row_t *w)
+{
+    return sgh_status_html_rank(w)
+           < sgh_status_html_state_rank(sg_state_name(SG_STATE_GOOD));
+}
+
+static void sgh_status_html_row(request_rec *r, const sgh_row_t *w)
+{
+    ap_rputs(sgh_status_html_attention(w) ? "<tr class=\"attn\">" : "<tr>", r);
+    sgh_status_html_cert(r, w);
+    sgh_status_html_state(r, w);
+    sgh_status_html_staple(r, w);
+    sgh_status_html_attempt(r, w);
+    ap_rprintf(r, "<td>%" APR_UINT64_T_FMT " / %" APR_UINT64_T_FMT
+               "</td></tr>\n", w->stapled, w->unstapled);
 }
 
 static void sgh_status_html_table(request_rec *r, const sgh_row_t *rows, int n)
 {
+    const sgh_row_t **sorted = apr_palloc(r->pool,
+                                          sizeof(*sorted) * (apr_size_t)(n + 1));
     int i;
 
-    ap_rputs("<table border=\"1\" cellpadding=\"3\">\n<tr><th>certificate"
-             "</th><th>OCSP URL</th><th>Must-Staple</th><th>state</th>"
-             "<th>thisUpdate</th><th>valid until</th><th>producedAt</th>"
-             "<th>from</th><th>last attempt</th><th>failures</th>"
-             "<th>next attempt</th><th>latency</th>"
-             "<th>stapled / not</th></tr>\n", r);
     for (i = 0; i < n; i++) {
-        sgh_status_html_row(r, &rows[i]);
+        sorted[i] = &rows[i];
+    }
+    qsort(sorted, (apr_size_t)n, sizeof(*sorted), sgh_status_html_cmp);
+    ap_rputs("<table>\n<tr><th>certificate</th><th>state</th>"
+             "<th>staple valid until</th><th>last attempt</th>"
+             "<th>handshakes stapled / not</th></tr>\n", r);
+    for (i = 0; i < n; i++) {
+        sgh_status_html_row(r, sorted[i]);
     }
     ap_rputs("</table>\n", r);
+}
+
+/* The summary's order: working, in trouble, then nothing to do. At risk
+ * is a flag, not a state (SGH_HTML_AT_RISK stands for it here). */
+#define SGH_HTML_AT_RISK SG_STATE_COUNT
+static const int sgh_status_html_summary_order[] = {
+    SG_STATE_GOOD, SG_STATE_FAILING, SG_STATE_EXPIRED, SG_STATE_REVOKED,
+    SGH_HTML_AT_RISK, SG_STATE_NO_URL, SG_STATE_NONE
+};
+#define SGH_HTML_SUMMARY_N (int)(sizeof(sgh_status_html_summary_order) \
+                                 / sizeof(sgh_status_html_summary_order[0]))
+
+/* One line: how many certificates are in each state. */
+static void sgh_status_html_summary(request_rec *r, const sgh_row_t *rows,
+                                    int n)
+{
+    const char *name, *cls;
+    int i, s, c;
+
+    ap_rprintf(r, "<p class=\"sum\"><b>%d certificates:</b> ", n);
+    for (i = 0; i < SGH_HTML_SUMMARY_N; i++) {
+        s = sgh_status_html_summary_order[i];
+        name = s == SGH_HTML_AT_RISK ? SGH_STATUS_AT_RISK : sg_state_name(s);
+        cls = s == SGH_HTML_AT_RISK
+              ? "risk" : apr_pstrcat(r->pool, "st-",
+                                     sgh_status_key(r->pool, name), NULL);
+        c = s == SGH_HTML_AT_RISK ? sgh_status_at_risk(rows, n)
+                                  : sgh_status_count(rows, n, name);
+        ap_rprintf(r, "%s<span class=\"b %s%s\">%d %s</span>", i ? ", " : "",
+                   cls, c ? "" : " zero", c, name);
+    }
+    ap_rputs("</p>\n", r);
+}
+
+/* Inline, for the handler's page and server-status alike: the page loads
+ * nothing from elsewhere. Every rule is under .sg, so that none touches
+ * mod_status's own page. Details are small text in their cell, so that
+ * the table fits 1280 pixels. */
+#define SGH_HTML_STYLE "<style>" \
+    ".sg{font:14px/1.35 sans-serif;max-width:1260px}" \
+    ".sg table{border-collapse:collapse;width:100%}" \
+    ".sg th,.sg td{border-bottom:1px solid #ccc;padding:4px 6px;" \
+    "text-align:left;vertical-align:top}" \
+    ".sg th{background:#eee}" \
+    ".sg small{color:#444;font-size:12px}" \
+    ".sg .cert{overflow-wrap:anywhere;max-width:420px}" \
+    ".sg tr.attn td{background:#fff7f0}" \
+    ".sg .b{display:inline-block;padding:1px 6px;border-radius:3px;" \
+    "font-weight:bold;white-space:nowrap}" \
+    ".sg .st-good{background:#d4edda;color:#155724}" \
+    ".sg .st-failing{background:#fff3cd;color:#7a5b00}" \
+    ".sg .st-expired,.sg .st-revoked,.sg .risk{background:#c62828;color:#fff}" \
+    ".sg .st-no_response_yet{background:#ffe0b2;color:#8a4b08}" \
+    ".sg .st-no_OCSP_URL{background:#e2e3e5;color:#383d41}" \
+    ".sg .ms{background:#e3e8f8;color:#1a3a8a;font-weight:normal}" \
+    ".sg .zero{opacity:.45}" \
+    "</style>\n"
+
+/* The summary and the table, in a div the style above applies to. */
+static void sgh_status_html_body(request_rec *r, const sgh_row_t *rows, int n)
+{
+    ap_rputs("<div class=\"sg\">\n", r);
+    sgh_status_html_summary(r, rows, n);
+    sgh_status_html_table(r, rows, n);
+    ap_rputs("</div>\n", r);
 }
 
 static void sgh_status_html(request_rec *r, const sgh_row_t *rows, int n)
 {
     ap_set_content_type(r, "text/html; charset=utf-8");
-    ap_rputs(DOCTYPE_HTML_4_01 "<html><head><title>OCSP stapling</title>"
-             "</head><body>\n<h1>OCSP stapling (mod_staple_guard)</h1>\n", r);
-    ap_rprintf(r, "<p>%d certificates; times in UTC. Formats: "
-               "<a href=\"?json\">json</a> <a href=\"?auto\">auto</a> "
-               "<a href=\"?metrics\">metrics</a>.</p>\n", n);
-    sgh_status_html_table(r, rows, n);
-    ap_rputs("</body></html>\n", r);
+    ap_rputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+             "<title>OCSP stapling</title>" SGH_HTML_STYLE "</head><body>\n"
+             "<h1>OCSP stapling (mod_staple_guard)</h1>\n", r);
+    sgh_status_html_body(r, rows, n);
+    ap_rputs("<p>Times in UTC. Formats: <a href=\"?json\">json</a> "
+             "<a href=\"?auto\">auto</a> <a href=\"?metrics\">metrics</a>."
+             "</p>\n</body></html>\n", r);
 }
 
 /* ---- JSON ---- */
@@ -281,39 +475,6 @@ static void sgh_status_json(request_rec *r, const sgh_row_t *rows, int n)
 
 /* ---- ?auto, in the manner of server-status?auto ---- */
 
-static int sgh_status_count(const sgh_row_t *rows, int n, const char *state)
-{
-    int i, c = 0;
-
-    for (i = 0; i < n; i++) {
-        c += (strcmp(rows[i].state, state) == 0);
-    }
-    return c;
-}
-
-static int sgh_status_at_risk(const sgh_row_t *rows, int n)
-{
-    int i, c = 0;
-
-    for (i = 0; i < n; i++) {
-        c += rows[i].at_risk;
-    }
-    return c;
-}
-
-/* "no OCSP URL" -> "no_OCSP_URL": a key without spaces. */
-static const char *sgh_status_key(apr_pool_t *p, const char *name)
-{
-    char *k = apr_pstrdup(p, name), *c;
-
-    for (c = k; *c != '\0'; c++) {
-        if (!apr_isalnum(*c)) {
-            *c = '_';
-        }
-    }
-    return k;
-}
-
 static void sgh_status_auto(request_rec *r, const sgh_row_t *rows, int n)
 {
     int i, s;
@@ -380,6 +541,43 @@ static void sgh_status_metrics_attempts(request_rec *r, const sgh_row_t *rows,
     }
 }
 
+/* The labels that name a certificate in every per-certificate series. */
+static const char *sgh_status_metric_cert(request_rec *r, const sgh_row_t *w)
+{
+    return apr_psprintf(r->pool, "certificate=\"%s\",subject=\"%s\"",
+                        w->e->cert->hash,
+                        sg_text_label(r->pool, w->e->cert->subject));
+}
+
+static void sgh_status_metric_head(request_rec *r, const char *name,
+                                   const char *help)
+{
+    ap_rprintf(r, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* Per certificate, for alerts that name it: its state (one series, 1,
+ * for the state it is in) and whether it is at risk (0 or 1). */
+static void sgh_status_metrics_certs(request_rec *r, const sgh_row_t *rows,
+                                    int n)
+{
+    int i;
+
+    sgh_status_metric_head(r, "staple_guard_certificate_state",
+                           "Each certificate's stapling state: 1 for the "
+                           "state it is in.");
+    for (i = 0; i < n; i++) {
+        ap_rprintf(r, "staple_guard_certificate_state{%s,state=\"%s\"} 1\n",
+                   sgh_status_metric_cert(r, &rows[i]), rows[i].state);
+    }
+    sgh_status_metric_head(r, "staple_guard_certificate_at_risk",
+                           "1 for a Must-Staple certificate without a staple "
+                           "or close to none, else 0.");
+    for (i = 0; i < n; i++) {
+        ap_rprintf(r, "staple_guard_certificate_at_risk{%s} %d\n",
+                   sgh_status_metric_cert(r, &rows[i]), rows[i].at_risk);
+    }
+}
+
 static void sgh_status_metrics(request_rec *r, const sgh_row_t *rows, int n)
 {
     apr_uint64_t stapled = 0, unstapled = 0;
@@ -388,14 +586,14 @@ static void sgh_status_metrics(request_rec *r, const sgh_row_t *rows, int n)
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     sgh_status_metrics_states(r, rows, n);
     sgh_status_metrics_attempts(r, rows, n);
+    sgh_status_metrics_certs(r, rows, n);
     ap_rputs("# HELP staple_guard_next_update_seconds Seconds until the "
              "held response stops being stapled: its nextUpdate, or earlier "
              "by StapleGuardMaxAge (0 when none is valid).\n"
              "# TYPE staple_guard_next_update_seconds gauge\n", r);
     for (i = 0; i < n; i++) {
-        ap_rprintf(r, "staple_guard_next_update_seconds{certificate=\"%s\","
-                   "subject=\"%s\"} %" APR_INT64_T_FMT "\n", rows[i].e->cert->hash,
-                   sg_text_label(r->pool, rows[i].e->cert->subject),
+        ap_rprintf(r, "staple_guard_next_update_seconds{%s} %" APR_INT64_T_FMT
+                   "\n", sgh_status_metric_cert(r, &rows[i]),
                    rows[i].seconds_left);
         stapled += rows[i].stapled;
         unstapled += rows[i].unstapled;
@@ -419,7 +617,10 @@ static sgh_format_t sgh_status_format(request_rec *r)
         if (strcmp(r->args, "auto") == 0) {
             return SGH_FMT_AUTO;
         }
-        if (strcmp(r->args, "metrics") == 0) {
+        /* "metrics=" is what Prometheus asks for with a scrape config's
+         * params: { metrics: [""] } (docs/troubleshooting.md, "Alerts"). */
+        if (strcmp(r->args, "metrics") == 0
+            || strcmp(r->args, "metrics=") == 0) {
             return SGH_FMT_METRICS;
         }
     }
@@ -427,6 +628,130 @@ static sgh_format_t sgh_status_format(request_rec *r)
         return SGH_FMT_JSON;
     }
     return SGH_FMT_HTML;
+}
+
+/* ---- actions (POST) ---- */
+
+/* A form is two short fields; anything longer is not ours. */
+#define SGH_ACTION_FORM_MAX 1024
+#define SGH_ACTION_FIELDS_MAX 8
+#define SGH_ACTION_ALL "all"
+
+/* The answer to an action: its status, how many certificates were
+ * scheduled, and what was done or why not, as text or JSON. */
+static int sgh_action_answer(request_rec *r, int status, int scheduled,
+                             const char *msg)
+{
+    r->status = status;
+    /* the answer may repeat what the client sent */
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (sgh_status_format(r) == SGH_FMT_JSON) {
+        ap_set_content_type(r, "application/json");
+        ap_rprintf(r, "{\"status\":%d,\"scheduled\":%d,\"message\":%s}"
+                   "\n", status, scheduled, sg_text_json(r->pool, msg));
+    }
+    else {
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+        ap_rprintf(r, "%s\n", msg);
+    }
+    return OK;
+}
+
+/* The value of the form's field name, or NULL. */
+static const char *sgh_action_field(request_rec *r, apr_array_header_t *form,
+                                    const char *name)
+{
+    ap_form_pair_t *pairs = (ap_form_pair_t *)form->elts;
+    apr_off_t len;
+    apr_size_t size;
+    char *v;
+    int i;
+
+    for (i = 0; i < form->nelts; i++) {
+        if (strcmp(pairs[i].name, name) != 0
+            || apr_brigade_length(pairs[i].value, 1, &len) != APR_SUCCESS
+            || len > SGH_ACTION_FORM_MAX) {
+            continue;
+        }
+        size = (apr_size_t)len;
+        v = apr_palloc(r->pool, size + 1);
+        apr_brigade_flatten(pairs[i].value, v, &size);
+        v[size] = '\0';
+        return v;
+    }
+    return NULL;
+}
+
+/* Flag every certificate that cert names (its SHA-256 as the page shows
+ * it, or "all") for the fetcher, which owns the schedule: it takes the
+ * flags at its next look. Certificates without a responder are never
+ * fetched, so never flagged. Returns how many were; *named: whether cert
+ * named any certificate at all. */
+static int sgh_action_refresh(sgh_gen_t *g, const char *cert, int *named)
+{
+    int i, all = strcmp(cert, SGH_ACTION_ALL) == 0, n = 0;
+
+    *named = all;
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sg_entry_t *e = sg_registry_at(g->reg, i);
+
+        if (!all && ap_cstr_casecmp(e->cert->hash, cert) != 0) {
+            continue;
+        }
+        *named = 1;
+        if (e->url != NULL) {
+            sg_table_request_refresh(g->table, e->slot);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* POST action=refresh&cert=<id>|all, where StapleGuardStatusActions is On. */
+static int sgh_status_action(request_rec *r, sgh_gen_t *g)
+{
+    apr_array_header_t *form = NULL;
+    const char *action, *cert;
+    int n, named;
+
+    if (!sgh_config_status_actions(r)) {
+        return sgh_action_answer(r, HTTP_FORBIDDEN, 0, "actions are not "
+                                 "enabled here (StapleGuardStatusActions)");
+    }
+    if (ap_parse_form_data(r, NULL, &form, SGH_ACTION_FIELDS_MAX,
+                           SGH_ACTION_FORM_MAX) != OK || form == NULL) {
+        return sgh_action_answer(r, HTTP_BAD_REQUEST, 0, "the form could "
+                                 "not be read");
+    }
+    action = sgh_action_field(r, form, "action");
+    cert = sgh_action_field(r, form, "cert");
+    if (action == NULL || strcmp(action, "refresh") != 0 || cert == NULL) {
+        return sgh_action_answer(r, HTTP_BAD_REQUEST, 0, "expected "
+                                 "action=refresh and cert=<sha256>|all");
+    }
+    n = sgh_action_refresh(g, cert, &named);
+    if (!named) {
+        return sgh_action_answer(r, HTTP_NOT_FOUND, 0, apr_psprintf(r->pool,
+                                 "no certificate %s here", cert));
+    }
+    if (n == 0) {
+        return sgh_action_answer(r, HTTP_CONFLICT, 0, "nothing to refresh: "
+                                 "no OCSP URL");
+    }
+    sgh_log(SGH_M_REFRESH_ASKED, 0, r->server, 0, "refresh requested from "
+            "the status page for %d certificates by %s", n, r->useragent_ip);
+    return sgh_action_answer(r, HTTP_OK, n, apr_psprintf(r->pool,
+                             "refresh scheduled for %d certificates: the "
+                             "fetcher asks at its next look (within a "
+                             "second)", n));
+}
+
+/* A GET (or HEAD) that asks for an action: actions change something, so
+ * they are POST only. */
+static int sgh_status_get_action(request_rec *r)
+{
+    return r->args != NULL && (strncmp(r->args, "action=", 7) == 0
+                               || strstr(r->args, "&action=") != NULL);
 }
 
 static int sgh_status_handler(request_rec *r)
@@ -438,8 +763,10 @@ static int sgh_status_handler(request_rec *r)
     if (r->handler == NULL || strcmp(r->handler, SGH_STATUS_HANDLER) != 0) {
         return DECLINED;
     }
-    r->allowed = (AP_METHOD_BIT << M_GET);
-    if (r->method_number != M_GET) {
+    r->allowed = (AP_METHOD_BIT << M_GET)
+                 | (sgh_config_status_actions(r) ? AP_METHOD_BIT << M_POST : 0);
+    if ((r->method_number != M_GET && r->method_number != M_POST)
+        || (r->method_number == M_GET && sgh_status_get_action(r))) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (g == NULL || g->table == NULL) {
@@ -447,6 +774,9 @@ static int sgh_status_handler(request_rec *r)
     }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_mergen(r->headers_out, "Vary", "Accept");
+    if (r->method_number == M_POST) {
+        return sgh_status_action(r, g);
+    }
     rows = sgh_status_rows(r, g, &n);
     switch (sgh_status_format(r)) {
     case SGH_FMT_JSON:
@@ -481,8 +811,9 @@ static int sgh_status_hook(request_rec *r, int flags)
         sgh_status_auto(r, rows, n);
     }
     else {
-        ap_rputs("<hr>\n<h2>OCSP stapling (mod_staple_guard)</h2>\n", r);
-        sgh_status_html_table(r, rows, n);
+        ap_rputs("<hr>\n<h2>OCSP stapling (mod_staple_guard)</h2>\n"
+                 SGH_HTML_STYLE, r);
+        sgh_status_html_body(r, rows, n);
     }
     return OK;
 }

@@ -49,6 +49,13 @@ apr_status_t sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
                      const unsigned char *der, apr_size_t der_len,
                      unsigned char **out, apr_size_t *out_len);
 
+/* The certificate SHA-256 a file's header names (SG_STORE_HASH_LEN
+ * bytes inside buf), or NULL when buf is too short to hold a header. Not
+ * checked: for showing a file whose certificate is not at hand, before
+ * sg_store_decode checks everything with it. */
+const unsigned char *sg_store_header_hash(const unsigned char *buf,
+                                          apr_size_t len);
+
 /* Decode and check a file's bytes; on SG_STORE_OK, *der points into buf. */
 sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
                                   const unsigned char *cert_hash,

@@ -93,4 +93,13 @@ void sg_table_count_served(sg_table_t *t, int i, int stapled);
 void sg_table_get_served(sg_table_t *t, int i, apr_uint64_t *stapled,
                          apr_uint64_t *unstapled);
 
+/* Ask the fetcher to fetch slot i at its next look, whatever its schedule
+ * and backoff say (the status page's refresh action, in any child). Many
+ * requests before the fetcher looks are one. Lock-free. */
+void sg_table_request_refresh(sg_table_t *t, int i);
+
+/* Whether a refresh was requested for slot i since the last call; clears
+ * the request. The fetcher's side. */
+int sg_table_take_refresh(sg_table_t *t, int i);
+
 #endif

@@ -4,7 +4,8 @@
 set -eu
 PKGS="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
       openssl libcmocka-dev curl perl valgrind iproute2 util-linux
-      prometheus squid"
+      prometheus squid chromium
+      debhelper dpkg-dev fakeroot lintian"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
@@ -16,7 +17,10 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # Start no service while installing: not Debian's own apache2 on port
     # 80, not prometheus (only its promtool is wanted, for the tests), not
-    # squid (t/18-proxy.t runs its own on loopback).
+    # squid (t/18-proxy.t runs its own on loopback). chromium renders the
+    # status page in t/27-status-page.t. debhelper, dpkg-dev, fakeroot and
+    # lintian build and check the package (make deb; apache2-dev provides
+    # dh-apache2).
     policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"

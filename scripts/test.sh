@@ -5,5 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
-make -s all tools unit-build
+# deb: the Debian package, which t/29-deb.t installs and purges
+make -s all tools unit-build deb
+# the unit tests again, with AddressSanitizer and UBSan (t/00-unit.t)
+make -s asan-build
 prove -j2 t/*.t

@@ -80,6 +80,12 @@ apr_status_t sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
                                                       : APR_EGENERAL;
 }
 
+const unsigned char *sg_store_header_hash(const unsigned char *buf,
+                                          apr_size_t len)
+{
+    return len >= SG_STORE_HEADER ? buf + SG_STORE_MAGIC_LEN : NULL;
+}
+
 sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
                                   const unsigned char *cert_hash,
                                   const unsigned char **der,

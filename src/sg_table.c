@@ -11,6 +11,7 @@
 typedef struct {
     apr_uint32_t seq;               /* odd while the fetcher writes */
     apr_uint32_t der_len;
+    apr_uint32_t refresh;           /* set by a child, taken by the fetcher */
     apr_uint64_t stapled;
     apr_uint64_t unstapled;
     sg_slot_info_t info;
@@ -179,4 +180,17 @@ void sg_table_get_served(sg_table_t *t, int i, apr_uint64_t *stapled,
 
     *stapled = __atomic_load_n(&s->stapled, __ATOMIC_RELAXED);
     *unstapled = __atomic_load_n(&s->unstapled, __ATOMIC_RELAXED);
+}
+
+void sg_table_request_refresh(sg_table_t *t, int i)
+{
+    __atomic_store_n(&t->slots[i].refresh, 1u, __ATOMIC_RELEASE);
+}
+
+/* An exchange, not a load and a store: a request made between the two
+ * would be lost. */
+int sg_table_take_refresh(sg_table_t *t, int i)
+{
+    return __atomic_exchange_n(&t->slots[i].refresh, 0u, __ATOMIC_ACQ_REL)
+           != 0;
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/perl
-# The core's C unit tests (cmocka), run plain and under valgrind's memcheck.
+# The core's C unit tests (cmocka), run plain, under valgrind's memcheck,
+# and built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (`make asan-build`, into build/asan/: scripts/test.sh builds them).
 use strict;
 use warnings;
 use FindBin;
@@ -27,5 +29,11 @@ for my $bin (@bins) {
         is($? >> 8, 0, "$name: no memory errors or leaks under valgrind")
             or diag($vg);
     }
+    my $asan = "$top/build/asan/unit/$name";
+    ok(-x $asan, "$name is built with the sanitizers") or next;
+    my $san = `ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $asan 2>&1`;
+    ok($? == 0 && $san !~ /runtime error|Sanitizer/,
+       "$name: passes under AddressSanitizer and UBSan, no report")
+        or diag($san);
 }
 done_testing;

@@ -86,6 +86,10 @@ unlike($body, qr/<script>/, 'the hostile subject is escaped in HTML');
 like($body, qr/CN=\\&lt;script\\&gt;alert\(\\&quot;sg\\&quot;\)\\&lt;\/script\\&gt;&amp;/,
      '... as entities');
 like($body, qr/CN=must-staple\.localhost/, 'HTML lists the certificates');
+like($body, qr{<b>4 certificates:</b> <span class="b st-good">3 good</span>},
+     'HTML: the summary on top');
+like($body, qr{CN=no-ocsp\.localhost</b>(?:(?!<tr).)*</table>}s,
+     'HTML: no OCSP URL comes last');
 
 # ?auto
 ($code, $type, $body) = get('/sg-status?auto');
@@ -110,15 +114,16 @@ is($? >> 8, 0, 'promtool check metrics accepts it') or diag($lint);
 # mod_status's page, in HTML and ?auto.
 ($code, $type, $body) = get('/server-status');
 like($body, qr/OCSP stapling \(mod_staple_guard\)/, 'server-status has the section');
+like($body, qr{<b>4 certificates:</b>}, '... with the summary');
 unlike($body, qr/<script>/, '... escaped');
 ($code, $type, $body) = get('/server-status?auto');
 like($body, qr/^StapleGuardCertificates: 4$/m, 'server-status?auto has it too');
 
-# Only GET; nothing where not configured.
+# Only GET (actions: t/25-refresh-now.t); nothing where not configured.
 ($code) = get('/elsewhere?json');
 is($code, 404, 'no status where the handler is not configured');
 my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
 $code = `curl -s -o /dev/null -w '%{http_code}' -X POST --cacert $ca --resolve localhost:$p:127.0.0.1 https://localhost:$p/sg-status`;
-is($code, 405, 'POST is refused');
+is($code, 403, 'POST is refused where StapleGuardStatusActions is not On');
 $t->stop_httpd;
 done_testing;

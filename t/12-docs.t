@@ -11,7 +11,8 @@
 #  (c) defaults and ranges agree between the code (the directive table of
 #      httpd/sgh_config.c, from which the handlers check ranges and set
 #      defaults), the directives' help strings and docs/directives.md
-#  (d) every StapleGuard* word in docs/troubleshooting.md exists
+#  (d) every StapleGuard* word in docs/troubleshooting.md exists (a
+#      directive, a status key, an alert of conf/staple_guard.rules.yml)
 use strict;
 use warnings;
 use FindBin;
@@ -335,15 +336,18 @@ for my $s (@{ $strings{'httpd/sgh_status.c'} // [] }) {
         ($2 ? $status_prefix{$1} : $status_key{$1}) = 1;
     }
 }
+# the alerts of conf/staple_guard.rules.yml
+my %alert = map { $_ => 1 }
+    slurp("$root/conf/staple_guard.rules.yml") =~ /^\s*- alert: (\w+)$/mg;
 my %seen;
 my @strange = grep {
     my $w = $_;
-    !$seen{$w}++ && !$cmds{$w} && !$status_key{$w}
+    !$seen{$w}++ && !$cmds{$w} && !$status_key{$w} && !$alert{$w}
         && !grep { index($w, $_) == 0 } keys %status_prefix
 } $trouble =~ /\b(StapleGuard\w*)/g;
 is_deeply(\@strange, [],
-          'every StapleGuard* word in troubleshooting.md is a directive '
-          . 'or a status key')
+          'every StapleGuard* word in troubleshooting.md is a directive, '
+          . 'a status key or an alert')
     or diag("unknown: @strange");
 
 done_testing();

@@ -19,7 +19,12 @@ use Time::HiRes qw(time sleep);
 use Test::More;
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
-our $MODULE = "$TOP/build/mod_staple_guard.so";
+# SG_ASAN=1 (`make asan-test`): the module built with AddressSanitizer and
+# UBSan (`make asan-build`), their runtime preloaded into apache2, every
+# report written to logs/asan.* and failing the test at its end.
+our $ASAN = $ENV{SG_ASAN};
+our $MODULE = $ASAN ? "$TOP/build/asan/mod_staple_guard.so"
+                    : "$TOP/build/mod_staple_guard.so";
 our $RESPONDER = "$TOP/build/tools/sg_responder";
 my $APACHE = '/usr/sbin/apache2';
 my $MODDIR = '/usr/lib/apache2/modules';
@@ -284,11 +289,30 @@ EOF
 
 sub apache {
     my ($self, @args) = @_;
-    my $out = `env -i PATH=/usr/sbin:/usr/bin:/bin $APACHE -d $self->{dir} -f $self->{dir}/httpd.conf @args 2>&1`;
+    my $env = $ASAN ? $self->asan_env : '';
+    my $out = `env -i PATH=/usr/sbin:/usr/bin:/bin $env $APACHE -d $self->{dir} -f $self->{dir}/httpd.conf @args 2>&1`;
     return ($? >> 8, $out);
 }
 
 sub error_log { slurp("$_[0]{dir}/logs/error.log") }
+
+# The sanitizers' runtime for apache2: httpd itself is not built with
+# them, so the runtime is preloaded; leaks are not judged (httpd frees its
+# pools by exiting), everything else is.
+sub asan_env {
+    my ($self) = @_;
+    my $lib = `gcc -print-file-name=libasan.so`;
+    chomp $lib;
+    my $log = "$self->{dir}/logs/asan";
+    return "LD_PRELOAD=$lib ASAN_OPTIONS=detect_leaks=0:log_path=$log "
+         . "UBSAN_OPTIONS=print_stacktrace=1:log_path=$log";
+}
+
+# Sanitizer reports written so far (SG_ASAN).
+sub asan_reports {
+    my ($self) = @_;
+    return map { slurp($_) } glob("$self->{dir}/logs/asan.*");
+}
 
 # "resuming normal operations": AH00489 (event), AH00292 (worker), AH00163
 # (prefork).
@@ -411,6 +435,63 @@ sub https_get {
     return ($code, $body);
 }
 
+# A <Location> that serves the status page at $path to 127.0.0.1, with
+# $extra (directives, one a line) inside: for write_conf's global.
+sub status_location {
+    my ($path, $extra) = @_;
+    return qq{<Location "$path">\n    SetHandler staple-guard-status\n}
+           . ($extra // '') . "    Require ip 127.0.0.1\n</Location>\n";
+}
+
+# A request over TLS to this server with a method and a form body:
+# (code, body, content type). $o{method}: POST by default; $o{data}: the
+# url-encoded body; $o{accept}: an Accept header.
+sub https_request {
+    my ($self, $path, %o) = @_;
+    my $p = $self->{hport};
+    my @cmd = ('curl', '-s', '--max-time', $CLIENT_TIMEOUT, '-X',
+               $o{method} // 'POST', '-w', '\n%{http_code} %{content_type}',
+               '--cacert', "$self->{pki}/root.crt",
+               '--resolve', "localhost:$p:127.0.0.1");
+    push @cmd, '--data', $o{data} if defined $o{data};
+    push @cmd, '-H', "Accept: $o{accept}" if $o{accept};
+    open(my $fh, '-|', @cmd, "https://localhost:$p$path") or die "curl: $!";
+    my $body = do { local $/; <$fh> } // '';
+    close $fh;
+    my ($code, $type) = $body =~ s/\n(\d+) ([^\n]*)\z//s ? ($1, $2) : (0, '');
+    return ($code, $body, $type);
+}
+
+# Debian's chromium, headless, at $url (e.g. https_url's), with @args
+# such as --dump-dom or --screenshot=FILE. It runs in a process group of
+# its own, stopped when it is done, as chromium leaves helpers behind.
+# Returns (finished in time, its standard output); its log goes to
+# logs/chromium.err.
+use constant BROWSER_WAIT => 40;    # seconds; a cold start takes some
+sub chromium {
+    my ($self, $url, @args) = @_;
+    my ($out, $err) = map { "$self->{dir}/logs/chromium.$_" } qw(out err);
+    unlink $out;
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        setsid();
+        open(STDIN, '<', '/dev/null');
+        open(STDOUT, '>', $out) or die;
+        open(STDERR, '>>', $err) or die;
+        exec('chromium', '--headless', '--no-sandbox', '--disable-gpu',
+             '--ignore-certificate-errors',
+             "--user-data-dir=$self->{dir}/chromium", @args, $url)
+            or die "exec chromium: $!";
+    }
+    push @{$self->{procs}}, $pid;
+    my $done = wait_for(sub { waitpid($pid, WNOHANG) != 0 }, BROWSER_WAIT);
+    $self->kill_group($pid);
+    return ($done, slurp($out));
+}
+
+# This server's URL for $path, as a browser on this host asks for it.
+sub https_url { "https://127.0.0.1:$_[0]{hport}$_[1]" }
+
 # One more server certificate from the test intermediate, as
 # NAME.crt, NAME.key and NAME-chain.pem: key => 'rsa' (2048 bit) or 'ec'
 # (the default), cn (default localhost; the names every test certificate
@@ -478,6 +559,23 @@ sub store_decode {
     return substr($bytes, 40, $n);
 }
 
+# Run build/staple-guard with @args (relative file names are in the
+# test PKI): returns (exit code, stdout, stderr).
+sub cli {
+    my ($self, @args) = @_;
+    my ($out, $err) = ("$self->{dir}/cli.out", "$self->{dir}/cli.err");
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        chdir($self->{pki}) or die "chdir: $!";
+        open(STDIN, '<', '/dev/null');
+        open(STDOUT, '>', $out) or die;
+        open(STDERR, '>', $err) or die;
+        exec("$TOP/build/staple-guard", @args) or die "exec: $!";
+    }
+    waitpid($pid, 0);
+    return ($? >> 8, slurp($out), slurp($err));
+}
+
 # Ask a responder for a certificate's response, as a client would.
 sub fetch_der {
     my ($self, $name, $out) = @_;
@@ -491,6 +589,10 @@ sub cleanup {
     my ($self) = @_;
     $self->stop_httpd;
     $self->kill_group($_) for @{$self->{procs}};
+    if (my @reports = $self->asan_reports) {
+        diag("sanitizer reports in $self->{dir}/logs:\n", @reports);
+        $self->{sanitizer_failed} = 1;
+    }
     if (!Test::More->builder->is_passing && -f "$self->{dir}/logs/error.log") {
         diag("error.log of $self->{dir}:\n" . $self->error_log);
     }
@@ -503,6 +605,8 @@ $SIG{$_} = sub { exit 1 } for qw(INT TERM HUP PIPE);
 END {
     my $rc = $?;
     $_->cleanup for @instances;
+    # a sanitizer report fails the test, whatever it asserted
+    $rc ||= 1 if grep { $_->{sanitizer_failed} } @instances;
     @instances = ();
     $? = $rc;
 }

@@ -241,6 +241,29 @@ static void test_table_dead_writer(void **state)
     assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), sizeof(tt_der2));
 }
 
+/* The status page's refresh action: a request is taken once, only for
+ * its own slot, however often it was made, and survives the fetcher's
+ * writes to the slot until taken. */
+static void test_table_refresh_request(void **state)
+{
+    tt_t *f = *state;
+    sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY);
+
+    assert_false(sg_table_take_refresh(f->t, 1));
+    sg_table_request_refresh(f->t, 1);
+    sg_table_request_refresh(f->t, 1);
+    sg_table_put(f->t, 1, tt_der, sizeof(tt_der), &info);
+    sg_table_put_info(f->t, 1, &info);
+    assert_false(sg_table_take_refresh(f->t, 0));
+    assert_false(sg_table_take_refresh(f->t, 2));
+    assert_true(sg_table_take_refresh(f->t, 1));
+    assert_false(sg_table_take_refresh(f->t, 1));
+    /* and the slot's response is untouched by it */
+    assert_int_equal(sg_table_get(f->t, 1, TT_NOW, f->buf), sizeof(tt_der));
+    sg_table_request_refresh(f->t, 1);
+    assert_true(sg_table_take_refresh(f->t, 1));
+}
+
 static void test_state_and_source_names(void **state)
 {
     int i, j;
@@ -283,6 +306,7 @@ int main(void)
         TT_TEST(test_table_put_info_keeps_der),
         TT_TEST(test_table_served_counters),
         TT_TEST(test_table_dead_writer),
+        TT_TEST(test_table_refresh_request),
         cmocka_unit_test(test_state_and_source_names),
     };
     int failed;

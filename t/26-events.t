@@ -1,0 +1,149 @@
+#!/usr/bin/perl
+# StapleGuardEventCommand: a real program run by the fetcher on a
+# certificate's changes of state (failing, expired, recovered, revoked,
+# at-risk for Must-Staple) with its arguments; at most once per
+# certificate and event per StapleGuardEventInterval; a program that hangs
+# is killed after StapleGuardEventTimeout (SG0061) while the fetcher goes
+# on refreshing; one that exits non-zero is logged (SG0062).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SGTest;
+BEGIN { SGTest::enter_netns() }
+use Test::More;
+
+# Responses valid 6 s: refreshed after ~3 s, expired after 6 s.
+my $VALIDITY = 6;
+
+# A program that appends its arguments, one run a line, to $out; the
+# fetcher runs it as the server's User (nobody), so both are open to it.
+sub event_script {
+    my ($t, $name, $body) = @_;
+    my $out = $t->write_file("$name.out", '');
+    chmod 0666, $out;
+    my $sh = $t->write_file("$name.sh", "#!/bin/sh\n"
+                            . "printf '%s|' \"\$@\" >> $out\necho >> $out\n"
+                            . ($body // ''));
+    chmod 0755, $sh;
+    return ($sh, $out);
+}
+
+# The runs so far: [event, id, subject, reason id, next attempt].
+sub runs {
+    my ($out) = @_;
+    return [map { [split /\|/] } grep { /\S/ } split /\n/,
+            SGTest::slurp($out)];
+}
+
+sub runs_of {
+    my ($out, $event, $id) = @_;
+    return scalar grep { $_->[0] eq $event && $_->[1] eq $id } @{runs($out)};
+}
+
+sub conf {
+    my ($t, $sh, $more) = @_;
+    $t->write_conf(global => <<"EOF",
+StapleGuardRetryMin 1
+StapleGuardRetryMax 2
+StapleGuardEventCommand $sh
+$more
+EOF
+        vhosts => [
+            { name => 'localhost', cert => 'leaf' },
+            { name => 'must-staple.localhost', cert => 'ms' },
+        ]);
+}
+
+# ---- the events, their arguments, the rate limit ----
+{
+    my $t = SGTest->new;
+    my ($sh, $out) = event_script($t, 'events');
+    my $leaf = unpack('H*', $t->cert_hash('leaf'));
+    my $ms = unpack('H*', $t->cert_hash('ms'));
+    $t->start_responder(mode => 'good', validity => $VALIDITY);
+    conf($t, $sh, "StapleGuardEventInterval 300\nStapleGuardEventTimeout 5");
+    $t->start_httpd;
+    is(scalar @{runs($out)}, 0, 'a first response after the start is no event');
+
+    $t->set_mode('garbage');
+    ok(SGTest::wait_for(sub { runs_of($out, 'failing', $leaf) }, 8),
+       'good -> failing runs the program');
+    my ($run) = grep { $_->[0] eq 'failing' && $_->[1] eq $leaf } @{runs($out)};
+    is($run->[2], 'CN=localhost', '... with the subject');
+    like($run->[3], qr/^SG01\d\d$/, '... the reason id');
+    like($run->[4], qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+         '... and the next attempt, ISO 8601 UTC');
+    ok(SGTest::wait_for(sub { runs_of($out, 'at-risk', $ms) }, 4),
+       'at-risk for the Must-Staple certificate');
+    is(runs_of($out, 'at-risk', $leaf), 0, '... and only for it');
+    ok(SGTest::wait_for(sub { runs_of($out, 'expired', $leaf) }, 8),
+       'the held response runs out: expired');
+
+    $t->set_mode('good');
+    ok(SGTest::wait_for(sub { runs_of($out, 'recovered', $leaf) }, 5),
+       'expired -> good: recovered');
+    $t->set_mode('revoked');
+    ok(SGTest::wait_for(sub { runs_of($out, 'revoked', $leaf) }, 8),
+       'good -> revoked: revoked');
+
+    # Again good, then failing and good again: within the interval, the
+    # program does not run a second time for the same event.
+    $t->set_mode('good');
+    my $seen = () = $t->error_log =~ /SG0020: CN=localhost: good/g;
+    ok(SGTest::wait_for(sub {
+        (() = $t->error_log =~ /SG0020: CN=localhost: good/g) > $seen }, 8),
+       'good again');
+    $t->set_mode('garbage');
+    my $failed = () = $t->error_log =~ /CN=localhost: http\S+: .*attempt 1,/g;
+    ok(SGTest::wait_for(sub {
+        (() = $t->error_log =~ /CN=localhost: http\S+: .*attempt 1,/g) > $failed }, 8),
+       'failing a second time');
+    $t->set_mode('good');
+    $seen = () = $t->error_log =~ /SG0020: CN=localhost: good/g;
+    ok(SGTest::wait_for(sub {
+        (() = $t->error_log =~ /SG0020: CN=localhost: good/g) > $seen }, 5),
+       'and good again');
+    sleep 1;    # a look of the fetcher for the last events
+    is(runs_of($out, 'failing', $leaf), 1,
+       'failing ran once within StapleGuardEventInterval');
+    is(runs_of($out, 'recovered', $leaf), 1, 'recovered, too');
+    unlike($t->error_log, qr/SG006[12]/, 'no program failed');
+    $t->stop_httpd;
+    $t->stop_responder;
+}
+
+# ---- a program that hangs, one that fails ----
+{
+    my $t = SGTest->new;
+    my ($sh, $out) = event_script($t, 'hang', <<'EOF');
+case "$1" in
+failing) exec sleep 30 ;;
+recovered) exit 3 ;;
+esac
+EOF
+    my $leaf = unpack('H*', $t->cert_hash('leaf'));
+    $t->start_responder(mode => 'good', validity => $VALIDITY);
+    conf($t, $sh, "StapleGuardEventInterval 0\nStapleGuardEventTimeout 1");
+    $t->start_httpd;
+    $t->set_mode('garbage');
+    ok(SGTest::wait_for(sub { runs_of($out, 'failing', $leaf) }, 8),
+       'the hanging program started');
+    my $n = scalar @{$t->requests};
+    my $killed = qr/SG0061: StapleGuardEventCommand \S+hang\.sh for failing CN=localhost ran past StapleGuardEventTimeout \(1 s\) and was killed \(pid (\d+)\)/;
+    ok(SGTest::wait_for(sub { $t->error_log =~ $killed }, 4),
+       'killed after StapleGuardEventTimeout (SG0061), naming the program, '
+       . 'the event and the certificate');
+    my ($pid) = $t->error_log =~ $killed;
+    ok($pid && !kill(0, $pid), 'the program is gone');
+    ok(SGTest::wait_for(sub { @{$t->requests} > $n + 1 }, 5),
+       'the fetcher went on asking the responder meanwhile');
+    $t->set_mode('good');
+    ok(SGTest::wait_for(sub { $t->error_log =~ /SG0062: / }, 8),
+       'a program that exits non-zero: SG0062');
+    like($t->error_log, qr/SG0062: .*for recovered CN=localhost exited with status 3/,
+         '... with its status');
+    is($t->curl_status, 0, 'and stapling goes on');
+}
+
+done_testing;
