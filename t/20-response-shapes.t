@@ -88,7 +88,7 @@ ok($row->{next_attempt_s} > time() + HOUR
    'refreshed well before that end (StapleGuardRefreshAt of the window)')
     or diag(explain($row));
 my ($code, $html) = get($t, '/sg-status');
-like($html, qr{<th>valid until</th>}, 'HTML: a "valid until" column');
+like($html, qr{<th>staple valid until</th>}, 'HTML: a "valid until" column');
 like($html, qr{nextUpdate none<br>}, 'HTML: and that the response has no nextUpdate');
 
 # A lifetime of a minute: refreshed within it. A refresh comes no sooner
