@@ -141,7 +141,9 @@ EOF
     $t->set_mode('good');
     ok(SGTest::wait_for(sub { $t->error_log =~ /SG0062: / }, 8),
        'a program that exits non-zero: SG0062');
-    like($t->error_log, qr/SG0062: .*for recovered CN=localhost exited with status 3/,
+    # Both certificates recover; SG0062 is said once per interval, for
+    # whichever program ended first.
+    like($t->error_log, qr/SG0062: .*for recovered CN=\S+ exited with status 3/,
          '... with its status');
     is($t->curl_status, 0, 'and stapling goes on');
 }
