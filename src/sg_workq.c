@@ -148,13 +148,14 @@ static void sg_workq_run(sg_workq_worker_t *w, int i)
     apr_thread_mutex_lock(q->mutex);
     /* the slots may have moved while the mutex was free: index again */
     APR_ARRAY_IDX(q->slots, i, sg_workq_slot_t).state = SG_WORKQ_DONE;
-    if (running != NULL) {
-        (*running)--;
-    }
     q->done++;
     apr_thread_cond_broadcast(q->ended);
-    /* an item of that key may begin now */
-    apr_thread_cond_broadcast(q->more);
+    /* An item of that key may begin now. Without a key no one waits for
+     * this: the startup work's threads wake for pushes only. */
+    if (running != NULL) {
+        (*running)--;
+        apr_thread_cond_broadcast(q->more);
+    }
 }
 
 /* With the mutex held: is any item still to begin? */
