@@ -69,14 +69,19 @@ const char *sgh_event_name(sgh_event_t ev)
     return ((unsigned)ev < SGH_EV_COUNT) ? sgh_event_names[ev] : "?";
 }
 
-void sgh_event_start(sgh_gen_t *g, apr_pool_t *p)
+/* The pool is the events' own, not one of the watchdog's: mod_watchdog
+ * clears the pool it hands its callbacks after every call, STARTING
+ * included, and a table of running programs kept there was freed under
+ * the fetcher (reaping then waited for pid 0, any child: exit statuses
+ * lost or said of the wrong program). */
+void sgh_event_start(sgh_gen_t *g)
 {
     sgh_events_t *ev;
     apr_pool_t *pool;
 
-    sgh_events = NULL;
+    sgh_event_stop();
     if (sgh_config_global()->event_command == NULL
-        || apr_pool_create(&pool, p) != APR_SUCCESS) {
+        || apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
         return;
     }
     ev = apr_pcalloc(pool, sizeof(*ev));
@@ -86,9 +91,11 @@ void sgh_event_start(sgh_gen_t *g, apr_pool_t *p)
     ev->last = apr_pcalloc(pool, sizeof(apr_time_t) * SGH_EV_COUNT
                                  * (apr_size_t)(ev->n + 1));
     if (apr_thread_mutex_create(&ev->lock, APR_THREAD_MUTEX_DEFAULT, pool)
-        == APR_SUCCESS) {
-        sgh_events = ev;
+        != APR_SUCCESS) {
+        apr_pool_destroy(pool);
+        return;
     }
+    sgh_events = ev;
 }
 
 sgh_event_t sgh_event_of_refresh(const sg_refresh_result_t *res,
@@ -244,9 +251,7 @@ static int sgh_event_done(sgh_events_t *ev, sgh_event_run_t *run,
                 sgh_config_global()->event_command, run->what,
                 apr_time_sec(timeout), run->proc.pid);
     }
-    /* ECHILD: it ended, but its status was collected elsewhere in this
-     * process (seen under load; by what was not found): nothing to say. */
-    else if (rv != APR_CHILD_DONE && rv != APR_FROM_OS_ERROR(ECHILD)) {
+    else if (rv != APR_CHILD_DONE) {
         sgh_event_failed(ev, rv, run->what, "could not be waited for: "
                          "error", rv);
     }
@@ -296,4 +301,5 @@ void sgh_event_stop(void)
     ev->nrunning = 0;
     apr_thread_mutex_unlock(ev->lock);
     sgh_events = NULL;
+    apr_pool_destroy(ev->pool);
 }

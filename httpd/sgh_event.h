@@ -26,9 +26,9 @@ typedef enum {
 /* The event's name, as the program gets it: "failing", ... */
 const char *sgh_event_name(sgh_event_t ev);
 
-/* As the fetcher starts in a child (p lives as long as the fetcher's
- * thread); and as it stops, which kills what still runs. */
-void sgh_event_start(sgh_gen_t *g, apr_pool_t *p);
+/* As the fetcher starts in a child; and as it stops, which kills what
+ * still runs and frees what start took. */
+void sgh_event_start(sgh_gen_t *g);
 void sgh_event_stop(void);
 
 /* The event a refresh made (SGH_EV_NONE: none); failed_before: e's

@@ -275,7 +275,7 @@ static apr_status_t sgh_fetcher_watchdog(int state, void *data, apr_pool_t *p)
     if (state == AP_WATCHDOG_STATE_STARTING) {
         apr_time_t start = apr_time_now();
 
-        sgh_event_start(g, p);
+        sgh_event_start(g);
         for (i = 0; i < sg_registry_count(g->reg); i++) {
             sgh_fetcher_resume(g, sg_registry_at(g->reg, i));
         }

@@ -145,6 +145,12 @@ EOF
     # whichever program ended first.
     like($t->error_log, qr/SG0062: .*for recovered CN=\S+ exited with status 3/,
          '... with its status');
+    # Reaping waits for each program by its own pid: no status lost
+    # (ECHILD) or said of another run (once seen when the table of running
+    # programs lived in a pool mod_watchdog clears).
+    my @said = $t->error_log =~ /(SG006[12]: .*)/g;
+    is_deeply([grep { !/ for (?:failing|recovered) CN=\S+ (?:ran|exited)/ } @said],
+              [], 'every SG0061/SG0062 line names its run');
     is($t->curl_status, 0, 'and stapling goes on');
 }
 
