@@ -1,7 +1,7 @@
 /* sgh_config.c: directives, checked when the configuration is read so
  * that `apache2 -t` reports a bad value with the directive's name. */
 #include <stddef.h>
-#include <stdlib.h>
+#include <string.h>
 
 #include <apr_strings.h>
 
@@ -11,6 +11,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 
+#include "sg_url.h"
 #include "sgh_config.h"
 #include "sgh_msg.h"
 
@@ -208,23 +209,59 @@ int sgh_config_enabled(server_rec *s)
     return sgh_config_srv(s)->enabled != 0;
 }
 
-/* A time: whole seconds, or with a unit that httpd's timeouts accept
- * (ms, s, mi, h). */
-static int sgh_config_parse_seconds(const char *arg, apr_interval_time_t *t)
+/* The units a time may have (httpd's), in microseconds; a bare number is
+ * seconds. */
+static const struct {
+    const char *suffix;
+    apr_int64_t usec;
+} sgh_time_units[] = {
+    { "", APR_USEC_PER_SEC }, { "s", APR_USEC_PER_SEC }, { "ms", 1000 },
+    { "mi", 60 * APR_USEC_PER_SEC }, { "h", 3600 * APR_USEC_PER_SEC },
+};
+
+/* More digits than fit in 64 bits: refused before they are converted. */
+#define SGH_DIGITS_MAX 18
+
+/* What one of suffix is worth in d's field, or 0 when d takes no such
+ * unit. */
+static apr_int64_t sgh_config_unit(const sgh_directive_t *d,
+                                   const char *suffix)
 {
-    return ap_timeout_parameter_parse(arg, t, "s") == APR_SUCCESS;
+    apr_size_t i;
+
+    if (d->kind != SGH_SECONDS) {
+        return (*suffix == '\0'
+                || (d->kind == SGH_PERCENT && strcmp(suffix, "%") == 0))
+               ? 1 : 0;
+    }
+    for (i = 0; i < sizeof(sgh_time_units) / sizeof(sgh_time_units[0]); i++) {
+        if (strcmp(suffix, sgh_time_units[i].suffix) == 0) {
+            return sgh_time_units[i].usec;
+        }
+    }
+    return 0;
 }
 
-/* A whole number, with a trailing "%" when percent. */
-static int sgh_config_parse_number(const char *arg, int percent,
-                                   apr_interval_time_t *v)
+/* arg in the unit of d's field: digits only (no sign, blank or base
+ * prefix), then one of d's units, nothing else. httpd's own parser
+ * (ap_timeout_parameter_parse) takes "10sx" for 10 s, "s" for 0 and lets
+ * "18446744073711s" wrap around to 1.4 s; here such values are refused,
+ * and a value that does not fit in 64 bits is never multiplied. */
+static int sgh_config_parse(const sgh_directive_t *d, const char *arg,
+                            apr_interval_time_t *v)
 {
-    char *end;
-    long n = strtol(arg, &end, 10);
+    apr_size_t digits = strspn(arg, "0123456789");
+    apr_int64_t per = sgh_config_unit(d, arg + digits), n;
 
-    *v = n;
-    return end != arg && (*end == '\0' || (percent && *end == '%'
-                                           && end[1] == '\0'));
+    if (digits == 0 || digits > SGH_DIGITS_MAX || per == 0) {
+        return 0;
+    }
+    n = apr_atoi64(arg);
+    if (n > APR_INT64_MAX / per) {
+        return 0;
+    }
+    *v = n * per;
+    return 1;
 }
 
 /* Any numeric directive: parsed by its kind, checked against its range. */
@@ -233,22 +270,20 @@ static const char *sgh_cmd_numeric(cmd_parms *cmd, void *dc, const char *arg)
     const sgh_directive_t *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     apr_interval_time_t v = 0, scale = sgh_config_scale(d);
-    int ok;
 
     (void)dc;
     if (err != NULL) {
         return err;
     }
-    ok = d->kind == SGH_SECONDS
-         ? sgh_config_parse_seconds(arg, &v)
-         : sgh_config_parse_number(arg, d->kind == SGH_PERCENT, &v);
-    if (!ok || v < d->lo * scale || v > d->hi * scale) {
+    if (!sgh_config_parse(d, arg, &v) || v < d->lo * scale
+        || v > d->hi * scale) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not %s between %ld and "
                             "%ld%s", cmd->cmd->name, arg,
                             d->kind == SGH_SECONDS ? "a time"
                             : d->kind == SGH_PERCENT ? "a percentage"
                             : "a number", d->lo, d->hi,
-                            d->kind == SGH_SECONDS ? " seconds" : "");
+                            d->kind == SGH_SECONDS
+                            ? " seconds (whole, or with ms, s, mi or h)" : "");
     }
     sgh_config_set(d, v);
     return NULL;
@@ -261,11 +296,16 @@ static const char *sgh_cmd_enable(cmd_parms *cmd, void *dc, int flag)
     return NULL;
 }
 
+/* Not in <Limit>: the page's POST is allowed or not, whatever a method
+ * limit around this line would seem to say. */
 static const char *sgh_cmd_actions(cmd_parms *cmd, void *dc, int flag)
 {
-    (void)cmd;
-    ((sgh_dir_conf_t *)dc)->status_actions = flag;
-    return NULL;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err == NULL) {
+        ((sgh_dir_conf_t *)dc)->status_actions = flag;
+    }
+    return err;
 }
 
 /* The program is not run here, only checked to be a path: it is run by
@@ -288,12 +328,12 @@ static const char *sgh_cmd_event(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *sgh_cmd_url(cmd_parms *cmd, void *dc, const char *arg)
 {
+    const char *err = sg_url_check_responder(arg);
+
     (void)dc;
-    if (ap_cstr_casecmpn(arg, "http://", sizeof("http://") - 1) != 0
-        || arg[sizeof("http://") - 1] == '\0') {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an http:// URL "
-                            "(https:// responders are not supported)",
-                            cmd->cmd->name, arg);
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg,
+                            err);
     }
     sgh_config_srv(cmd->server)->responder_url = arg;
     return NULL;
