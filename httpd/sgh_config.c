@@ -83,6 +83,9 @@ static const sgh_directive_t sgh_directives[SGH_D_COUNT] = {
 };
 
 static sgh_global_conf_t sgh_global;
+/* Which numeric directives the configuration wrote (the others have their
+ * default): a check across two of them blames only what was written. */
+static int sgh_given[SGH_D_COUNT];
 
 extern module AP_MODULE_DECLARE_DATA staple_guard_module;
 
@@ -116,6 +119,7 @@ void sgh_config_reset(void)
         const sgh_directive_t *d = &sgh_directives[i];
 
         sgh_config_set(d, d->def * sgh_config_scale(d));
+        sgh_given[i] = 0;
     }
     sgh_global.store_dir = NULL;
     sgh_global.family = APR_UNSPEC;
@@ -133,7 +137,7 @@ int sgh_config_timeout_sec(void)
                  / APR_USEC_PER_SEC);
 }
 
-apr_status_t sgh_config_check(server_rec *s)
+static apr_status_t sgh_config_check_retry(server_rec *s)
 {
     const sg_schedule_conf_t *sc = &sgh_global.schedule;
 
@@ -145,6 +149,47 @@ apr_status_t sgh_config_check(server_rec *s)
         return APR_EINVAL;
     }
     return APR_SUCCESS;
+}
+
+/* A response without nextUpdate is refreshed no sooner than RetryMin
+ * after it was fetched, and retried no sooner than RetryMin after a failed
+ * refresh: a lifetime of this many RetryMin leaves room, at the default
+ * StapleGuardRefreshAt (half of it), for the refresh and one retry. */
+#define SGH_LIFETIME_RETRY_MIN_FACTOR 4
+
+/* Refused when StapleGuardNoNextUpdateLifetime was written too short for
+ * StapleGuardRetryMin; only said when the lifetime is the default, which
+ * is the longest allowed: then no lifetime would do, only a shorter
+ * RetryMin, and only responses without nextUpdate are concerned. */
+static apr_status_t sgh_config_check_lifetime(server_rec *s)
+{
+    apr_interval_time_t life = sgh_global.no_next_lifetime;
+    apr_interval_time_t floor = SGH_LIFETIME_RETRY_MIN_FACTOR
+                                * sgh_global.schedule.retry_min;
+    int given = sgh_given[SGH_D_StapleGuardNoNextUpdateLifetime];
+    apr_status_t rv = APR_SUCCESS;
+
+    if (life < floor) {
+        sgh_log(SGH_M_LIFETIME_SHORT, given, s, 0,
+                "StapleGuardNoNextUpdateLifetime (%" APR_TIME_T_FMT " s%s) "
+                "is less than %d times StapleGuardRetryMin (%" APR_TIME_T_FMT
+                " s): a response without nextUpdate would expire before its "
+                "refresh could be retried", apr_time_sec(life),
+                given ? "" : ", the default", SGH_LIFETIME_RETRY_MIN_FACTOR,
+                apr_time_sec(sgh_global.schedule.retry_min));
+        rv = given ? APR_EINVAL : APR_SUCCESS;
+    }
+    return rv;
+}
+
+apr_status_t sgh_config_check(server_rec *s)
+{
+    apr_status_t rv = sgh_config_check_retry(s);
+
+    if (rv == APR_SUCCESS) {
+        rv = sgh_config_check_lifetime(s);
+    }
+    return rv;
 }
 
 void *sgh_config_create_srv(apr_pool_t *p, server_rec *s)
@@ -286,6 +331,7 @@ static const char *sgh_cmd_numeric(cmd_parms *cmd, void *dc, const char *arg)
                             ? " seconds (whole, or with ms, s, mi or h)" : "");
     }
     sgh_config_set(d, v);
+    sgh_given[d - sgh_directives] = 1;
     return NULL;
 }
 
