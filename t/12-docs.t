@@ -5,7 +5,9 @@
 #      docs/troubleshooting.md, in its reference; every id there exists;
 #      the outcome table carries each reason's name and exact text; each
 #      line of the glue's message table (httpd/sgh_msg.c) is logged from
-#      exactly one call site, at the level(s) its entry in the docs names
+#      exactly one call site, at the level(s) its entry in the docs names;
+#      each id the command (cli/) prints is the glue's line of the same
+#      name (so documented, and meaning the same) or a core outcome
 #  (b) every directive registered (AP_INIT_*) has a "## Name" heading in
 #      docs/directives.md, and every name in those headings is registered
 #  (c) defaults and ranges agree between the code (the directive table of
@@ -141,6 +143,36 @@ for my $m (sort keys %msg) {
 }
 is_deeply(\@levels, [], 'each message entry names the levels of the table')
     or diag(join "\n", @levels);
+
+# The command (cli/) prints some of these lines' ids for the same verdicts,
+# each from a constant SGC_ID_NAME: it must be the id of SGH_M_NAME in the
+# glue's table (so it is documented, and means the same), and no id is
+# written in cli/ but in those constants. Its other ids are the core's
+# outcomes (sg_reason_id), from the table read above.
+my ($cli_code, $cli_strings) = SGSource::read_c($root, 'cli');
+my %cli_id;     # NAME -> id
+for my $f (sort keys %$cli_code) {
+    while ($cli_code->{$f} =~ /^[ \t]*#[ \t]*define[ \t]+SGC_ID_(\w+)[ \t]+"(SG\d{4})"/mg) {
+        $cli_id{$1} = $2;
+    }
+}
+ok(keys(%cli_id) >= 3, 'the command\'s ids read from cli/ ('
+   . scalar(keys %cli_id) . ')');
+my @cli_wrong = map {
+    my $m = $msg{"SGH_M_$_"};
+    !$m ? "SGC_ID_$_ ($cli_id{$_}): no SGH_M_$_ in httpd/sgh_msg.c"
+    : $m->{id} ne $cli_id{$_}
+        ? "SGC_ID_$_ is $cli_id{$_}, SGH_M_$_ is $m->{id}"
+    : $reference !~ /^#+[ \t]+\Q$cli_id{$_}\E\b/m
+        ? "$cli_id{$_} (SGC_ID_$_): no entry in the reference" : ();
+} sort keys %cli_id;
+is_deeply(\@cli_wrong, [], 'each id the command prints is the module\'s '
+          . 'line of the same name, and documented')
+    or diag(join "\n", @cli_wrong);
+my $cli_written = () = join("\n", map { @$_ } values %$cli_strings)
+                       =~ /\bSG\d{4}\b/g;
+is($cli_written, scalar(keys %cli_id),
+   'cli/ writes ids only in its SGC_ID_ constants');
 
 # ---- (b) directives and their headings -------------------------------------
 

@@ -50,13 +50,14 @@ sub c_concat {
     return $s;
 }
 
-# The module's C files under $root (hooks, core, glue): ({name => code},
-# {name => [string literals]}), names relative to $root.
+# The C files of @dirs under $root (by default the module's: hooks, core,
+# glue): ({name => code}, {name => [string literals]}), names relative to
+# $root.
 sub read_c {
-    my ($root) = @_;
+    my ($root, @dirs) = @_;
+    @dirs = ('', 'src', 'httpd') if !@dirs;
     my (%code, %strings);
-    for my $f (glob("$root/*.c"), glob("$root/src/*.c"),
-               glob("$root/httpd/*.c")) {
+    for my $f (map { glob($_ eq '' ? "$root/*.c" : "$root/$_/*.c") } @dirs) {
         (my $name = $f) =~ s{^\Q$root\E/}{};
         ($code{$name}, $strings{$name}) = c_parse(slurp($f), $f);
     }
