@@ -401,20 +401,30 @@ static const char *sgh_cmd_proxy(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *sgh_cmd_bypass(cmd_parms *cmd, void *dc, const char *arg)
+/* The words are taken here (RAW_ARGS), so that an empty one ("") is
+ * refused: httpd's ITERATE stops at it and drops the words after it. */
+static const char *sgh_cmd_bypass(cmd_parms *cmd, void *dc, const char *args)
 {
     sgh_srv_conf_t *c = sgh_config_srv(cmd->server);
-    const char *err = sg_proxy_bypass_check(cmd->pool, arg);
+    const char *err = NULL, *w;
 
     (void)dc;
-    if (err != NULL) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    if (*args == '\0') {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " requires at least "
+                           "one argument, ", cmd->cmd->errmsg, NULL);
     }
     if (c->bypass == NULL) {
         c->bypass = apr_array_make(cmd->pool, 1, sizeof(const char *));
     }
-    APR_ARRAY_PUSH(c->bypass, const char *) = arg;
-    return NULL;
+    while (err == NULL && *args != '\0') {
+        w = ap_getword_conf(cmd->pool, &args);
+        err = sg_proxy_bypass_check(cmd->pool, w);
+        if (err == NULL) {
+            APR_ARRAY_PUSH(c->bypass, const char *) = w;
+        }
+    }
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err)
+               : NULL;
 }
 
 /* StapleGuardAddressFamily's words, and what the resolver is asked. */
@@ -489,10 +499,10 @@ const command_rec sgh_config_cmds[] = {
     AP_INIT_TAKE1("StapleGuardProxy", sgh_cmd_proxy, NULL, RSRC_CONF,
                   "http://[user:password@]host:port of the HTTP proxy that "
                   "responders are asked through (default: none)"),
-    AP_INIT_ITERATE("StapleGuardProxyBypass", sgh_cmd_bypass, NULL,
-                    RSRC_CONF, "host names, addresses or .domain suffixes "
-                    "of responders asked directly, not through "
-                    "StapleGuardProxy"),
+    AP_INIT_RAW_ARGS("StapleGuardProxyBypass", sgh_cmd_bypass, NULL,
+                     RSRC_CONF, "host names, addresses or .domain suffixes "
+                     "of responders asked directly, not through "
+                     "StapleGuardProxy"),
     AP_INIT_TAKE1("StapleGuardAddressFamily", sgh_cmd_family, NULL,
                   RSRC_CONF, "any|ipv4|ipv6: the addresses of responders "
                   "and proxies that are tried (default any)"),

@@ -81,7 +81,8 @@ my %VALUES = (
                  'a-b.example'],
         bad => [map { [$_, qr/is not a host name/] }
                 '.', '..', 'a..b', '-', '-a', 'a-', ':', 'a/b', 'a_b',
-                '1::2::3', '"a b"'],
+                '1::2::3', '"a b"',
+                'a "" b'],      # httpd's ITERATE would stop at "", drop b
     },
     StapleGuardAddressFamily => {
         good => ['any', 'ipv4', 'IPv6'],
@@ -163,6 +164,7 @@ delete @values{@uncovered};
 # Each directive's empty value: what httpd says for its kind.
 my %empty = (TAKE1 => qr/takes one argument/,
              ITERATE => qr/requires at least one argument/,
+             RAW_ARGS => qr/requires at least one argument/,
              FLAG => qr/must be On or Off/);
 for my $d (keys %values) {
     push @{ $values{$d}{bad} }, ['', $empty{ $cmds{$d}{kind} } // qr/./];
