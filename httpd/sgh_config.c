@@ -335,23 +335,41 @@ static const char *sgh_cmd_numeric(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *sgh_cmd_enable(cmd_parms *cmd, void *dc, int flag)
+/* On or Off, into *flag. The On|Off directives are TAKE1, not httpd's
+ * FLAG, which reads the first word and ignores the rest: "StapleGuard Off
+ * On" would be Off without a word said. */
+static const char *sgh_config_flag(cmd_parms *cmd, const char *arg,
+                                   int *flag)
+{
+    const char *err = NULL;
+
+    if (ap_cstr_casecmp(arg, "on") == 0) {
+        *flag = 1;
+    }
+    else if (ap_cstr_casecmp(arg, "off") == 0) {
+        *flag = 0;
+    }
+    else {
+        err = apr_pstrcat(cmd->pool, cmd->cmd->name, " must be On or Off",
+                          NULL);
+    }
+    return err;
+}
+
+static const char *sgh_cmd_enable(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    sgh_config_srv(cmd->server)->enabled = flag;
-    return NULL;
+    return sgh_config_flag(cmd, arg, &sgh_config_srv(cmd->server)->enabled);
 }
 
 /* Not in <Limit>: the page's POST is allowed or not, whatever a method
  * limit around this line would seem to say. */
-static const char *sgh_cmd_actions(cmd_parms *cmd, void *dc, int flag)
+static const char *sgh_cmd_actions(cmd_parms *cmd, void *dc, const char *arg)
 {
+    sgh_dir_conf_t *c = dc;
     const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
 
-    if (err == NULL) {
-        ((sgh_dir_conf_t *)dc)->status_actions = flag;
-    }
-    return err;
+    return err ? err : sgh_config_flag(cmd, arg, &c->status_actions);
 }
 
 /* The program is not run here, only checked to be a path: it is run by
@@ -490,9 +508,9 @@ static const char *sgh_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
                   ", default " #def SGH_UNIT_##kind ")"),
 
 const command_rec sgh_config_cmds[] = {
-    AP_INIT_FLAG("StapleGuard", sgh_cmd_enable, NULL, RSRC_CONF,
-                 "On|Off: provide OCSP stapling for this server's "
-                 "certificates (default On)"),
+    AP_INIT_TAKE1("StapleGuard", sgh_cmd_enable, NULL, RSRC_CONF,
+                  "On|Off: provide OCSP stapling for this server's "
+                  "certificates (default On)"),
     AP_INIT_TAKE1("StapleGuardResponderURL", sgh_cmd_url, NULL, RSRC_CONF,
                   "http:// URL used instead of the certificates' own "
                   "OCSP URL"),
@@ -509,9 +527,9 @@ const command_rec sgh_config_cmds[] = {
     AP_INIT_TAKE1("StapleGuardStoreDir", sgh_cmd_store, NULL, RSRC_CONF,
                   "directory that keeps responses across restarts, or "
                   "'none' (default: staple-guard in DefaultRuntimeDir)"),
-    AP_INIT_FLAG("StapleGuardStatusActions", sgh_cmd_actions, NULL,
-                 ACCESS_CONF, "On|Off: the status page here accepts POST "
-                 "action=refresh (default Off)"),
+    AP_INIT_TAKE1("StapleGuardStatusActions", sgh_cmd_actions, NULL,
+                  ACCESS_CONF, "On|Off: the status page here accepts POST "
+                  "action=refresh (default Off)"),
     AP_INIT_TAKE1("StapleGuardEventCommand", sgh_cmd_event, NULL, RSRC_CONF,
                   "absolute path of a program run on a certificate's state "
                   "changes (default: none)"),

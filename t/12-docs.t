@@ -280,7 +280,7 @@ for my $d (sort keys %cmds) {
     if ($table{$d}) {
         check_numeric($d);
     }
-    elsif ($cmds{$d}{kind} eq 'FLAG' && $help =~ /\bdefault:?\s+(On|Off)\b/i) {
+    elsif ($help =~ /^On\|Off\b/ && $help =~ /\bdefault:?\s+(On|Off)\b/i) {
         my $help_val = $1;
         my ($doc_val) = doc_default($d);
         is(lc($doc_val // ''), lc $help_val,

@@ -54,11 +54,14 @@ my %VALUES = (
     StapleGuard => {
         good => ['On', 'off'],
         bad => [['maybe', qr/must be On or Off/], ['1', qr/On or Off/],
-                ['yes', qr/On or Off/], ['""', qr/On or Off/]],
+                ['yes', qr/On or Off/], ['""', qr/one argument|On or Off/],
+                ['Off On', qr/one argument/]],
     },
     StapleGuardStatusActions => {
         good => ['On', 'Off'],
-        bad => [['maybe', qr/must be On or Off/], ['""', qr/On or Off/]],
+        bad => [['maybe', qr/must be On or Off/],
+                ['""', qr/one argument|On or Off/],
+                ['On Off', qr/one argument/]],
     },
     StapleGuardResponderURL => {
         good => ['http://127.0.0.1:9/ocsp', 'http://ocsp.example',

@@ -65,7 +65,7 @@ sub read_c {
 }
 
 # The directives, from code as read_c returns it:
-#   cmds:  name -> {kind (FLAG, TAKE1, ITERATE, ...), handler, help, file}
+#   cmds:  name -> {kind (TAKE1, RAW_ARGS, ...), handler, help, file}
 #   table: name -> {kind (SECONDS, PERCENT, NUMBER), lo, hi, def} for the
 #          rows of SGH_NUMERIC_DIRECTIVES, which are in cmds too (TAKE1)
 #   units: kind -> what the help strings append to a number ("s", "%")
