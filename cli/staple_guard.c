@@ -19,8 +19,6 @@
 #include <apr_general.h>
 #include <apr_network_io.h>
 #include <apr_strings.h>
-#include <openssl/err.h>
-#include <openssl/http.h>
 
 #include "sg_cert.h"
 #include "sg_proxy.h"
@@ -29,6 +27,7 @@
 #include "sg_store.h"
 #include "sg_table.h"
 #include "sg_text.h"
+#include "sg_url.h"
 #include "sgc.h"
 
 /* The defaults of the module's directives (the table of
@@ -169,22 +168,6 @@ static const char *sgc_parse_args(sgc_opts_t *o, int argc, char **argv)
 
 /* ---- local inputs ---------------------------------------------------- */
 
-/* A URL the module would accept in StapleGuardResponderURL, and that
- * OpenSSL's HTTP client can parse. */
-static int sgc_url_ok(const char *url)
-{
-    int ssl = 1, ok;
-    char *host = NULL;
-
-    ok = OSSL_HTTP_parse_url(url, &ssl, NULL, &host, NULL, NULL, NULL, NULL,
-                             NULL)
-         && !ssl && host != NULL && *host != '\0'
-         && strncasecmp(url, "http://", sizeof("http://") - 1) == 0;
-    OPENSSL_free(host);
-    ERR_clear_error();
-    return ok;
-}
-
 /* The certificate, with its issuer from the same file or --issuer. */
 static int sgc_load_cert(sgc_run_t *r)
 {
@@ -287,9 +270,9 @@ static int sgc_prepare(sgc_run_t *r)
     const char *err;
     int rc;
 
-    if (r->o->url != NULL && !sgc_url_ok(r->o->url)) {
-        return sgc_fail("--url %s: not a usable http:// URL (https:// responders "
-                        "are not supported)", r->o->url);
+    if (r->o->url != NULL
+        && (err = sg_url_check_responder(r->o->url)) != NULL) {
+        return sgc_fail("--url '%s' %s", r->o->url, err);
     }
     if (r->o->proxy_url != NULL
         && (err = sg_proxy_parse(&px, r->p, r->o->proxy_url)) != NULL) {

@@ -1,7 +1,7 @@
 /* sgh_config.c: directives, checked when the configuration is read so
  * that `apache2 -t` reports a bad value with the directive's name. */
 #include <stddef.h>
-#include <stdlib.h>
+#include <string.h>
 
 #include <apr_strings.h>
 
@@ -11,6 +11,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 
+#include "sg_url.h"
 #include "sgh_config.h"
 #include "sgh_msg.h"
 
@@ -82,6 +83,9 @@ static const sgh_directive_t sgh_directives[SGH_D_COUNT] = {
 };
 
 static sgh_global_conf_t sgh_global;
+/* Which numeric directives the configuration wrote (the others have their
+ * default): a check across two of them blames only what was written. */
+static int sgh_given[SGH_D_COUNT];
 
 extern module AP_MODULE_DECLARE_DATA staple_guard_module;
 
@@ -115,6 +119,7 @@ void sgh_config_reset(void)
         const sgh_directive_t *d = &sgh_directives[i];
 
         sgh_config_set(d, d->def * sgh_config_scale(d));
+        sgh_given[i] = 0;
     }
     sgh_global.store_dir = NULL;
     sgh_global.family = APR_UNSPEC;
@@ -132,7 +137,7 @@ int sgh_config_timeout_sec(void)
                  / APR_USEC_PER_SEC);
 }
 
-apr_status_t sgh_config_check(server_rec *s)
+static apr_status_t sgh_config_check_retry(server_rec *s)
 {
     const sg_schedule_conf_t *sc = &sgh_global.schedule;
 
@@ -144,6 +149,47 @@ apr_status_t sgh_config_check(server_rec *s)
         return APR_EINVAL;
     }
     return APR_SUCCESS;
+}
+
+/* A response without nextUpdate is refreshed no sooner than RetryMin
+ * after it was fetched, and retried no sooner than RetryMin after a failed
+ * refresh: a lifetime of this many RetryMin leaves room, at the default
+ * StapleGuardRefreshAt (half of it), for the refresh and one retry. */
+#define SGH_LIFETIME_RETRY_MIN_FACTOR 4
+
+/* Refused when StapleGuardNoNextUpdateLifetime was written too short for
+ * StapleGuardRetryMin; only said when the lifetime is the default, which
+ * is the longest allowed: then no lifetime would do, only a shorter
+ * RetryMin, and only responses without nextUpdate are concerned. */
+static apr_status_t sgh_config_check_lifetime(server_rec *s)
+{
+    apr_interval_time_t life = sgh_global.no_next_lifetime;
+    apr_interval_time_t floor = SGH_LIFETIME_RETRY_MIN_FACTOR
+                                * sgh_global.schedule.retry_min;
+    int given = sgh_given[SGH_D_StapleGuardNoNextUpdateLifetime];
+    apr_status_t rv = APR_SUCCESS;
+
+    if (life < floor) {
+        sgh_log(SGH_M_LIFETIME_SHORT, given, s, 0,
+                "StapleGuardNoNextUpdateLifetime (%" APR_TIME_T_FMT " s%s) "
+                "is less than %d times StapleGuardRetryMin (%" APR_TIME_T_FMT
+                " s): a response without nextUpdate would expire before its "
+                "refresh could be retried", apr_time_sec(life),
+                given ? "" : ", the default", SGH_LIFETIME_RETRY_MIN_FACTOR,
+                apr_time_sec(sgh_global.schedule.retry_min));
+        rv = given ? APR_EINVAL : APR_SUCCESS;
+    }
+    return rv;
+}
+
+apr_status_t sgh_config_check(server_rec *s)
+{
+    apr_status_t rv = sgh_config_check_retry(s);
+
+    if (rv == APR_SUCCESS) {
+        rv = sgh_config_check_lifetime(s);
+    }
+    return rv;
 }
 
 void *sgh_config_create_srv(apr_pool_t *p, server_rec *s)
@@ -208,23 +254,59 @@ int sgh_config_enabled(server_rec *s)
     return sgh_config_srv(s)->enabled != 0;
 }
 
-/* A time: whole seconds, or with a unit that httpd's timeouts accept
- * (ms, s, mi, h). */
-static int sgh_config_parse_seconds(const char *arg, apr_interval_time_t *t)
+/* The units a time may have (httpd's), in microseconds; a bare number is
+ * seconds. */
+static const struct {
+    const char *suffix;
+    apr_int64_t usec;
+} sgh_time_units[] = {
+    { "", APR_USEC_PER_SEC }, { "s", APR_USEC_PER_SEC }, { "ms", 1000 },
+    { "mi", 60 * APR_USEC_PER_SEC }, { "h", 3600 * APR_USEC_PER_SEC },
+};
+
+/* More digits than fit in 64 bits: refused before they are converted. */
+#define SGH_DIGITS_MAX 18
+
+/* What one of suffix is worth in d's field, or 0 when d takes no such
+ * unit. */
+static apr_int64_t sgh_config_unit(const sgh_directive_t *d,
+                                   const char *suffix)
 {
-    return ap_timeout_parameter_parse(arg, t, "s") == APR_SUCCESS;
+    apr_size_t i;
+
+    if (d->kind != SGH_SECONDS) {
+        return (*suffix == '\0'
+                || (d->kind == SGH_PERCENT && strcmp(suffix, "%") == 0))
+               ? 1 : 0;
+    }
+    for (i = 0; i < sizeof(sgh_time_units) / sizeof(sgh_time_units[0]); i++) {
+        if (strcmp(suffix, sgh_time_units[i].suffix) == 0) {
+            return sgh_time_units[i].usec;
+        }
+    }
+    return 0;
 }
 
-/* A whole number, with a trailing "%" when percent. */
-static int sgh_config_parse_number(const char *arg, int percent,
-                                   apr_interval_time_t *v)
+/* arg in the unit of d's field: digits only (no sign, blank or base
+ * prefix), then one of d's units, nothing else. httpd's own parser
+ * (ap_timeout_parameter_parse) takes "10sx" for 10 s, "s" for 0 and lets
+ * "18446744073711s" wrap around to 1.4 s; here such values are refused,
+ * and a value that does not fit in 64 bits is never multiplied. */
+static int sgh_config_parse(const sgh_directive_t *d, const char *arg,
+                            apr_interval_time_t *v)
 {
-    char *end;
-    long n = strtol(arg, &end, 10);
+    apr_size_t digits = strspn(arg, "0123456789");
+    apr_int64_t per = sgh_config_unit(d, arg + digits), n;
 
-    *v = n;
-    return end != arg && (*end == '\0' || (percent && *end == '%'
-                                           && end[1] == '\0'));
+    if (digits == 0 || digits > SGH_DIGITS_MAX || per == 0) {
+        return 0;
+    }
+    n = apr_atoi64(arg);
+    if (n > APR_INT64_MAX / per) {
+        return 0;
+    }
+    *v = n * per;
+    return 1;
 }
 
 /* Any numeric directive: parsed by its kind, checked against its range. */
@@ -233,39 +315,61 @@ static const char *sgh_cmd_numeric(cmd_parms *cmd, void *dc, const char *arg)
     const sgh_directive_t *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     apr_interval_time_t v = 0, scale = sgh_config_scale(d);
-    int ok;
 
     (void)dc;
     if (err != NULL) {
         return err;
     }
-    ok = d->kind == SGH_SECONDS
-         ? sgh_config_parse_seconds(arg, &v)
-         : sgh_config_parse_number(arg, d->kind == SGH_PERCENT, &v);
-    if (!ok || v < d->lo * scale || v > d->hi * scale) {
+    if (!sgh_config_parse(d, arg, &v) || v < d->lo * scale
+        || v > d->hi * scale) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not %s between %ld and "
                             "%ld%s", cmd->cmd->name, arg,
                             d->kind == SGH_SECONDS ? "a time"
                             : d->kind == SGH_PERCENT ? "a percentage"
                             : "a number", d->lo, d->hi,
-                            d->kind == SGH_SECONDS ? " seconds" : "");
+                            d->kind == SGH_SECONDS
+                            ? " seconds (whole, or with ms, s, mi or h)" : "");
     }
     sgh_config_set(d, v);
+    sgh_given[d - sgh_directives] = 1;
     return NULL;
 }
 
-static const char *sgh_cmd_enable(cmd_parms *cmd, void *dc, int flag)
+/* On or Off, into *flag. The On|Off directives are TAKE1, not httpd's
+ * FLAG, which reads the first word and ignores the rest: "StapleGuard Off
+ * On" would be Off without a word said. */
+static const char *sgh_config_flag(cmd_parms *cmd, const char *arg,
+                                   int *flag)
+{
+    const char *err = NULL;
+
+    if (ap_cstr_casecmp(arg, "on") == 0) {
+        *flag = 1;
+    }
+    else if (ap_cstr_casecmp(arg, "off") == 0) {
+        *flag = 0;
+    }
+    else {
+        err = apr_pstrcat(cmd->pool, cmd->cmd->name, " must be On or Off",
+                          NULL);
+    }
+    return err;
+}
+
+static const char *sgh_cmd_enable(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    sgh_config_srv(cmd->server)->enabled = flag;
-    return NULL;
+    return sgh_config_flag(cmd, arg, &sgh_config_srv(cmd->server)->enabled);
 }
 
-static const char *sgh_cmd_actions(cmd_parms *cmd, void *dc, int flag)
+/* Not in <Limit>: the page's POST is allowed or not, whatever a method
+ * limit around this line would seem to say. */
+static const char *sgh_cmd_actions(cmd_parms *cmd, void *dc, const char *arg)
 {
-    (void)cmd;
-    ((sgh_dir_conf_t *)dc)->status_actions = flag;
-    return NULL;
+    sgh_dir_conf_t *c = dc;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    return err ? err : sgh_config_flag(cmd, arg, &c->status_actions);
 }
 
 /* The program is not run here, only checked to be a path: it is run by
@@ -288,12 +392,12 @@ static const char *sgh_cmd_event(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *sgh_cmd_url(cmd_parms *cmd, void *dc, const char *arg)
 {
+    const char *err = sg_url_check_responder(arg);
+
     (void)dc;
-    if (ap_cstr_casecmpn(arg, "http://", sizeof("http://") - 1) != 0
-        || arg[sizeof("http://") - 1] == '\0') {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an http:// URL "
-                            "(https:// responders are not supported)",
-                            cmd->cmd->name, arg);
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg,
+                            err);
     }
     sgh_config_srv(cmd->server)->responder_url = arg;
     return NULL;
@@ -315,20 +419,30 @@ static const char *sgh_cmd_proxy(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *sgh_cmd_bypass(cmd_parms *cmd, void *dc, const char *arg)
+/* The words are taken here (RAW_ARGS), so that an empty one ("") is
+ * refused: httpd's ITERATE stops at it and drops the words after it. */
+static const char *sgh_cmd_bypass(cmd_parms *cmd, void *dc, const char *args)
 {
     sgh_srv_conf_t *c = sgh_config_srv(cmd->server);
-    const char *err = sg_proxy_bypass_check(cmd->pool, arg);
+    const char *err = NULL, *w;
 
     (void)dc;
-    if (err != NULL) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    if (*args == '\0') {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " requires at least "
+                           "one argument, ", cmd->cmd->errmsg, NULL);
     }
     if (c->bypass == NULL) {
         c->bypass = apr_array_make(cmd->pool, 1, sizeof(const char *));
     }
-    APR_ARRAY_PUSH(c->bypass, const char *) = arg;
-    return NULL;
+    while (err == NULL && *args != '\0') {
+        w = ap_getword_conf(cmd->pool, &args);
+        err = sg_proxy_bypass_check(cmd->pool, w);
+        if (err == NULL) {
+            APR_ARRAY_PUSH(c->bypass, const char *) = w;
+        }
+    }
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err)
+               : NULL;
 }
 
 /* StapleGuardAddressFamily's words, and what the resolver is asked. */
@@ -394,28 +508,28 @@ static const char *sgh_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
                   ", default " #def SGH_UNIT_##kind ")"),
 
 const command_rec sgh_config_cmds[] = {
-    AP_INIT_FLAG("StapleGuard", sgh_cmd_enable, NULL, RSRC_CONF,
-                 "On|Off: provide OCSP stapling for this server's "
-                 "certificates (default On)"),
+    AP_INIT_TAKE1("StapleGuard", sgh_cmd_enable, NULL, RSRC_CONF,
+                  "On|Off: provide OCSP stapling for this server's "
+                  "certificates (default On)"),
     AP_INIT_TAKE1("StapleGuardResponderURL", sgh_cmd_url, NULL, RSRC_CONF,
                   "http:// URL used instead of the certificates' own "
                   "OCSP URL"),
     AP_INIT_TAKE1("StapleGuardProxy", sgh_cmd_proxy, NULL, RSRC_CONF,
                   "http://[user:password@]host:port of the HTTP proxy that "
                   "responders are asked through (default: none)"),
-    AP_INIT_ITERATE("StapleGuardProxyBypass", sgh_cmd_bypass, NULL,
-                    RSRC_CONF, "host names, addresses or .domain suffixes "
-                    "of responders asked directly, not through "
-                    "StapleGuardProxy"),
+    AP_INIT_RAW_ARGS("StapleGuardProxyBypass", sgh_cmd_bypass, NULL,
+                     RSRC_CONF, "host names, addresses or .domain suffixes "
+                     "of responders asked directly, not through "
+                     "StapleGuardProxy"),
     AP_INIT_TAKE1("StapleGuardAddressFamily", sgh_cmd_family, NULL,
                   RSRC_CONF, "any|ipv4|ipv6: the addresses of responders "
                   "and proxies that are tried (default any)"),
     AP_INIT_TAKE1("StapleGuardStoreDir", sgh_cmd_store, NULL, RSRC_CONF,
                   "directory that keeps responses across restarts, or "
                   "'none' (default: staple-guard in DefaultRuntimeDir)"),
-    AP_INIT_FLAG("StapleGuardStatusActions", sgh_cmd_actions, NULL,
-                 ACCESS_CONF, "On|Off: the status page here accepts POST "
-                 "action=refresh (default Off)"),
+    AP_INIT_TAKE1("StapleGuardStatusActions", sgh_cmd_actions, NULL,
+                  ACCESS_CONF, "On|Off: the status page here accepts POST "
+                  "action=refresh (default Off)"),
     AP_INIT_TAKE1("StapleGuardEventCommand", sgh_cmd_event, NULL, RSRC_CONF,
                   "absolute path of a program run on a certificate's state "
                   "changes (default: none)"),

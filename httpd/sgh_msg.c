@@ -12,6 +12,7 @@ static const struct {
     [SGH_M_CERT_UNUSABLE]    = { "SG0001", APLOG_ERR,    SGH_SAME },
     [SGH_M_RETRY_ORDER]      = { "SG0002", APLOG_EMERG,  SGH_SAME },
     [SGH_M_SHM]              = { "SG0003", APLOG_EMERG,  SGH_SAME },
+    [SGH_M_LIFETIME_SHORT]   = { "SG0004", APLOG_WARNING,APLOG_EMERG },
     [SGH_M_NO_ISSUER]        = { "SG0005", APLOG_ERR,    SGH_SAME },
     [SGH_M_URL_CONFLICT]     = { "SG0006", APLOG_WARNING,SGH_SAME },
     [SGH_M_THREADS]          = { "SG0007", APLOG_WARNING,SGH_SAME },

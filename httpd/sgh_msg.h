@@ -16,6 +16,7 @@ typedef enum {
     SGH_M_CERT_UNUSABLE,        /* SG0001 */
     SGH_M_RETRY_ORDER,          /* SG0002 */
     SGH_M_SHM,                  /* SG0003 */
+    SGH_M_LIFETIME_SHORT,       /* SG0004 */
     SGH_M_NO_ISSUER,            /* SG0005 */
     SGH_M_URL_CONFLICT,         /* SG0006 */
     SGH_M_THREADS,              /* SG0007 */

@@ -14,6 +14,7 @@
 
 #include "sg_fetch.h"
 #include "sg_resolve.h"
+#include "sg_url.h"
 
 #define SG_FETCH_READ_CHUNK 4096
 #define SG_FETCH_HTTP_PORT 80
@@ -341,6 +342,9 @@ static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
         res->detail = use_ssl ? "https:// responders are not supported"
                               : "cannot parse the URL";
         ERR_clear_error();
+        return SG_R_BAD_URL;
+    }
+    if ((res->detail = sg_url_check_authority(args->url, u->host)) != NULL) {
         return SG_R_BAD_URL;
     }
     hlen = strlen(u->host);

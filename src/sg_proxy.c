@@ -1,5 +1,6 @@
 /* sg_proxy.c: the egress HTTP proxy: its URL, its credentials (never
  * shown), and the hosts that bypass it. */
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
@@ -10,6 +11,7 @@
 #include <openssl/http.h>
 
 #include "sg_proxy.h"
+#include "sg_url.h"
 
 #define SG_PROXY_SCHEME "http://"
 #define SG_PROXY_BASIC "Basic "
@@ -64,7 +66,7 @@ const char *sg_proxy_parse(sg_proxy_t **px, apr_pool_t *p,
              || (frag && *frag != '\0') || strchr(url, '?') != NULL) {
         err = "must not have a path, a query or a fragment";
     }
-    else {
+    else if ((err = sg_url_check_authority(url, host)) == NULL) {
         hlen = strlen(host);
         x->host = (hlen > 2 && host[0] == '[')
                   ? apr_pstrmemdup(p, host + 1, hlen - 2)
@@ -86,18 +88,34 @@ const char *sg_proxy_parse(sg_proxy_t **px, apr_pool_t *p,
     return err;
 }
 
+/* A host name, or a .suffix of one: labels of letters, digits and '-'
+ * (not at either end) between single dots. An IPv4 address is such a
+ * name too. */
+static int sg_proxy_name_ok(const char *name)
+{
+    const char *label = (*name == '.') ? name + 1 : name;
+    apr_size_t len;
+    int ok = (*label != '\0');
+
+    while (ok && *label != '\0') {
+        len = strspn(label, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+        ok = len > 0 && label[0] != '-' && label[len - 1] != '-'
+             && (label[len] == '\0'
+                 || (label[len] == '.' && label[len + 1] != '\0'));
+        label += len + (label[len] == '.');
+    }
+    return ok;
+}
+
 const char *sg_proxy_bypass_check(apr_pool_t *p, const char *name)
 {
-    const char *c;
+    struct in6_addr a6;
+    int ok = strchr(name, ':') != NULL
+             ? inet_pton(AF_INET6, name, &a6) == 1 : sg_proxy_name_ok(name);
 
-    for (c = name; *c != '\0'; c++) {
-        if (!apr_isalnum(*c) && *c != '.' && *c != '-' && *c != ':') {
-            return apr_psprintf(p, "'%s' is not a host name, an address or "
-                                "a .domain suffix", name);
-        }
-    }
-    return (*name == '\0' || strcmp(name, ".") == 0)
-           ? apr_psprintf(p, "'%s' is not a host name", name) : NULL;
+    return ok ? NULL : apr_psprintf(p, "'%s' is not a host name, an address "
+                                    "or a .domain suffix", name);
 }
 
 /* Does host go direct? "name" matches itself, ".suffix" any name that

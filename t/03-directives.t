@@ -23,6 +23,11 @@ my @bad = (
     ['StapleGuardRetryMin 0', qr/StapleGuardRetryMin: '0' is not a time between 1 and 86400/],
     ['StapleGuardRetryMax 86401', qr/StapleGuardRetryMax/],
     ["StapleGuardRetryMin 600\nStapleGuardRetryMax 60", qr/SG0002: StapleGuardRetryMin \(600 s\) is larger than StapleGuardRetryMax \(60 s\)/],
+    # a response without nextUpdate must outlive a refresh and a retry,
+    # each no sooner than RetryMin (default 60 s) after the attempt before
+    ['StapleGuardNoNextUpdateLifetime 239', qr/SG0004: StapleGuardNoNextUpdateLifetime \(239 s\) is less than 4 times StapleGuardRetryMin \(60 s\)/],
+    ["StapleGuardNoNextUpdateLifetime 1mi\nStapleGuardRetryMin 16", qr/SG0004: .*\(60 s\) is less than 4 times StapleGuardRetryMin \(16 s\)/],
+    ["StapleGuardRetryMin 16\nStapleGuardNoNextUpdateLifetime 1h\nStapleGuardNoNextUpdateLifetime 63", qr/SG0004: StapleGuardNoNextUpdateLifetime \(63 s\)/],
 );
 for my $b (@bad) {
     my ($directive, $re) = @$b;
@@ -31,6 +36,24 @@ for my $b (@bad) {
     isnt($rc, 0, "apache2 -t refuses: " . ($directive =~ s/\n/; /r));
     like($out, $re, '... and says why') or diag($out);
 }
+
+# Long enough: 4 x RetryMin, whichever order the lines come in.
+for my $ok ('StapleGuardNoNextUpdateLifetime 240',
+            "StapleGuardNoNextUpdateLifetime 60\nStapleGuardRetryMin 15",
+            "StapleGuardRetryMin 15\nStapleGuardNoNextUpdateLifetime 60") {
+    $t->write_conf(global => $ok);
+    my ($rc, $out) = $t->apache('-t');
+    is($rc, 0, 'apache2 -t accepts: ' . ($ok =~ s/\n/; /r)) or diag($out);
+    unlike($out, qr/SG0004/, '... without a warning');
+}
+# The default lifetime (1 day, the longest allowed) with a RetryMin over
+# 6 h: no lifetime would do, so this is said, not refused.
+$t->write_conf(global => "StapleGuardRetryMin 21601\nStapleGuardRetryMax 24h");
+my ($rc0, $out0) = $t->apache('-t');
+is($rc0, 0, 'a RetryMin over a quarter of the default lifetime is accepted')
+    or diag($out0);
+like($out0, qr/warn.*SG0004: StapleGuardNoNextUpdateLifetime \(86400 s, the default\) is less than 4 times StapleGuardRetryMin \(21601 s\)/,
+     '... with a warning that names both');
 
 # Server-wide settings are refused inside a virtual host.
 $t->write_conf(vhosts => [{ name => 'localhost', cert => 'leaf',

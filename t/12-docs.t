@@ -5,7 +5,9 @@
 #      docs/troubleshooting.md, in its reference; every id there exists;
 #      the outcome table carries each reason's name and exact text; each
 #      line of the glue's message table (httpd/sgh_msg.c) is logged from
-#      exactly one call site, at the level(s) its entry in the docs names
+#      exactly one call site, at the level(s) its entry in the docs names;
+#      each id the command (cli/) prints is the glue's line of the same
+#      name (so documented, and meaning the same) or a core outcome
 #  (b) every directive registered (AP_INIT_*) has a "## Name" heading in
 #      docs/directives.md, and every name in those headings is registered
 #  (c) defaults and ranges agree between the code (the directive table of
@@ -16,6 +18,8 @@
 use strict;
 use warnings;
 use FindBin;
+use lib "$FindBin::Bin/lib";
+use SGSource;
 use Test::More;
 
 my $root = "$FindBin::Bin/..";
@@ -23,54 +27,13 @@ my $builder = Test::More->builder;
 binmode($builder->$_, ':encoding(UTF-8)')
     for qw(output failure_output todo_output);
 
-sub slurp {
-    my ($path) = @_;
-    open(my $fh, '<:encoding(UTF-8)', $path) or die "$path: $!\n";
-    local $/;
-    return scalar <$fh>;
-}
+my $LITS = $SGSource::LITS;
+sub slurp { SGSource::slurp(@_) }
 
-# C source -> (code with comments blanked, [string literals as written]).
-sub c_parse {
-    my ($src, $path) = @_;
-    my ($code, @strings) = ('');
-    pos($src) = 0;
-    while (pos($src) < length($src)) {
-        if ($src =~ m{\G(/\*.*?\*/|//[^\n]*)}gcs) {
-            $code .= ' ';
-        }
-        elsif ($src =~ m{\G("(?:[^"\\\n]|\\.)*")}gcs) {
-            push @strings, substr($1, 1, -1);
-            $code .= $1;
-        }
-        elsif ($src =~ m{\G('(?:[^'\\\n]|\\.)*'|[^/"']+|/)}gcs) {
-            $code .= $1;
-        }
-        else {
-            die "$path: cannot tokenize at offset " . pos($src) . "\n";
-        }
-    }
-    return ($code, \@strings);
-}
-
-# Adjacent C string literals, joined as the compiler joins them.
-sub c_concat {
-    my ($lits) = @_;
-    my $s = join '', $lits =~ /"((?:[^"\\]|\\.)*)"/g;
-    $s =~ s/\\(["\\])/$1/g;
-    return $s;
-}
-
-my $LIT = qr/"(?:[^"\\\n]|\\.)*"/;
-my $LITS = qr/(?:$LIT\s*)+/;
-
-my @c_files = (glob("$root/*.c"), glob("$root/src/*.c"), glob("$root/httpd/*.c"));
-ok(@c_files > 0, 'C sources found') or BAIL_OUT("no C sources in $root");
-my (%code, %strings);
-for my $f (@c_files) {
-    (my $name = $f) =~ s{^\Q$root\E/}{};
-    ($code{$name}, $strings{$name}) = c_parse(slurp($f), $f);
-}
+my ($code_ref, $strings_ref) = SGSource::read_c($root);
+my %code = %$code_ref;
+my %strings = %$strings_ref;
+ok(keys(%code) > 0, 'C sources found') or BAIL_OUT("no C sources in $root");
 
 my $trouble_path = "$root/docs/troubleshooting.md";
 my $directives_path = "$root/docs/directives.md";
@@ -112,7 +75,7 @@ is_deeply(\@invented, [], 'every id in troubleshooting.md exists in the code')
 my %reasons;    # id -> [name, text]
 for my $name (sort keys %code) {
     while ($code{$name} =~ /\{\s*SG_R_\w+\s*,\s*"([^"]*)"\s*,\s*"(SG\d{4})"\s*,\s*($LITS)\}/g) {
-        $reasons{$2} = [$1, c_concat($3)];
+        $reasons{$2} = [$1, SGSource::c_concat($3)];
     }
 }
 ok(keys(%reasons) >= 10, 'the outcomes table of src/sg_reason.c was read ('
@@ -181,34 +144,44 @@ for my $m (sort keys %msg) {
 is_deeply(\@levels, [], 'each message entry names the levels of the table')
     or diag(join "\n", @levels);
 
-# ---- (b) directives and their headings -------------------------------------
-
-my %cmds;       # directive -> {kind, handler, help, file}
-for my $name (sort keys %code) {
-    while ($code{$name} =~ /AP_INIT_(\w+)\s*\(\s*"(StapleGuard\w*)"\s*,\s*(\w+)\s*,[^,]*,[^,]*,\s*($LITS)\)/g) {
-        $cmds{$2} = { kind => $1, handler => $3, help => c_concat($4),
-                      file => $name };
+# The command (cli/) prints some of these lines' ids for the same verdicts,
+# each from a constant SGC_ID_NAME: it must be the id of SGH_M_NAME in the
+# glue's table (so it is documented, and means the same), and no id is
+# written in cli/ but in those constants. Its other ids are the core's
+# outcomes (sg_reason_id), from the table read above.
+my ($cli_code, $cli_strings) = SGSource::read_c($root, 'cli');
+my %cli_id;     # NAME -> id
+for my $f (sort keys %$cli_code) {
+    while ($cli_code->{$f} =~ /^[ \t]*#[ \t]*define[ \t]+SGC_ID_(\w+)[ \t]+"(SG\d{4})"/mg) {
+        $cli_id{$1} = $2;
     }
 }
+ok(keys(%cli_id) >= 3, 'the command\'s ids read from cli/ ('
+   . scalar(keys %cli_id) . ')');
+my @cli_wrong = map {
+    my $m = $msg{"SGH_M_$_"};
+    !$m ? "SGC_ID_$_ ($cli_id{$_}): no SGH_M_$_ in httpd/sgh_msg.c"
+    : $m->{id} ne $cli_id{$_}
+        ? "SGC_ID_$_ is $cli_id{$_}, SGH_M_$_ is $m->{id}"
+    : $reference !~ /^#+[ \t]+\Q$cli_id{$_}\E\b/m
+        ? "$cli_id{$_} (SGC_ID_$_): no entry in the reference" : ();
+} sort keys %cli_id;
+is_deeply(\@cli_wrong, [], 'each id the command prints is the module\'s '
+          . 'line of the same name, and documented')
+    or diag(join "\n", @cli_wrong);
+my $cli_written = () = join("\n", map { @$_ } values %$cli_strings)
+                       =~ /\bSG\d{4}\b/g;
+is($cli_written, scalar(keys %cli_id),
+   'cli/ writes ids only in its SGC_ID_ constants');
 
-# The numeric directives are rows of one table in httpd/sgh_config.c:
-# X(Name, KIND, field, min, max, default, "help"); the command table
-# appends " (min-max UNIT, default DEF UNIT)" to the help, as here.
-(my $config = $code{'httpd/sgh_config.c'} // '') =~ s/\\\n/\n/g;
-ok($config ne '', 'httpd/sgh_config.c read');
-my %unit_of;
-while ($config =~ /^[ \t]*#[ \t]*define[ \t]+SGH_UNIT_(\w+)[ \t]+"([^"]*)"/mg) {
-    $unit_of{$1} = $2;
-}
-my %table;      # directive -> {kind, lo, hi, def}
-while ($config =~ /\bX\(\s*(StapleGuard\w+)\s*,\s*(\w+)\s*,\s*[\w.]+\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*($LITS)\)/g) {
-    my ($d, $kind, $lo, $hi, $def, $help) = ($1, $2, $3, $4, $5, c_concat($6));
-    my $u = $unit_of{$kind} // '?';
-    $table{$d} = { kind => $kind, lo => $lo, hi => $hi, def => $def };
-    $cmds{$d} = { kind => 'TAKE1', handler => 'sgh_cmd_numeric',
-                  help => "$help ($lo-$hi$u, default $def$u)",
-                  file => 'httpd/sgh_config.c' };
-}
+# ---- (b) directives and their headings -------------------------------------
+
+# The numeric directives are rows of one table in httpd/sgh_config.c
+# (t/lib/SGSource.pm reads it and the command table).
+my $src = SGSource::directives(\%code);
+my %cmds = %{ $src->{cmds} };       # directive -> {kind, handler, help, file}
+my %table = %{ $src->{table} };     # directive -> {kind, lo, hi, def}
+ok(($code{'httpd/sgh_config.c'} // '') ne '', 'httpd/sgh_config.c read');
 ok(keys(%table) >= 8, 'the directive table was read ('
    . scalar(keys %table) . ' rows)');
 ok(keys(%cmds) >= 5, 'directives registered in the code ('
@@ -307,7 +280,7 @@ for my $d (sort keys %cmds) {
     if ($table{$d}) {
         check_numeric($d);
     }
-    elsif ($cmds{$d}{kind} eq 'FLAG' && $help =~ /\bdefault:?\s+(On|Off)\b/i) {
+    elsif ($help =~ /^On\|Off\b/ && $help =~ /\bdefault:?\s+(On|Off)\b/i) {
         my $help_val = $1;
         my ($doc_val) = doc_default($d);
         is(lc($doc_val // ''), lc $help_val,

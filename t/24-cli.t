@@ -149,7 +149,7 @@ refused_locally(['check', 'leaf.crt'],
 refused_locally(['check', 'leaf.crt', '--issuer', 'root.crt'],
                 qr/SG0005: root\.crt did not issue it/, 'the wrong --issuer');
 refused_locally(['check', 'leaf-chain.pem', '--url', 'https://ocsp.example/'],
-                qr/--url .*not a usable http:\/\/ URL/, 'an https:// URL');
+                qr/--url .*is not an http:\/\/ URL/, 'an https:// URL');
 refused_locally(['check', 'leaf-chain.pem', '--proxy', 'ftp://u:secret@p'],
                 qr/--proxy 'ftp:\/\/p' is not a URL/,
                 'a bad proxy URL, shown without its credentials');

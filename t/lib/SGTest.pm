@@ -287,11 +287,15 @@ EOF
     $self->write_file('httpd.conf', $conf);
 }
 
+# apache2 with @args: (exit status, output, the signal that ended it or 0).
 sub apache {
     my ($self, @args) = @_;
     my $env = $ASAN ? $self->asan_env : '';
     my $out = `env -i PATH=/usr/sbin:/usr/bin:/bin $env $APACHE -d $self->{dir} -f $self->{dir}/httpd.conf @args 2>&1`;
-    return ($? >> 8, $out);
+    my ($rc, $sig) = ($? >> 8, $? & 127);
+    # the shell says 128 + N for a child that signal N ended
+    $sig ||= $rc - 128 if $rc > 128;
+    return ($rc, $out, $sig);
 }
 
 sub error_log { slurp("$_[0]{dir}/logs/error.log") }

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 
 #include "sg_fetch.h"
+#include "sg_url.h"
 
 #define TF_TIMEOUT 2            /* seconds: nothing here should take it */
 
@@ -41,6 +42,10 @@ static void test_proxy_parse(void **state)
     assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:3128/x"));
     assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:3128/?a"));
     assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:99999"));
+    /* OpenSSL takes these for port 80 */
+    assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:0"));
+    assert_non_null(sg_proxy_parse(&px, p, "http://proxy.example:4294967376"));
+    assert_non_null(sg_proxy_parse(&px, p, "http://:3128"));
     apr_pool_destroy(p);
 }
 
@@ -71,7 +76,35 @@ static void test_bypass_check(void **state)
     assert_non_null(sg_proxy_bypass_check(p, "*.example"));
     assert_non_null(sg_proxy_bypass_check(p, "."));
     assert_non_null(sg_proxy_bypass_check(p, ""));
+    assert_non_null(sg_proxy_bypass_check(p, ".."));
+    assert_non_null(sg_proxy_bypass_check(p, "a..b"));
+    assert_non_null(sg_proxy_bypass_check(p, "a."));
+    assert_non_null(sg_proxy_bypass_check(p, "-a.example"));
+    assert_non_null(sg_proxy_bypass_check(p, "a-.example"));
+    assert_non_null(sg_proxy_bypass_check(p, ":"));
+    assert_non_null(sg_proxy_bypass_check(p, "1::2::3"));
+    assert_null(sg_proxy_bypass_check(p, "a-b.example"));
     apr_pool_destroy(p);
+}
+
+/* What OpenSSL's URL parser lets through and no connection can use. */
+static void test_url_check(void **state)
+{
+    (void)state;
+    assert_null(sg_url_check_responder("http://ocsp.example"));
+    assert_null(sg_url_check_responder("http://u@ocsp.example:1/a:b?c=:d"));
+    assert_null(sg_url_check_responder("http://[::1]:65535/"));
+    assert_non_null(sg_url_check_responder("https://ocsp.example/"));
+    assert_non_null(sg_url_check_responder("ocsp.example"));
+    assert_non_null(sg_url_check_responder("http://"));
+    assert_non_null(sg_url_check_responder("http://:80/"));
+    assert_non_null(sg_url_check_responder("http://[]:80/"));
+    assert_non_null(sg_url_check_responder("http://h:0/"));
+    assert_non_null(sg_url_check_responder("http://h:00000080/"));
+    assert_non_null(sg_url_check_responder("http://h:65536/"));
+    assert_non_null(sg_url_check_responder("http://h:4294967376/"));
+    assert_non_null(sg_url_check_responder("http://[::1]:0/"));
+    assert_non_null(sg_url_check_responder("http://h:/"));
 }
 
 /* A loopback port nobody listens on (bound, then closed). */
@@ -124,6 +157,9 @@ static void test_outcomes(void **state)
     url = apr_psprintf(p, "http://127.0.0.1:%d/", port);
     assert_int_equal(tf_fetch(p, url, NULL, NULL, &res), SG_R_REFUSED);
     assert_non_null(strstr(res.detail, "127.0.0.1"));
+    /* a certificate's URL with port 0: not port 80, as OpenSSL reads it */
+    assert_int_equal(tf_fetch(p, "http://127.0.0.1:0/", NULL, NULL, &res),
+                     SG_R_BAD_URL);
 
     assert_null(sg_proxy_parse(&px, p, apr_psprintf(
         p, "http://sg:s3cret@127.0.0.1:%d", port)));
@@ -145,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_proxy_parse),
         cmocka_unit_test(test_shown),
         cmocka_unit_test(test_bypass_check),
+        cmocka_unit_test(test_url_check),
         cmocka_unit_test(test_outcomes),
     };
     int rc;
