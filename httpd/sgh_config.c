@@ -255,13 +255,15 @@ int sgh_config_enabled(server_rec *s)
 }
 
 /* The units a time may have (httpd's), in microseconds; a bare number is
- * seconds. */
+ * seconds. "min" too: httpd's parser reads only "mi" of it, so configs
+ * written for httpd's directives use it. */
 static const struct {
     const char *suffix;
     apr_int64_t usec;
 } sgh_time_units[] = {
     { "", APR_USEC_PER_SEC }, { "s", APR_USEC_PER_SEC }, { "ms", 1000 },
-    { "mi", 60 * APR_USEC_PER_SEC }, { "h", 3600 * APR_USEC_PER_SEC },
+    { "mi", 60 * APR_USEC_PER_SEC }, { "min", 60 * APR_USEC_PER_SEC },
+    { "h", 3600 * APR_USEC_PER_SEC },
 };
 
 /* More digits than fit in 64 bits: refused before they are converted. */
@@ -328,7 +330,8 @@ static const char *sgh_cmd_numeric(cmd_parms *cmd, void *dc, const char *arg)
                             : d->kind == SGH_PERCENT ? "a percentage"
                             : "a number", d->lo, d->hi,
                             d->kind == SGH_SECONDS
-                            ? " seconds (whole, or with ms, s, mi or h)" : "");
+                            ? " seconds (whole, or with ms, s, mi, min or h)"
+                            : "");
     }
     sgh_config_set(d, v);
     sgh_given[d - sgh_directives] = 1;

@@ -131,12 +131,12 @@ sub numeric_values {
                '18446744073709551617' if $all;
     if ($kind eq 'SECONDS') {
         push @good, "${hi}s", "${lo}s", $lo * 1000 . 'ms', $hi * 1000 . 'ms';
-        push @good, ($hi / 60) . 'mi' if $hi % 60 == 0;
+        push @good, ($hi / 60) . 'mi', ($hi / 60) . 'min' if $hi % 60 == 0;
         push @good, ($hi / 3600) . 'h' if $hi % 3600 == 0;
         push @bad, $hi * 1000 + 1 . 'ms', '10sx',
                    map { wrapping($row, $_) } sort keys %usec;
         push @bad, $lo * 1000 - 1 . 'ms' if $lo > 0;
-        push @bad, '1min', '"1 s"', '1d', 's', '1%' if $all;
+        push @bad, '1minute', '1mix', '"1 s"', '1d', 's', '1%' if $all;
     }
     elsif ($kind eq 'PERCENT') {
         push @good, "$lo%", "$hi%";
