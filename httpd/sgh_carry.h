@@ -17,6 +17,16 @@ typedef struct sgh_carry_t sgh_carry_t;
 typedef struct sgh_carried_t sgh_carried_t;
 const sgh_carry_t *sgh_carry_previous(server_rec *s);
 
+/* Bytes the previous table wanted beyond its arena (0 without one). */
+apr_size_t sgh_carry_wanted(const sgh_carry_t *c);
+
+/* Add the previous table's counts of attempts to t: they are counters,
+ * which a graceful restart does not reset. */
+void sgh_carry_counts(const sgh_carry_t *c, sg_table_t *t);
+
+/* The carried response's length (0: none). */
+apr_size_t sgh_carry_len(const sgh_carried_t *it);
+
 /* e's response and schedule in c, or NULL. Read only: any thread. */
 const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e);
 
