@@ -10,6 +10,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/../t/lib";
 use JSON::PP;
+use List::Util qw(max);
 use POSIX qw(strftime);
 use SGBench;
 
@@ -27,7 +28,8 @@ my $T_FIRST_MS_SLACK = 50;
 my $T_WARM_RATIO = 1.05;        # startup with a warm store vs no stapling
 
 my %R = map { $_ => load($_) }
-        qw(s1_steady s2_first s3_outage s4_requests s5_many s6_slow_start);
+        qw(s1_steady s2_first s3_outage s4_requests s5_many s6_slow_start
+           s7_scale);
 
 sub load {
     my ($name) = @_;
@@ -122,9 +124,19 @@ if (my $s = $R{s5_many}) {
                 $g->{warm_startup_ratio} <= $T_WARM_RATIO];
 }
 
+if (my $s = $R{s7_scale}) {
+    my $n = max(@{$s->{sizes}});
+    my $x = $s->{results}{$n};
+    $V{warm7} = ["7. $n certificates: startup with a warm store within 5 % of no stapling",
+                 sprintf('%s × (%s vs %s; rounds %s–%s)', f($x->{warm_ratio}, 3),
+                         s_($x->{warm_sg_s}), s_($x->{warm_none_s}),
+                         f($x->{warm_ratio_min}, 2), f($x->{warm_ratio_max}, 2)),
+                 $x->{warm_ratio} <= $T_WARM_RATIO];
+}
+
 sub targets_table {
     my $md = head('target (mod_staple_guard)', 'measured', 'result');
-    for my $k (qw(hps p99 cpu first_cold first_graceful outage requests warm)) {
+    for my $k (qw(hps p99 cpu first_cold first_graceful outage requests warm warm7)) {
         my $v = $V{$k} or next;
         $md .= row($v->[0], $v->[1], $k eq 'cpu' ? 'reported' : met($v->[2]));
     }
@@ -292,6 +304,56 @@ sub s5_table {
     return $md;
 }
 
+sub bytes_ { defined $_[0] ? f($_[0]) . ' bytes' : 'n/a' }
+
+sub s7_table {
+    my $s = $R{s7_scale} or return "_Scenario 7 has no results (it did not run or failed)._\n";
+    my @n = @{$s->{sizes}};
+    my $md = sprintf("%d certificates made by bench/sg_mkcerts in %s; "
+                     . "StapleGuardFetchConcurrency %d; %d warm round(s).\n\n",
+                     $s->{generated}, s_($s->{generate_s}), $s->{concurrency},
+                     $s->{warm_rounds});
+    $md .= head('certificates', 'cold start → ready', 'every certificate good after',
+                'responder requests', 'certificates fetched per second',
+                'warm start: mod_staple_guard / none (medians)',
+                'ratio (median, range)');
+    for my $n (@n) {
+        my $x = $s->{results}{$n};
+        my $all = $x->{all_stapled_s};
+        $md .= row($n, s_($x->{cold_startup_s}), s_($all), $x->{requests_until_all},
+                   defined $all ? f($n / $all) : 'n/a',
+                   sprintf('%s / %s', s_($x->{warm_sg_s}), s_($x->{warm_none_s})),
+                   sprintf('%s (%s–%s)', f($x->{warm_ratio}, 3),
+                           f($x->{warm_ratio_min}, 2), f($x->{warm_ratio_max}, 2)));
+    }
+    $md .= "\nMemory once every certificate is good (two children: one runs "
+         . "the fetcher and is the largest). Per certificate: the difference "
+         . "to no stapling with the same hosts, divided by their number:\n\n";
+    $md .= head('certificates', 'response (DER, median)', 'parent RSS (none)',
+                'per certificate: parent RSS', 'largest child RSS (none)',
+                'per certificate: largest child', 'smallest child',
+                'PSS, all processes');
+    for my $n (@n) {
+        my ($x, $m, $b) = ($s->{results}{$n}, $s->{results}{$n}{memory},
+                           $s->{results}{$n}{none_memory});
+        my $d = sub { per_cert($m->{$_[0]}, $b->{$_[0]}, $n) };
+        $md .= row($n, bytes_($x->{response_bytes}),
+                   sprintf('%s (%s)', kb($m->{parent_rss_kb}), kb($b->{parent_rss_kb})),
+                   $d->('parent_rss_kb'),
+                   sprintf('%s (%s)', kb($m->{max_child_rss_kb}), kb($b->{max_child_rss_kb})),
+                   $d->('max_child_rss_kb'), $d->('min_child_rss_kb'),
+                   $d->('total_pss_kb'));
+    }
+    $md .= "\nThe status page, median of $s->{status_rounds} requests (time, size):\n\n";
+    $md .= head('certificates', 'HTML (first page)', '?json', '?metrics', '?auto');
+    for my $n (@n) {
+        my $st = $s->{results}{$n}{status};
+        $md .= row($n, map { sprintf('%s (%s)', ms(1000 * $st->{$_}{s}), kb(int($st->{$_}{bytes} / 1024))) }
+                       '?page=1', '?json', '?metrics', '?auto');
+    }
+    return $md;
+}
+
 sub kb {
     my ($v) = @_;
     return 'n/a' unless defined $v;
@@ -308,7 +370,9 @@ sub results {
         . "Responder answering after " . ($R{s6_slow_start} ? $R{s6_slow_start}{delay_s} : '?')
         . " s; times from the command, not from \"ready\"; "
         . ($R{s6_slow_start} ? $R{s6_slow_start}{rounds} : '?') . " round(s).\n\n"
-        . s6_table();
+        . s6_table()
+        . "\n### 7. 1,000 and 10,000 certificates, mod_staple_guard alone\n\n"
+        . s7_table();
 }
 
 if ($summary_only) {
