@@ -105,6 +105,17 @@ static void sgh_carry_schedule(sg_entry_t *e, const sgh_carried_t *it,
     }
 }
 
+void sgh_carry_release(server_rec *s)
+{
+    sgh_carry_t *c = sgh_carry_get(s->process->pool);
+
+    if (c != NULL) {
+        apr_pool_userdata_set(NULL, SGH_CARRY_KEY, apr_pool_cleanup_null,
+                              s->process->pool);
+        apr_pool_destroy(c->pool);
+    }
+}
+
 const sgh_carry_t *sgh_carry_previous(server_rec *s)
 {
     return sgh_carry_get(s->process->pool);

@@ -8,6 +8,11 @@
 /* Copy the table out when the generation's pool is cleared. */
 void sgh_carry_register(sgh_gen_t *g, server_rec *s);
 
+/* Once the new table holds what was carried: free the copy (with 10,000
+ * certificates, megabytes of the parent's that would stay until the next
+ * restart). */
+void sgh_carry_release(server_rec *s);
+
 /* Log each certificate once per process, not once per restart. */
 void sgh_carry_announce(sgh_gen_t *g, server_rec *s);
 
