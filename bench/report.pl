@@ -699,6 +699,22 @@ reason a staple was refused.
    sent, and the same is measured against the new host. This is what a
    user feels: httpd accepts connections while its parent is still in
    post_config, and serves none until it returns.
+7. **1,000 and 10,000 certificates, mod_staple_guard against no stapling
+   only** (`bench/s7_scale.pl`; the sizes are `SG_BENCH_SCALE`), on as
+   many name-based virtual hosts, made the same way as in scenario 5,
+   `ServerLimit 2`. For each size: a **cold** start (store emptied), then
+   the status page's `?auto` polled once a second until every certificate
+   is `good`: the time from the start command, and the responder's
+   requests meanwhile (at most `StapleGuardFetchConcurrency` fetches at
+   once, and at most 2 per responder host: here all are one host). Then,
+   idle, **memory**: the parent's RSS, the largest child's (it runs the
+   fetcher and wrote every response) and the smallest's, and the PSS of
+   all, each against no stapling started with the same hosts, divided by
+   the number of certificates, beside the median size of the responses
+   (DER, read from the store). Then the **status page** (first HTML page,
+   `?json`, `?metrics`, `?auto`), each fetched three times: median time
+   and size. Then **warm** starts, alternating with no stapling, with the
+   store full: the median of the per-round ratios and their range.
 
 ## Discussion
 
@@ -744,10 +760,12 @@ helpers the test tools share, `t/tools/sg_tool.c`; `cc -O2 -Wall -Wextra
 -Werror`), enters a network namespace
 (`unshare -n`, loopback only), runs `bench/s1_steady.pl`,
 `bench/s2_first.pl`, `bench/s3_restarts.pl` (scenarios 4 and 3) and
-`bench/s5_many.pl` and `bench/s6_slow_start.pl`, each writing JSON to
-`bench/out/`, then
+`bench/s5_many.pl`, `bench/s6_slow_start.pl` and `bench/s7_scale.pl`,
+each writing JSON to `bench/out/`, then
 `bench/report.pl bench/out > docs/benchmarks.md`. Variables:
 `SG_BENCH_QUICK=1` (short runs, 100 certificates: to try the harness),
-`SG_BENCH_CERTS=N`, `SG_BENCH_OUT=DIR`, `SG_BENCH_NO_DOC=1`. A scenario
-runs alone too: `perl bench/s2_first.pl` (results in `bench/out/`).
+`SG_BENCH_CERTS=N`, `SG_BENCH_SCALE="1000 10000"` (scenario 7's sizes),
+`SG_BENCH_SCALE_ROUNDS=N` (its warm rounds, 3), `SG_BENCH_OUT=DIR`,
+`SG_BENCH_NO_DOC=1`. A scenario runs alone too: `perl bench/s2_first.pl`
+(results in `bench/out/`).
 EOF
