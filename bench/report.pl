@@ -310,20 +310,20 @@ sub s7_table {
     my $s = $R{s7_scale} or return "_Scenario 7 has no results (it did not run or failed)._\n";
     my @n = @{$s->{sizes}};
     my $md = sprintf("%d certificates made by bench/sg_mkcerts in %s; "
-                     . "StapleGuardFetchConcurrency %d; %d warm round(s).\n\n",
-                     $s->{generated}, s_($s->{generate_s}), $s->{concurrency},
-                     $s->{warm_rounds});
+                     . "StapleGuardFetchConcurrency %d.\n\n",
+                     $s->{generated}, s_($s->{generate_s}), $s->{concurrency});
     $md .= head('certificates', 'cold start → ready', 'every certificate good after',
                 'responder requests', 'certificates fetched per second',
                 'warm start: mod_staple_guard / none (medians)',
-                'ratio (median, range)');
+                'ratio (median of the rounds, range)');
     for my $n (@n) {
         my $x = $s->{results}{$n};
         my $all = $x->{all_stapled_s};
         $md .= row($n, s_($x->{cold_startup_s}), s_($all), $x->{requests_until_all},
                    defined $all ? f($n / $all) : 'n/a',
                    sprintf('%s / %s', s_($x->{warm_sg_s}), s_($x->{warm_none_s})),
-                   sprintf('%s (%s–%s)', f($x->{warm_ratio}, 3),
+                   sprintf('%s (%d round%s: %s–%s)', f($x->{warm_ratio}, 3),
+                           scalar @{$x->{warm}{sg}}, @{$x->{warm}{sg}} > 1 ? 's' : '',
                            f($x->{warm_ratio_min}, 2), f($x->{warm_ratio_max}, 2)));
     }
     $md .= "\nMemory once every certificate is good (two children: one runs "
