@@ -56,8 +56,9 @@ UNIT_CFLAGS = -O0 -g $(SAN) $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
 # Test and benchmark tools: plain OpenSSL programs sharing one helper file.
 TOOL_HELP = t/tools/sg_tool.c
 TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
-TOOLS     = $(B)/tools/sg_responder
-BENCH_TOOLS = $(B)/bench/sg_bench $(B)/bench/sg_mkcerts
+# sg_mkcerts makes the many certificates of t/30-status-many.t too.
+TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts
+BENCH_TOOLS = $(B)/bench/sg_bench
 
 .PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench
 

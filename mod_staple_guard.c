@@ -119,6 +119,7 @@ static int staple_guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     sgh_carry_announce(g, s);
     sgh_diagnose_unprimed(g, s, ptemp);
     sgh_warm_adopt(g, s, ptemp);
+    sgh_carry_release(s);
     sgh_store_prune_unused(g, s, ptemp);
     /* The next generation gets what this one fetched. */
     sgh_carry_register(g, s);

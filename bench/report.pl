@@ -10,6 +10,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib", "$FindBin::Bin/../t/lib";
 use JSON::PP;
+use List::Util qw(max);
 use POSIX qw(strftime);
 use SGBench;
 
@@ -27,7 +28,8 @@ my $T_FIRST_MS_SLACK = 50;
 my $T_WARM_RATIO = 1.05;        # startup with a warm store vs no stapling
 
 my %R = map { $_ => load($_) }
-        qw(s1_steady s2_first s3_outage s4_requests s5_many s6_slow_start);
+        qw(s1_steady s2_first s3_outage s4_requests s5_many s6_slow_start
+           s7_scale);
 
 sub load {
     my ($name) = @_;
@@ -122,9 +124,19 @@ if (my $s = $R{s5_many}) {
                 $g->{warm_startup_ratio} <= $T_WARM_RATIO];
 }
 
+if (my $s = $R{s7_scale}) {
+    my $n = max(@{$s->{sizes}});
+    my $x = $s->{results}{$n};
+    $V{warm7} = ["7. $n certificates: startup with a warm store within 5 % of no stapling",
+                 sprintf('%s × (%s vs %s; rounds %s–%s)', f($x->{warm_ratio}, 3),
+                         s_($x->{warm_sg_s}), s_($x->{warm_none_s}),
+                         f($x->{warm_ratio_min}, 2), f($x->{warm_ratio_max}, 2)),
+                 $x->{warm_ratio} <= $T_WARM_RATIO];
+}
+
 sub targets_table {
     my $md = head('target (mod_staple_guard)', 'measured', 'result');
-    for my $k (qw(hps p99 cpu first_cold first_graceful outage requests warm)) {
+    for my $k (qw(hps p99 cpu first_cold first_graceful outage requests warm warm7)) {
         my $v = $V{$k} or next;
         $md .= row($v->[0], $v->[1], $k eq 'cpu' ? 'reported' : met($v->[2]));
     }
@@ -292,6 +304,56 @@ sub s5_table {
     return $md;
 }
 
+sub bytes_ { defined $_[0] ? f($_[0]) . ' bytes' : 'n/a' }
+
+sub s7_table {
+    my $s = $R{s7_scale} or return "_Scenario 7 has no results (it did not run or failed)._\n";
+    my @n = @{$s->{sizes}};
+    my $md = sprintf("%d certificates made by bench/sg_mkcerts in %s; "
+                     . "StapleGuardFetchConcurrency %d.\n\n",
+                     $s->{generated}, s_($s->{generate_s}), $s->{concurrency});
+    $md .= head('certificates', 'cold start → ready', 'every certificate good after',
+                'responder requests', 'certificates fetched per second',
+                'warm start: mod_staple_guard / none (medians)',
+                'ratio (median of the rounds, range)');
+    for my $n (@n) {
+        my $x = $s->{results}{$n};
+        my $all = $x->{all_stapled_s};
+        $md .= row($n, s_($x->{cold_startup_s}), s_($all), $x->{requests_until_all},
+                   defined $all ? f($n / $all) : 'n/a',
+                   sprintf('%s / %s', s_($x->{warm_sg_s}), s_($x->{warm_none_s})),
+                   sprintf('%s (%d round%s: %s–%s)', f($x->{warm_ratio}, 3),
+                           scalar @{$x->{warm}{sg}}, @{$x->{warm}{sg}} > 1 ? 's' : '',
+                           f($x->{warm_ratio_min}, 2), f($x->{warm_ratio_max}, 2)));
+    }
+    $md .= "\nMemory once every certificate is good (two children: one runs "
+         . "the fetcher and is the largest). Per certificate: the difference "
+         . "to no stapling with the same hosts, divided by their number:\n\n";
+    $md .= head('certificates', 'response (DER, median)', 'parent RSS (none)',
+                'per certificate: parent RSS', 'largest child RSS (none)',
+                'per certificate: largest child', 'smallest child',
+                'PSS, all processes');
+    for my $n (@n) {
+        my ($x, $m, $b) = ($s->{results}{$n}, $s->{results}{$n}{memory},
+                           $s->{results}{$n}{none_memory});
+        my $d = sub { per_cert($m->{$_[0]}, $b->{$_[0]}, $n) };
+        $md .= row($n, bytes_($x->{response_bytes}),
+                   sprintf('%s (%s)', kb($m->{parent_rss_kb}), kb($b->{parent_rss_kb})),
+                   $d->('parent_rss_kb'),
+                   sprintf('%s (%s)', kb($m->{max_child_rss_kb}), kb($b->{max_child_rss_kb})),
+                   $d->('max_child_rss_kb'), $d->('min_child_rss_kb'),
+                   $d->('total_pss_kb'));
+    }
+    $md .= "\nThe status page, median of $s->{status_rounds} requests (time, size):\n\n";
+    $md .= head('certificates', 'HTML (first page)', '?json', '?metrics', '?auto');
+    for my $n (@n) {
+        my $st = $s->{results}{$n}{status};
+        $md .= row($n, map { sprintf('%s (%s)', ms(1000 * $st->{$_}{s}), kb(int($st->{$_}{bytes} / 1024))) }
+                       '?page=1', '?json', '?metrics', '?auto');
+    }
+    return $md;
+}
+
 sub kb {
     my ($v) = @_;
     return 'n/a' unless defined $v;
@@ -308,7 +370,9 @@ sub results {
         . "Responder answering after " . ($R{s6_slow_start} ? $R{s6_slow_start}{delay_s} : '?')
         . " s; times from the command, not from \"ready\"; "
         . ($R{s6_slow_start} ? $R{s6_slow_start}{rounds} : '?') . " round(s).\n\n"
-        . s6_table();
+        . s6_table()
+        . "\n### 7. 1,000 and 10,000 certificates, mod_staple_guard alone\n\n"
+        . s7_table();
 }
 
 if ($summary_only) {
@@ -635,6 +699,22 @@ reason a staple was refused.
    sent, and the same is measured against the new host. This is what a
    user feels: httpd accepts connections while its parent is still in
    post_config, and serves none until it returns.
+7. **1,000 and 10,000 certificates, mod_staple_guard against no stapling
+   only** (`bench/s7_scale.pl`; the sizes are `SG_BENCH_SCALE`), on as
+   many name-based virtual hosts, made the same way as in scenario 5,
+   `ServerLimit 2`. For each size: a **cold** start (store emptied), then
+   the status page's `?auto` polled once a second until every certificate
+   is `good`: the time from the start command, and the responder's
+   requests meanwhile (at most `StapleGuardFetchConcurrency` fetches at
+   once, and at most 2 per responder host: here all are one host). Then,
+   idle, **memory**: the parent's RSS, the largest child's (it runs the
+   fetcher and wrote every response) and the smallest's, and the PSS of
+   all, each against no stapling started with the same hosts, divided by
+   the number of certificates, beside the median size of the responses
+   (DER, read from the store). Then the **status page** (first HTML page,
+   `?json`, `?metrics`, `?auto`), each fetched three times: median time
+   and size. Then **warm** starts, alternating with no stapling, with the
+   store full: the median of the per-round ratios and their range.
 
 ## Discussion
 
@@ -680,10 +760,12 @@ helpers the test tools share, `t/tools/sg_tool.c`; `cc -O2 -Wall -Wextra
 -Werror`), enters a network namespace
 (`unshare -n`, loopback only), runs `bench/s1_steady.pl`,
 `bench/s2_first.pl`, `bench/s3_restarts.pl` (scenarios 4 and 3) and
-`bench/s5_many.pl` and `bench/s6_slow_start.pl`, each writing JSON to
-`bench/out/`, then
+`bench/s5_many.pl`, `bench/s6_slow_start.pl` and `bench/s7_scale.pl`,
+each writing JSON to `bench/out/`, then
 `bench/report.pl bench/out > docs/benchmarks.md`. Variables:
 `SG_BENCH_QUICK=1` (short runs, 100 certificates: to try the harness),
-`SG_BENCH_CERTS=N`, `SG_BENCH_OUT=DIR`, `SG_BENCH_NO_DOC=1`. A scenario
-runs alone too: `perl bench/s2_first.pl` (results in `bench/out/`).
+`SG_BENCH_CERTS=N`, `SG_BENCH_SCALE="1000 10000"` (scenario 7's sizes),
+`SG_BENCH_SCALE_ROUNDS=N` (its warm rounds, 3), `SG_BENCH_OUT=DIR`,
+`SG_BENCH_NO_DOC=1`. A scenario runs alone too: `perl bench/s2_first.pl`
+(results in `bench/out/`).
 EOF

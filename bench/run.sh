@@ -9,6 +9,7 @@
 #
 #   SG_BENCH_QUICK=1   shorter runs, 100 certificates: to try the harness
 #   SG_BENCH_CERTS=N   certificates in scenario 5 (default 1000)
+#   SG_BENCH_SCALE="N M"  certificates in scenario 7 (default "1000 10000")
 #   SG_BENCH_OUT=DIR   where results go (default bench/out)
 #   SG_BENCH_NO_DOC=1  leave docs/benchmarks.md alone
 set -eu
@@ -50,7 +51,7 @@ echo "== mod_staple_guard benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), results 
 
 # Each scenario is its own process: one failing does not lose the others.
 failed=""
-for s in s1_steady s2_first s3_restarts s5_many s6_slow_start; do
+for s in s1_steady s2_first s3_restarts s5_many s6_slow_start s7_scale; do
     t0=$(date +%s)
     if perl -I"$top/t/lib" -I"$top/bench/lib" "bench/$s.pl"; then
         echo "  $s: $(( $(date +%s) - t0 )) s"

@@ -245,9 +245,10 @@ static void sgc_conf(sg_refresh_conf_t *conf, int timeout)
 static int sgc_entry(sgc_run_t *r, const sg_proxy_t *px)
 {
     sg_registry_t *reg = sg_registry_create(r->p);
-    void *mem = apr_pcalloc(r->p, sg_table_size(1));
+    apr_size_t arena = sg_table_arena_size(1, 0, 0);
+    void *mem = apr_pcalloc(r->p, sg_table_size(1, arena));
 
-    r->table = sg_table_init(mem, 1);
+    r->table = sg_table_init(mem, 1, arena);
     r->e = sg_registry_add(reg, r->cert->hash, SG_CERT_HASH_HEX_LEN, NULL);
     if (r->table == NULL
         || sg_registry_set_cert(r->e, r->p, r->cert) != APR_SUCCESS) {

@@ -24,6 +24,8 @@ struct sgh_carried_t {
 struct sgh_carry_t {
     apr_pool_t *pool;               /* child of the process pool */
     apr_hash_t *by_hash;            /* cert hash -> sgh_carried_t */
+    apr_uint64_t attempts[SG_R_COUNT];  /* the table's, by result */
+    apr_size_t wanted;              /* responses that found no room */
 };
 
 typedef struct {
@@ -58,6 +60,10 @@ static apr_status_t sgh_carry_save(void *data)
     c->pool = pool;
     c->by_hash = apr_hash_make(pool);
     buf = apr_palloc(pool, SG_RESPONSE_MAX);
+    for (i = 0; i < SG_R_COUNT; i++) {
+        c->attempts[i] = sg_table_attempts(g->table, (sg_reason_t)i);
+    }
+    c->wanted = sg_table_wanted(g->table);
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
         sgh_carried_t *it = apr_pcalloc(pool, sizeof(*it));
@@ -99,9 +105,39 @@ static void sgh_carry_schedule(sg_entry_t *e, const sgh_carried_t *it,
     }
 }
 
+void sgh_carry_release(server_rec *s)
+{
+    sgh_carry_t *c = sgh_carry_get(s->process->pool);
+
+    if (c != NULL) {
+        apr_pool_userdata_set(NULL, SGH_CARRY_KEY, apr_pool_cleanup_null,
+                              s->process->pool);
+        apr_pool_destroy(c->pool);
+    }
+}
+
 const sgh_carry_t *sgh_carry_previous(server_rec *s)
 {
     return sgh_carry_get(s->process->pool);
+}
+
+apr_size_t sgh_carry_wanted(const sgh_carry_t *c)
+{
+    return c ? c->wanted : 0;
+}
+
+void sgh_carry_counts(const sgh_carry_t *c, sg_table_t *t)
+{
+    int i;
+
+    for (i = 0; c != NULL && i < SG_R_COUNT; i++) {
+        sg_table_count_attempts(t, (sg_reason_t)i, c->attempts[i]);
+    }
+}
+
+apr_size_t sgh_carry_len(const sgh_carried_t *it)
+{
+    return it->len;
 }
 
 const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e)
@@ -132,8 +168,8 @@ void sgh_carry_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
         return;
     }
     if (r == SG_R_OK) {
-        sg_refresh_take(e, g->table, &g->refresh, it->der, it->len, v,
-                        SG_SOURCE_CARRIED, &it->info, now, sgh_random());
+        r = sg_refresh_take(e, g->table, &g->refresh, it->der, it->len, v,
+                            SG_SOURCE_CARRIED, &it->info, now, sgh_random());
     }
     sgh_log_adopted(s, p, e, SG_SOURCE_CARRIED, r, v);
 }

@@ -8,6 +8,11 @@
 /* Copy the table out when the generation's pool is cleared. */
 void sgh_carry_register(sgh_gen_t *g, server_rec *s);
 
+/* Once the new table holds what was carried: free the copy (with 10,000
+ * certificates, megabytes of the parent's that would stay until the next
+ * restart). */
+void sgh_carry_release(server_rec *s);
+
 /* Log each certificate once per process, not once per restart. */
 void sgh_carry_announce(sgh_gen_t *g, server_rec *s);
 
@@ -16,6 +21,16 @@ void sgh_carry_announce(sgh_gen_t *g, server_rec *s);
 typedef struct sgh_carry_t sgh_carry_t;
 typedef struct sgh_carried_t sgh_carried_t;
 const sgh_carry_t *sgh_carry_previous(server_rec *s);
+
+/* Bytes the previous table wanted beyond its arena (0 without one). */
+apr_size_t sgh_carry_wanted(const sgh_carry_t *c);
+
+/* Add the previous table's counts of attempts to t: they are counters,
+ * which a graceful restart does not reset. */
+void sgh_carry_counts(const sgh_carry_t *c, sg_table_t *t);
+
+/* The carried response's length (0: none). */
+apr_size_t sgh_carry_len(const sgh_carried_t *it);
 
 /* e's response and schedule in c, or NULL. Read only: any thread. */
 const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e);

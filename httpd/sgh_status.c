@@ -3,8 +3,16 @@
  * (?auto) and Prometheus metrics (?metrics); a section is added to
  * mod_status's server-status page. Every certificate-derived string is
  * escaped for its format. Nothing secret is shown: no keys, no responses.
+ *
+ * With 10,000 certificates the page must not cost memory in proportion:
+ * rows are read from the table one at a time and written out at once
+ * (httpd passes the output on in small brigades), with their strings in a
+ * pool cleared after each row. Only one byte per certificate is kept for
+ * a request: its state, for the HTML's order and filter. The HTML shows
+ * one page of rows (?page=N, ?state=<state>); the summary counts all.
  */
-#include <apr_lib.h>
+#include <limits.h>
+
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -23,6 +31,10 @@ APLOG_USE_MODULE(staple_guard);
 
 #define SGH_STATUS_HANDLER "staple-guard-status"
 #define SGH_STATUS_AT_RISK "at risk"
+#define SGH_STATUS_AT_RISK_KEY "at_risk"
+/* Rows on one HTML page: a page of 10,000 rows is megabytes that no
+ * browser shows usefully. */
+#define SGH_STATUS_PAGE_ROWS 100
 
 typedef enum {
     SGH_FMT_HTML, SGH_FMT_JSON, SGH_FMT_AUTO, SGH_FMT_METRICS
@@ -34,15 +46,32 @@ typedef struct {
     sg_slot_info_t info;
     apr_uint64_t stapled;
     apr_uint64_t unstapled;
-    const char *state;
+    sg_state_t shown;       /* the state shown (see sgh_status_row) */
+    const char *state;      /* its name */
     int valid;              /* a response is handed out right now */
     int at_risk;            /* Must-Staple, and no staple or soon none */
     apr_int64_t seconds_left;
 } sgh_row_t;
 
-static void sgh_status_row(sgh_row_t *row, sgh_gen_t *g, const sg_entry_t *e,
+/* What a pass over all certificates counts, and, for the HTML, each one's
+ * state and risk in a byte (SGH_MARK_*), so that the table is written in
+ * its order without keeping rows. */
+#define SGH_MARK_STATE 0x0f
+#define SGH_MARK_AT_RISK 0x10
+typedef struct {
+    int n;
+    int states[SG_STATE_COUNT];
+    int at_risk;
+    apr_uint64_t stapled;
+    apr_uint64_t unstapled;
+    unsigned char *marks;   /* NULL unless asked for */
+} sgh_totals_t;
+
+static void sgh_status_row(sgh_row_t *row, sgh_gen_t *g, int i,
                           apr_time_t now)
 {
+    const sg_entry_t *e = sg_registry_at(g->reg, i);
+
     row->e = e;
     sg_table_get_info(g->table, e->slot, &row->info);
     sg_table_get_served(g->table, e->slot, &row->stapled, &row->unstapled);
@@ -54,10 +83,10 @@ static void sgh_status_row(sgh_row_t *row, sgh_gen_t *g, const sg_entry_t *e,
                         ? (apr_int64_t)apr_time_sec(row->info.next_update - now)
                         : 0;
     /* The fetcher marks expiry once a second; the page never lags. */
-    row->state = (!row->valid && row->info.next_update != 0
+    row->shown = (!row->valid && row->info.next_update != 0
                   && row->info.state != SG_STATE_NO_URL)
-                 ? sg_state_name(SG_STATE_EXPIRED)
-                 : sg_state_name(row->info.state);
+                 ? SG_STATE_EXPIRED : row->info.state;
+    row->state = sg_state_name(row->shown);
     /* At risk: Must-Staple, and no staple now, or the responder failing
      * while the one held runs out within StapleGuardWarnBefore. A short
      * validity alone, with refreshes working, is no risk. */
@@ -68,136 +97,133 @@ static void sgh_status_row(sgh_row_t *row, sgh_gen_t *g, const sg_entry_t *e,
                               < sgh_config_global()->warn_before));
 }
 
-static sgh_row_t *sgh_status_rows(request_rec *r, sgh_gen_t *g, int *n)
+/* Write each certificate's row with fn, one at a time: a row's strings
+ * live in p until the next row. */
+typedef void (*sgh_row_fn)(request_rec *r, apr_pool_t *p, const sgh_row_t *w,
+                           int i, void *ctx);
+
+static void sgh_status_each(request_rec *r, sgh_gen_t *g, sgh_row_fn fn,
+                            void *ctx)
 {
     apr_time_t now = apr_time_now();
-    sgh_row_t *rows;
+    apr_pool_t *p;
+    sgh_row_t w;
     int i;
 
-    *n = sg_registry_count(g->reg);
-    rows = apr_pcalloc(r->pool, sizeof(*rows) * (apr_size_t)(*n + 1));
-    for (i = 0; i < *n; i++) {
-        sgh_status_row(&rows[i], g, sg_registry_at(g->reg, i), now);
+    apr_pool_create(&p, r->pool);
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sgh_status_row(&w, g, i, now);
+        fn(r, p, &w, i, ctx);
+        apr_pool_clear(p);
     }
-    return rows;
+    apr_pool_destroy(p);
 }
 
-static const char *sgh_status_vhosts(apr_pool_t *p, const sg_entry_t *e)
+static void sgh_status_count_row(request_rec *r, apr_pool_t *p,
+                                 const sgh_row_t *w, int i, void *ctx)
 {
-    return apr_array_pstrcat(p, sgh_entry(e)->vhosts, ' ');
+    sgh_totals_t *tot = ctx;
+
+    (void)r;
+    (void)p;
+    tot->n++;
+    tot->states[w->shown < SG_STATE_COUNT ? w->shown : SG_STATE_NONE]++;
+    tot->at_risk += w->at_risk;
+    tot->stapled += w->stapled;
+    tot->unstapled += w->unstapled;
+    if (tot->marks != NULL) {
+        tot->marks[i] = (unsigned char)((w->shown & SGH_MARK_STATE)
+                                        | (w->at_risk ? SGH_MARK_AT_RISK : 0));
+    }
 }
 
-static const char *sgh_h(request_rec *r, const char *s)
+/* Counts for the HTML summary, ?auto and the metrics; marks: one byte per
+ * certificate too. */
+static void sgh_status_totals(sgh_totals_t *tot, request_rec *r, sgh_gen_t *g,
+                              int marks)
 {
-    return s ? ap_escape_html2(r->pool, s, 1) : "";
+    memset(tot, 0, sizeof(*tot));
+    if (marks) {
+        tot->marks = apr_pcalloc(r->pool,
+                                 (apr_size_t)sg_registry_count(g->reg) + 1);
+    }
+    sgh_status_each(r, g, sgh_status_count_row, tot);
 }
 
-static const char *sgh_htime(request_rec *r, apr_time_t t)
+static const char *sgh_h(apr_pool_t *p, const char *s)
 {
-    const char *s = sg_text_time(r->pool, t);
+    return s ? ap_escape_html2(p, s, 1) : "";
+}
+
+static const char *sgh_htime(apr_pool_t *p, apr_time_t t)
+{
+    const char *s = sg_text_time(p, t);
 
     return s ? s : "-";
 }
 
-/* Counts for the HTML summary, ?auto and the metrics. */
-static int sgh_status_count(const sgh_row_t *rows, int n, const char *state)
-{
-    int i, c = 0;
-
-    for (i = 0; i < n; i++) {
-        c += (strcmp(rows[i].state, state) == 0);
-    }
-    return c;
-}
-
-static int sgh_status_at_risk(const sgh_row_t *rows, int n)
-{
-    int i, c = 0;
-
-    for (i = 0; i < n; i++) {
-        c += rows[i].at_risk;
-    }
-    return c;
-}
-
-/* "no OCSP URL" -> "no_OCSP_URL": a key without spaces (?auto, and the
- * HTML's class names). */
-static const char *sgh_status_key(apr_pool_t *p, const char *name)
-{
-    char *k = apr_pstrdup(p, name), *c;
-
-    for (c = k; *c != '\0'; c++) {
-        if (!apr_isalnum(*c)) {
-            *c = '_';
-        }
-    }
-    return k;
-}
-
 /* ---- HTML ---- */
+
+/* Which rows the HTML shows: ?state=<key>&page=<n>. */
+typedef struct {
+    const char *filter;     /* a state's key, SGH_STATUS_AT_RISK_KEY or
+                             * NULL for all */
+    int page;               /* from 1 */
+    int links;              /* on the handler's page, not server-status */
+} sgh_view_t;
 
 /* The response's own nextUpdate, as a line below the end shown where it
  * is not that end: the response is older than StapleGuardMaxAge allows
  * by then, or has no nextUpdate ("none"). */
-static const char *sgh_status_html_own_next(request_rec *r,
+static const char *sgh_status_html_own_next(apr_pool_t *p,
                                             const sg_slot_info_t *info)
 {
     if (info->next_update == 0
         || info->response_next_update == info->next_update) {
         return "";
     }
-    return apr_pstrcat(r->pool, "nextUpdate ",
+    return apr_pstrcat(p, "nextUpdate ",
                        info->response_next_update
-                       ? sgh_htime(r, info->response_next_update) : "none",
+                       ? sgh_htime(p, info->response_next_update) : "none",
                        "<br>", NULL);
 }
 
 /* The responders, in the order they are asked; the one that answered the
- * last attempt is marked when there are several. */
-static const char *sgh_status_urls_html(request_rec *r, const sgh_row_t *w)
+ * last attempt is marked when there are several. Written as they come:
+ * no string grows with their number. */
+static void sgh_status_urls_html(request_rec *r, apr_pool_t *p,
+                                 const sgh_row_t *w)
 {
     const sg_entry_t *e = w->e;
-    const char *out = "";
     int i, n = sg_registry_url_count(e);
 
     for (i = 0; i < n; i++) {
-        out = apr_pstrcat(r->pool, out, i ? "<br>" : "",
-                          sgh_h(r, sg_registry_url_at(e, i)),
-                          n > 1 && w->info.last_attempt
-                          && i == w->info.url_index ? " (answered)" : "",
-                          NULL);
+        ap_rvputs(r, i ? "<br>" : "", sgh_h(p, sg_registry_url_at(e, i)),
+                  n > 1 && w->info.last_attempt && i == w->info.url_index
+                  ? " (answered)" : "", NULL);
     }
     if (n > 0 && e->proxy != NULL) {
-        out = apr_pstrcat(r->pool, out, "<br>via proxy ",
-                          sgh_h(r, e->proxy->shown), NULL);
+        ap_rvputs(r, "<br>via proxy ", sgh_h(p, e->proxy->shown), NULL);
     }
-    return n > 0 ? out : "none";
+    if (n == 0) {
+        ap_rputs("none", r);
+    }
 }
 
-static const char *sgh_status_urls_json(apr_pool_t *p, const sg_entry_t *e)
-{
-    const char *out = "[";
-    int i;
-
-    for (i = 0; i < sg_registry_url_count(e); i++) {
-        out = apr_pstrcat(p, out, i ? "," : "",
-                          sg_text_json(p, sg_registry_url_at(e, i)), NULL);
-    }
-    return apr_pstrcat(p, out, "]", NULL);
-}
-
-static void sgh_status_html_cert(request_rec *r, const sgh_row_t *w)
+static void sgh_status_html_cert(request_rec *r, apr_pool_t *p,
+                                 const sgh_row_t *w)
 {
     const sg_entry_t *e = w->e;
 
     ap_rprintf(r, "<td class=\"cert\"><b>%s</b>%s<br><small>serial %s<br>"
-               "issuer %s<br>virtual hosts %s<br>OCSP %s</small></td>",
-               sgh_h(r, e->cert->subject),
+               "issuer %s<br>virtual hosts %s<br>OCSP ",
+               sgh_h(p, e->cert->subject),
                e->cert->must_staple ? " <span class=\"b ms\">Must-Staple</span>"
                                     : "",
-               sgh_h(r, e->cert->serial), sgh_h(r, e->cert->issuer_name),
-               sgh_h(r, sgh_status_vhosts(r->pool, e)),
-               sgh_status_urls_html(r, w));
+               sgh_h(p, e->cert->serial), sgh_h(p, e->cert->issuer_name),
+               sgh_h(p, apr_array_pstrcat(p, sgh_entry(e)->vhosts, ' ')));
+    sgh_status_urls_html(r, p, w);
+    ap_rputs("</small></td>", r);
 }
 
 /* The state in colour and in words: colour alone says nothing to a
@@ -206,7 +232,7 @@ static void sgh_status_html_state(request_rec *r, const sgh_row_t *w)
 {
     ap_rprintf(r, "<td><span class=\"b st-%s\">%s</span>%s<br>"
                "<small>response: %s</small></td>",
-               sgh_status_key(r->pool, w->state), w->state,
+               sg_state_key(w->shown), w->state,
                w->at_risk ? " <span class=\"b risk\">" SGH_STATUS_AT_RISK
                             "</span>" : "",
                sg_source_name(w->info.source));
@@ -214,7 +240,8 @@ static void sgh_status_html_state(request_rec *r, const sgh_row_t *w)
 
 /* Details only where there is something to say: a glance at an empty
  * row should not have to read dashes. */
-static void sgh_status_html_staple(request_rec *r, const sgh_row_t *w)
+static void sgh_status_html_staple(request_rec *r, apr_pool_t *p,
+                                   const sgh_row_t *w)
 {
     if (w->info.next_update == 0) {
         ap_rputs("<td>none</td>", r);
@@ -222,29 +249,30 @@ static void sgh_status_html_staple(request_rec *r, const sgh_row_t *w)
     else {
         ap_rprintf(r, "<td>%s<br><small>%" APR_INT64_T_FMT " s left<br>%s"
                    "thisUpdate %s<br>producedAt %s</small></td>",
-                   sgh_htime(r, w->info.next_update), w->seconds_left,
-                   sgh_status_html_own_next(r, &w->info),
-                   sgh_htime(r, w->info.this_update),
-                   sgh_htime(r, w->info.produced_at));
+                   sgh_htime(p, w->info.next_update), w->seconds_left,
+                   sgh_status_html_own_next(p, &w->info),
+                   sgh_htime(p, w->info.this_update),
+                   sgh_htime(p, w->info.produced_at));
     }
 }
 
-static void sgh_status_html_attempt(request_rec *r, const sgh_row_t *w)
+static void sgh_status_html_attempt(request_rec *r, apr_pool_t *p,
+                                    const sgh_row_t *w)
 {
     if (w->info.last_attempt == 0) {
         ap_rprintf(r, "<td>none%s</td>", w->info.next_attempt == 0 ? ""
-                   : apr_pstrcat(r->pool, "<br><small>next ",
-                                 sgh_htime(r, w->info.next_attempt),
+                   : apr_pstrcat(p, "<br><small>next ",
+                                 sgh_htime(p, w->info.next_attempt),
                                  "</small>", NULL));
     }
     else {
         ap_rprintf(r, "<td>%s<br><small>%s (%s), %" APR_TIME_T_FMT " ms<br>"
                    "%d failures in a row<br>next %s</small></td>",
-                   sgh_htime(r, w->info.last_attempt),
+                   sgh_htime(p, w->info.last_attempt),
                    sg_reason_name(w->info.last_result),
                    sg_reason_id(w->info.last_result),
                    apr_time_as_msec(w->info.latency), w->info.failures,
-                   sgh_htime(r, w->info.next_attempt));
+                   sgh_htime(p, w->info.next_attempt));
     }
 }
 
@@ -257,14 +285,15 @@ static const sg_state_t sgh_status_html_order[] = {
 };
 #define SGH_HTML_ORDER_N \
     (int)(sizeof(sgh_status_html_order) / sizeof(sgh_status_html_order[0]))
+#define SGH_HTML_RANKS (SGH_HTML_ORDER_N + 2)
 
 /* 1 + the state's place in sgh_status_html_order (unknown: last). */
-static int sgh_status_html_state_rank(const char *state)
+static int sgh_status_html_state_rank(sg_state_t state)
 {
     int i, rank = SGH_HTML_ORDER_N + 1;
 
     for (i = 0; i < SGH_HTML_ORDER_N && rank > SGH_HTML_ORDER_N; i++) {
-        if (strcmp(state, sg_state_name(sgh_status_html_order[i])) == 0) {
+        if (state == sgh_status_html_order[i]) {
             rank = i + 1;
         }
     }
@@ -272,56 +301,120 @@ static int sgh_status_html_state_rank(const char *state)
 }
 
 /* 0 for at risk, else its state's rank. */
-static int sgh_status_html_rank(const sgh_row_t *w)
+static int sgh_status_html_rank(unsigned char mark)
 {
-    return w->at_risk ? 0 : sgh_status_html_state_rank(w->state);
-}
-
-static int sgh_status_html_cmp(const void *a, const void *b)
-{
-    const sgh_row_t *x = *(const sgh_row_t *const *)a;
-    const sgh_row_t *y = *(const sgh_row_t *const *)b;
-    int d = sgh_status_html_rank(x) - sgh_status_html_rank(y);
-
-    /* qsort is not stable; the rows' addresses are configuration order */
-    return d != 0 ? d : (x > y) - (x < y);
+    return (mark & SGH_MARK_AT_RISK)
+           ? 0 : sgh_status_html_state_rank(mark & SGH_MARK_STATE);
 }
 
 /* Ranked before good: tinted, so that the eye finds it. */
 static int sgh_status_html_attention(const sgh_row_t *w)
 {
-    return sgh_status_html_rank(w)
-           < sgh_status_html_state_rank(sg_state_name(SG_STATE_GOOD));
+    return w->at_risk || sgh_status_html_state_rank(w->shown)
+                         < sgh_status_html_state_rank(SG_STATE_GOOD);
 }
 
-static void sgh_status_html_row(request_rec *r, const sgh_row_t *w)
+static void sgh_status_html_row(request_rec *r, apr_pool_t *p,
+                                const sgh_row_t *w)
 {
     ap_rputs(sgh_status_html_attention(w) ? "<tr class=\"attn\">" : "<tr>", r);
-    sgh_status_html_cert(r, w);
+    sgh_status_html_cert(r, p, w);
     sgh_status_html_state(r, w);
-    sgh_status_html_staple(r, w);
-    sgh_status_html_attempt(r, w);
+    sgh_status_html_staple(r, p, w);
+    sgh_status_html_attempt(r, p, w);
     ap_rprintf(r, "<td>%" APR_UINT64_T_FMT " / %" APR_UINT64_T_FMT
                "</td></tr>\n", w->stapled, w->unstapled);
 }
 
-static void sgh_status_html_table(request_rec *r, const sgh_row_t *rows, int n)
+/* Whether a certificate marked so is one the view asks for. */
+static int sgh_status_html_wanted(const sgh_view_t *v, unsigned char mark)
 {
-    const sgh_row_t **sorted = apr_palloc(r->pool,
-                                          sizeof(*sorted) * (apr_size_t)(n + 1));
-    int i;
-
-    for (i = 0; i < n; i++) {
-        sorted[i] = &rows[i];
+    if (v->filter == NULL) {
+        return 1;
     }
-    qsort(sorted, (apr_size_t)n, sizeof(*sorted), sgh_status_html_cmp);
+    if (strcmp(v->filter, SGH_STATUS_AT_RISK_KEY) == 0) {
+        return (mark & SGH_MARK_AT_RISK) != 0;
+    }
+    return (mark & SGH_MARK_STATE) < SG_STATE_COUNT
+           && strcmp(v->filter, sg_state_key(mark & SGH_MARK_STATE)) == 0;
+}
+
+/* Rows first..first+SGH_STATUS_PAGE_ROWS-1 of those the view wants, in
+ * the table's order: one look at the marks per rank, and a fresh snapshot
+ * of the rows shown. Returns how many the view wants in all. */
+static int sgh_status_html_rows(request_rec *r, sgh_gen_t *g,
+                                const sgh_totals_t *tot, const sgh_view_t *v,
+                                int first)
+{
+    apr_time_t now = apr_time_now();
+    apr_pool_t *p;
+    sgh_row_t w;
+    int rank, i, k = 0;
+
+    apr_pool_create(&p, r->pool);
+    for (rank = 0; rank < SGH_HTML_RANKS; rank++) {
+        for (i = 0; i < tot->n; i++) {
+            if (sgh_status_html_rank(tot->marks[i]) != rank
+                || !sgh_status_html_wanted(v, tot->marks[i])) {
+                continue;
+            }
+            if (k >= first && k < first + SGH_STATUS_PAGE_ROWS) {
+                sgh_status_row(&w, g, i, now);
+                sgh_status_html_row(r, p, &w);
+                apr_pool_clear(p);
+            }
+            k++;
+        }
+    }
+    apr_pool_destroy(p);
+    return k;
+}
+
+/* A link to another view of the page (same filter unless given). */
+static void sgh_status_html_link(request_rec *r, const char *filter, int page,
+                                 const char *text)
+{
+    ap_rprintf(r, " <a href=\"?%s%s%spage=%d\">%s</a>",
+               filter ? "state=" : "", filter ? filter : "",
+               filter ? "&amp;" : "", page, text);
+}
+
+/* Which rows are shown, of how many, and the way to the others. */
+static void sgh_status_html_nav(request_rec *r, const sgh_view_t *v,
+                                int first, int shown, int wanted)
+{
+    int pages = (wanted + SGH_STATUS_PAGE_ROWS - 1) / SGH_STATUS_PAGE_ROWS;
+
+    ap_rprintf(r, "<p class=\"nav\">%s %d&ndash;%d of %d%s%s%s",
+               v->filter ? "certificates" : "rows", shown ? first + 1 : 0,
+               first + shown, wanted, v->filter ? " (" : "",
+               v->filter ? v->filter : "", v->filter ? ")" : "");
+    if (v->links && v->page > 1) {
+        sgh_status_html_link(r, v->filter, v->page - 1, "previous");
+    }
+    if (v->links && v->page < pages) {
+        sgh_status_html_link(r, v->filter, v->page + 1, "next");
+    }
+    if (v->links && v->filter != NULL) {
+        ap_rputs(" <a href=\"?\">all</a>", r);
+    }
+    ap_rputs("</p>\n", r);
+}
+
+static void sgh_status_html_table(request_rec *r, sgh_gen_t *g,
+                                  const sgh_totals_t *tot, const sgh_view_t *v)
+{
+    int first = (v->page - 1) * SGH_STATUS_PAGE_ROWS, wanted, shown;
+
     ap_rputs("<table>\n<tr><th>certificate</th><th>state</th>"
              "<th>staple valid until</th><th>last attempt</th>"
              "<th>handshakes stapled / not</th></tr>\n", r);
-    for (i = 0; i < n; i++) {
-        sgh_status_html_row(r, sorted[i]);
-    }
+    wanted = sgh_status_html_rows(r, g, tot, v, first);
     ap_rputs("</table>\n", r);
+    shown = wanted - first;
+    shown = shown < 0 ? 0 : shown > SGH_STATUS_PAGE_ROWS
+                                 ? SGH_STATUS_PAGE_ROWS : shown;
+    sgh_status_html_nav(r, v, first, shown, wanted);
 }
 
 /* The summary's order: working, in trouble, then nothing to do. At risk
@@ -334,24 +427,28 @@ static const int sgh_status_html_summary_order[] = {
 #define SGH_HTML_SUMMARY_N (int)(sizeof(sgh_status_html_summary_order) \
                                  / sizeof(sgh_status_html_summary_order[0]))
 
-/* One line: how many certificates are in each state. */
-static void sgh_status_html_summary(request_rec *r, const sgh_row_t *rows,
-                                    int n)
+/* One line: how many certificates are in each state, of all of them
+ * whatever the view; on the handler's page each count leads to those. */
+static void sgh_status_html_summary(request_rec *r, const sgh_totals_t *tot,
+                                    const sgh_view_t *v)
 {
-    const char *name, *cls;
+    const char *name, *key, *cls;
     int i, s, c;
 
-    ap_rprintf(r, "<p class=\"sum\"><b>%d certificates:</b> ", n);
+    ap_rprintf(r, "<p class=\"sum\"><b>%d certificates:</b> ", tot->n);
     for (i = 0; i < SGH_HTML_SUMMARY_N; i++) {
         s = sgh_status_html_summary_order[i];
         name = s == SGH_HTML_AT_RISK ? SGH_STATUS_AT_RISK : sg_state_name(s);
+        key = s == SGH_HTML_AT_RISK ? SGH_STATUS_AT_RISK_KEY
+                                    : sg_state_key(s);
         cls = s == SGH_HTML_AT_RISK
-              ? "risk" : apr_pstrcat(r->pool, "st-",
-                                     sgh_status_key(r->pool, name), NULL);
-        c = s == SGH_HTML_AT_RISK ? sgh_status_at_risk(rows, n)
-                                  : sgh_status_count(rows, n, name);
-        ap_rprintf(r, "%s<span class=\"b %s%s\">%d %s</span>", i ? ", " : "",
-                   cls, c ? "" : " zero", c, name);
+              ? "risk" : apr_pstrcat(r->pool, "st-", key, NULL);
+        c = s == SGH_HTML_AT_RISK ? tot->at_risk : tot->states[s];
+        ap_rprintf(r, "%s<%s class=\"b %s%s\"%s%s%s>%d %s</%s>",
+                   i ? ", " : "", v->links ? "a" : "span", cls,
+                   c ? "" : " zero", v->links ? " href=\"?state=" : "",
+                   v->links ? key : "", v->links ? "\"" : "", c, name,
+                   v->links ? "a" : "span");
     }
     ap_rputs("</p>\n", r);
 }
@@ -370,7 +467,7 @@ static void sgh_status_html_summary(request_rec *r, const sgh_row_t *rows,
     ".sg .cert{overflow-wrap:anywhere;max-width:420px}" \
     ".sg tr.attn td{background:#fff7f0}" \
     ".sg .b{display:inline-block;padding:1px 6px;border-radius:3px;" \
-    "font-weight:bold;white-space:nowrap}" \
+    "font-weight:bold;white-space:nowrap;text-decoration:none}" \
     ".sg .st-good{background:#d4edda;color:#155724}" \
     ".sg .st-failing{background:#fff3cd;color:#7a5b00}" \
     ".sg .st-expired,.sg .st-revoked,.sg .risk{background:#c62828;color:#fff}" \
@@ -381,21 +478,25 @@ static void sgh_status_html_summary(request_rec *r, const sgh_row_t *rows,
     "</style>\n"
 
 /* The summary and the table, in a div the style above applies to. */
-static void sgh_status_html_body(request_rec *r, const sgh_row_t *rows, int n)
+static void sgh_status_html_body(request_rec *r, sgh_gen_t *g,
+                                 const sgh_view_t *v)
 {
+    sgh_totals_t tot;
+
+    sgh_status_totals(&tot, r, g, 1);
     ap_rputs("<div class=\"sg\">\n", r);
-    sgh_status_html_summary(r, rows, n);
-    sgh_status_html_table(r, rows, n);
+    sgh_status_html_summary(r, &tot, v);
+    sgh_status_html_table(r, g, &tot, v);
     ap_rputs("</div>\n", r);
 }
 
-static void sgh_status_html(request_rec *r, const sgh_row_t *rows, int n)
+static void sgh_status_html(request_rec *r, sgh_gen_t *g, const sgh_view_t *v)
 {
     ap_set_content_type(r, "text/html; charset=utf-8");
     ap_rputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
              "<title>OCSP stapling</title>" SGH_HTML_STYLE "</head><body>\n"
              "<h1>OCSP stapling (mod_staple_guard)</h1>\n", r);
-    sgh_status_html_body(r, rows, n);
+    sgh_status_html_body(r, g, v);
     ap_rputs("<p>Times in UTC. Formats: <a href=\"?json\">json</a> "
              "<a href=\"?auto\">auto</a> <a href=\"?metrics\">metrics</a>."
              "</p>\n</body></html>\n", r);
@@ -403,32 +504,48 @@ static void sgh_status_html(request_rec *r, const sgh_row_t *rows, int n)
 
 /* ---- JSON ---- */
 
-static const char *sgh_jtime(request_rec *r, apr_time_t t)
+static const char *sgh_jtime(apr_pool_t *p, apr_time_t t)
 {
-    const char *s = sg_text_time(r->pool, t);
+    const char *s = sg_text_time(p, t);
 
-    return s ? apr_pstrcat(r->pool, "\"", s, "\"", NULL) : "null";
+    return s ? apr_pstrcat(p, "\"", s, "\"", NULL) : "null";
 }
 
-static void sgh_status_json_row(request_rec *r, const sgh_row_t *w, int last)
+/* A JSON array of strings, element by element. */
+static void sgh_status_json_urls(request_rec *r, apr_pool_t *p,
+                                 const sg_entry_t *e)
+{
+    int i;
+
+    ap_rputs("[", r);
+    for (i = 0; i < sg_registry_url_count(e); i++) {
+        ap_rvputs(r, i ? "," : "", sg_text_json(p, sg_registry_url_at(e, i)),
+                  NULL);
+    }
+    ap_rputs("]", r);
+}
+
+static void sgh_status_json_row(request_rec *r, apr_pool_t *p,
+                                const sgh_row_t *w, int i, void *ctx)
 {
     const sg_entry_t *e = w->e;
     const apr_array_header_t *vhosts = sgh_entry(e)->vhosts;
-    apr_pool_t *p = r->pool;
-    int i;
+    int k;
 
-    ap_rprintf(r, "{\"subject\":%s,\"serial\":%s,\"issuer\":%s,"
-               "\"sha256\":\"%s\",\"vhosts\":[",
+    (void)ctx;
+    ap_rprintf(r, "%s{\"subject\":%s,\"serial\":%s,\"issuer\":%s,"
+               "\"sha256\":\"%s\",\"vhosts\":[", i ? ",\n" : "",
                sg_text_json(p, e->cert->subject),
                sg_text_json(p, e->cert->serial),
                sg_text_json(p, e->cert->issuer_name), e->cert->hash);
-    for (i = 0; i < vhosts->nelts; i++) {
-        ap_rprintf(r, "%s%s", i ? "," : "",
-                   sg_text_json(p, APR_ARRAY_IDX(vhosts, i, const char *)));
+    for (k = 0; k < vhosts->nelts; k++) {
+        ap_rprintf(r, "%s%s", k ? "," : "",
+                   sg_text_json(p, APR_ARRAY_IDX(vhosts, k, const char *)));
     }
+    ap_rputs("],\"ocsp_urls\":", r);
+    sgh_status_json_urls(r, p, e);
     /* the proxy as configured, less its credentials (sg_proxy_t.shown) */
-    ap_rprintf(r, "],\"ocsp_urls\":%s,\"proxy\":%s,\"answered_by\":%s",
-               sgh_status_urls_json(p, e),
+    ap_rprintf(r, ",\"proxy\":%s,\"answered_by\":%s",
                e->proxy ? sg_text_json(p, e->proxy->shown) : "null",
                w->info.last_attempt
                ? sg_text_json(p, sg_registry_url_at(e, w->info.url_index))
@@ -439,74 +556,72 @@ static void sgh_status_json_row(request_rec *r, const sgh_row_t *w, int last)
                ",\"produced_at\":%s,\"source\":\"%s\",",
                e->url ? sg_text_json(p, e->url) : "null",
                e->cert->must_staple ? "true" : "false", w->state,
-               w->at_risk ? "true" : "false", sgh_jtime(r, w->info.this_update),
-               sgh_jtime(r, w->info.next_update),
-               sgh_jtime(r, w->info.response_next_update), w->seconds_left,
-               sgh_jtime(r, w->info.produced_at),
+               w->at_risk ? "true" : "false", sgh_jtime(p, w->info.this_update),
+               sgh_jtime(p, w->info.next_update),
+               sgh_jtime(p, w->info.response_next_update), w->seconds_left,
+               sgh_jtime(p, w->info.produced_at),
                sg_source_name(w->info.source));
     ap_rprintf(r, "\"last_attempt\":%s,\"last_result\":%s,\"last_result_id\":%s,"
                "\"failures\":%d,\"next_attempt\":%s,\"latency_ms\":%"
                APR_TIME_T_FMT ",\"stapled\":%" APR_UINT64_T_FMT
-               ",\"not_stapled\":%" APR_UINT64_T_FMT "}%s\n",
-               sgh_jtime(r, w->info.last_attempt),
+               ",\"not_stapled\":%" APR_UINT64_T_FMT "}",
+               sgh_jtime(p, w->info.last_attempt),
                w->info.last_attempt
                ? apr_psprintf(p, "\"%s\"", sg_reason_name(w->info.last_result))
                : "null",
                w->info.last_attempt
                ? apr_psprintf(p, "\"%s\"", sg_reason_id(w->info.last_result))
                : "null",
-               w->info.failures, sgh_jtime(r, w->info.next_attempt),
-               apr_time_as_msec(w->info.latency), w->stapled, w->unstapled,
-               last ? "" : ",");
+               w->info.failures, sgh_jtime(p, w->info.next_attempt),
+               apr_time_as_msec(w->info.latency), w->stapled, w->unstapled);
 }
 
-static void sgh_status_json(request_rec *r, const sgh_row_t *rows, int n)
+static void sgh_status_json(request_rec *r, sgh_gen_t *g)
 {
-    int i;
-
     ap_set_content_type(r, "application/json");
     ap_rprintf(r, "{\"now\":%s,\"certificates\":[\n",
-               sgh_jtime(r, apr_time_now()));
-    for (i = 0; i < n; i++) {
-        sgh_status_json_row(r, &rows[i], i == n - 1);
-    }
-    ap_rputs("]}\n", r);
+               sgh_jtime(r->pool, apr_time_now()));
+    sgh_status_each(r, g, sgh_status_json_row, NULL);
+    ap_rputs("\n]}\n", r);
 }
 
 /* ---- ?auto, in the manner of server-status?auto ---- */
 
-static void sgh_status_auto(request_rec *r, const sgh_row_t *rows, int n)
+static void sgh_status_auto_row(request_rec *r, apr_pool_t *p,
+                                const sgh_row_t *w, int i, void *ctx)
 {
-    int i, s;
+    (void)ctx;
+    /* One line each; strip anything that could start a new line. */
+    ap_rprintf(r, "StapleGuardCert%d: %s state=%s%s left=%" APR_INT64_T_FMT "s "
+               "failures=%d last=%s stapled=%" APR_UINT64_T_FMT
+               " not_stapled=%" APR_UINT64_T_FMT " subject=%s\n",
+               i, w->e->cert->hash, sg_state_key(w->shown),
+               w->at_risk ? " at_risk=1" : "", w->seconds_left,
+               w->info.failures,
+               w->info.last_attempt ? sg_reason_name(w->info.last_result)
+                                    : "-",
+               w->stapled, w->unstapled,
+               ap_escape_urlencoded(p, w->e->cert->subject));
+}
 
-    ap_rprintf(r, "StapleGuardCertificates: %d\n", n);
+static void sgh_status_auto(request_rec *r, sgh_gen_t *g)
+{
+    sgh_totals_t tot;
+    int s;
+
+    sgh_status_totals(&tot, r, g, 0);
+    ap_rprintf(r, "StapleGuardCertificates: %d\n", tot.n);
     for (s = 0; s < SG_STATE_COUNT; s++) {
-        ap_rprintf(r, "StapleGuardState_%s: %d\n",
-                   sgh_status_key(r->pool, sg_state_name(s)),
-                   sgh_status_count(rows, n, sg_state_name(s)));
+        ap_rprintf(r, "StapleGuardState_%s: %d\n", sg_state_key(s),
+                   tot.states[s]);
     }
-    ap_rprintf(r, "StapleGuardAtRisk: %d\n", sgh_status_at_risk(rows, n));
-    for (i = 0; i < n; i++) {
-        const sgh_row_t *w = &rows[i];
-
-        /* One line each; strip anything that could start a new line. */
-        ap_rprintf(r, "StapleGuardCert%d: %s state=%s%s left=%" APR_INT64_T_FMT "s "
-                   "failures=%d last=%s stapled=%" APR_UINT64_T_FMT
-                   " not_stapled=%" APR_UINT64_T_FMT " subject=%s\n",
-                   i, w->e->cert->hash, sgh_status_key(r->pool, w->state),
-                   w->at_risk ? " at_risk=1" : "", w->seconds_left,
-                   w->info.failures,
-                   w->info.last_attempt ? sg_reason_name(w->info.last_result)
-                                        : "-",
-                   w->stapled, w->unstapled,
-                   ap_escape_urlencoded(r->pool, w->e->cert->subject));
-    }
+    ap_rprintf(r, "StapleGuardAtRisk: %d\n", tot.at_risk);
+    sgh_status_each(r, g, sgh_status_auto_row, NULL);
 }
 
 /* ---- Prometheus text format ---- */
 
-static void sgh_status_metrics_states(request_rec *r, const sgh_row_t *rows,
-                                     int n)
+static void sgh_status_metrics_states(request_rec *r, const sgh_totals_t *tot)
 {
     int s;
 
@@ -514,39 +629,34 @@ static void sgh_status_metrics_states(request_rec *r, const sgh_row_t *rows,
              "state.\n# TYPE staple_guard_certificates gauge\n", r);
     for (s = 0; s < SG_STATE_COUNT; s++) {
         ap_rprintf(r, "staple_guard_certificates{state=\"%s\"} %d\n",
-                   sg_state_name(s), sgh_status_count(rows, n, sg_state_name(s)));
+                   sg_state_name(s), tot->states[s]);
     }
     ap_rprintf(r, "# HELP staple_guard_certificates_at_risk Must-Staple "
                "certificates without a staple or close to none.\n"
                "# TYPE staple_guard_certificates_at_risk gauge\n"
-               "staple_guard_certificates_at_risk %d\n",
-               sgh_status_at_risk(rows, n));
+               "staple_guard_certificates_at_risk %d\n", tot->at_risk);
 }
 
-static void sgh_status_metrics_attempts(request_rec *r, const sgh_row_t *rows,
-                                       int n)
+static void sgh_status_metrics_attempts(request_rec *r, const sg_table_t *t)
 {
-    unsigned long sum;
-    int i, k;
+    int k;
 
     ap_rputs("# HELP staple_guard_fetch_attempts_total Requests to OCSP "
              "responders, by result.\n"
              "# TYPE staple_guard_fetch_attempts_total counter\n", r);
     for (k = 0; k < SG_R_COUNT; k++) {
-        for (sum = 0, i = 0; i < n; i++) {
-            sum += rows[i].info.attempts[k];
-        }
-        ap_rprintf(r, "staple_guard_fetch_attempts_total{result=\"%s\"} %lu\n",
-                   sg_reason_name(k), sum);
+        ap_rprintf(r, "staple_guard_fetch_attempts_total{result=\"%s\"} %"
+                   APR_UINT64_T_FMT "\n", sg_reason_name(k),
+                   sg_table_attempts(t, k));
     }
 }
 
 /* The labels that name a certificate in every per-certificate series. */
-static const char *sgh_status_metric_cert(request_rec *r, const sgh_row_t *w)
+static const char *sgh_status_metric_cert(apr_pool_t *p, const sgh_row_t *w)
 {
-    return apr_psprintf(r->pool, "certificate=\"%s\",subject=\"%s\"",
+    return apr_psprintf(p, "certificate=\"%s\",subject=\"%s\"",
                         w->e->cert->hash,
-                        sg_text_label(r->pool, w->e->cert->subject));
+                        sg_text_label(p, w->e->cert->subject));
 }
 
 static void sgh_status_metric_head(request_rec *r, const char *name,
@@ -556,54 +666,69 @@ static void sgh_status_metric_head(request_rec *r, const char *name,
 }
 
 /* Per certificate, for alerts that name it: its state (one series, 1,
- * for the state it is in) and whether it is at risk (0 or 1). */
-static void sgh_status_metrics_certs(request_rec *r, const sgh_row_t *rows,
-                                    int n)
+ * for the state it is in), whether it is at risk (0 or 1), and the
+ * seconds its staple has left. One pass per series: a series' samples
+ * stay together, as the format wants. */
+static void sgh_status_metric_state(request_rec *r, apr_pool_t *p,
+                                    const sgh_row_t *w, int i, void *ctx)
 {
-    int i;
+    (void)i;
+    (void)ctx;
+    ap_rprintf(r, "staple_guard_certificate_state{%s,state=\"%s\"} 1\n",
+               sgh_status_metric_cert(p, w), w->state);
+}
 
+static void sgh_status_metric_risk(request_rec *r, apr_pool_t *p,
+                                   const sgh_row_t *w, int i, void *ctx)
+{
+    (void)i;
+    (void)ctx;
+    ap_rprintf(r, "staple_guard_certificate_at_risk{%s} %d\n",
+               sgh_status_metric_cert(p, w), w->at_risk);
+}
+
+static void sgh_status_metric_left(request_rec *r, apr_pool_t *p,
+                                   const sgh_row_t *w, int i, void *ctx)
+{
+    (void)i;
+    (void)ctx;
+    ap_rprintf(r, "staple_guard_next_update_seconds{%s} %" APR_INT64_T_FMT
+               "\n", sgh_status_metric_cert(p, w), w->seconds_left);
+}
+
+static void sgh_status_metrics_certs(request_rec *r, sgh_gen_t *g)
+{
     sgh_status_metric_head(r, "staple_guard_certificate_state",
                            "Each certificate's stapling state: 1 for the "
                            "state it is in.");
-    for (i = 0; i < n; i++) {
-        ap_rprintf(r, "staple_guard_certificate_state{%s,state=\"%s\"} 1\n",
-                   sgh_status_metric_cert(r, &rows[i]), rows[i].state);
-    }
+    sgh_status_each(r, g, sgh_status_metric_state, NULL);
     sgh_status_metric_head(r, "staple_guard_certificate_at_risk",
                            "1 for a Must-Staple certificate without a staple "
                            "or close to none, else 0.");
-    for (i = 0; i < n; i++) {
-        ap_rprintf(r, "staple_guard_certificate_at_risk{%s} %d\n",
-                   sgh_status_metric_cert(r, &rows[i]), rows[i].at_risk);
-    }
+    sgh_status_each(r, g, sgh_status_metric_risk, NULL);
+    sgh_status_metric_head(r, "staple_guard_next_update_seconds",
+                           "Seconds until the held response stops being "
+                           "stapled: its nextUpdate, or earlier by "
+                           "StapleGuardMaxAge (0 when none is valid).");
+    sgh_status_each(r, g, sgh_status_metric_left, NULL);
 }
 
-static void sgh_status_metrics(request_rec *r, const sgh_row_t *rows, int n)
+static void sgh_status_metrics(request_rec *r, sgh_gen_t *g)
 {
-    apr_uint64_t stapled = 0, unstapled = 0;
-    int i;
+    sgh_totals_t tot;
 
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
-    sgh_status_metrics_states(r, rows, n);
-    sgh_status_metrics_attempts(r, rows, n);
-    sgh_status_metrics_certs(r, rows, n);
-    ap_rputs("# HELP staple_guard_next_update_seconds Seconds until the "
-             "held response stops being stapled: its nextUpdate, or earlier "
-             "by StapleGuardMaxAge (0 when none is valid).\n"
-             "# TYPE staple_guard_next_update_seconds gauge\n", r);
-    for (i = 0; i < n; i++) {
-        ap_rprintf(r, "staple_guard_next_update_seconds{%s} %" APR_INT64_T_FMT
-                   "\n", sgh_status_metric_cert(r, &rows[i]),
-                   rows[i].seconds_left);
-        stapled += rows[i].stapled;
-        unstapled += rows[i].unstapled;
-    }
+    sgh_status_totals(&tot, r, g, 0);
+    sgh_status_metrics_states(r, &tot);
+    sgh_status_metrics_attempts(r, g->table);
+    sgh_status_metrics_certs(r, g);
     ap_rprintf(r, "# HELP staple_guard_handshakes_total Handshakes that "
                "asked for a staple since the last (re)start, by whether one "
                "was sent.\n# TYPE staple_guard_handshakes_total counter\n"
                "staple_guard_handshakes_total{stapled=\"yes\"} %"
                APR_UINT64_T_FMT "\nstaple_guard_handshakes_total"
-               "{stapled=\"no\"} %" APR_UINT64_T_FMT "\n", stapled, unstapled);
+               "{stapled=\"no\"} %" APR_UINT64_T_FMT "\n", tot.stapled,
+               tot.unstapled);
 }
 
 static sgh_format_t sgh_status_format(request_rec *r)
@@ -754,11 +879,47 @@ static int sgh_status_get_action(request_rec *r)
                                || strstr(r->args, "&action=") != NULL);
 }
 
+/* The HTML's view from ?state=<key>&page=<n>. Returns 0 when state names
+ * no state. */
+static int sgh_status_view(sgh_view_t *v, request_rec *r)
+{
+    char *args = r->args ? apr_pstrdup(r->pool, r->args) : NULL;
+    char *pair, *last, *val;
+    apr_int64_t page;
+    int ok = 1, s;
+
+    memset(v, 0, sizeof(*v));
+    v->page = 1;
+    v->links = 1;
+    for (pair = args ? apr_strtok(args, "&", &last) : NULL; pair != NULL;
+         pair = apr_strtok(NULL, "&", &last)) {
+        if ((val = strchr(pair, '=')) == NULL) {
+            continue;
+        }
+        *val++ = '\0';
+        if (strcmp(pair, "page") == 0) {
+            page = apr_strtoi64(val, NULL, 10);
+            v->page = page >= 1 && page <= INT_MAX / SGH_STATUS_PAGE_ROWS
+                      ? (int)page : 1;
+        }
+        else if (strcmp(pair, "state") == 0) {
+            v->filter = strcmp(val, SGH_STATUS_AT_RISK_KEY) == 0
+                        ? SGH_STATUS_AT_RISK_KEY : NULL;
+            for (s = 0; s < SG_STATE_COUNT && v->filter == NULL; s++) {
+                if (strcmp(val, sg_state_key(s)) == 0) {
+                    v->filter = sg_state_key(s);
+                }
+            }
+            ok = ok && v->filter != NULL;
+        }
+    }
+    return ok;
+}
+
 static int sgh_status_handler(request_rec *r)
 {
     sgh_gen_t *g = sgh_gen();
-    sgh_row_t *rows;
-    int n;
+    sgh_view_t v;
 
     if (r->handler == NULL || strcmp(r->handler, SGH_STATUS_HANDLER) != 0) {
         return DECLINED;
@@ -777,43 +938,46 @@ static int sgh_status_handler(request_rec *r)
     if (r->method_number == M_POST) {
         return sgh_status_action(r, g);
     }
-    rows = sgh_status_rows(r, g, &n);
     switch (sgh_status_format(r)) {
     case SGH_FMT_JSON:
-        sgh_status_json(r, rows, n);
+        sgh_status_json(r, g);
         break;
     case SGH_FMT_AUTO:
         ap_set_content_type(r, "text/plain; charset=utf-8");
-        sgh_status_auto(r, rows, n);
+        sgh_status_auto(r, g);
         break;
     case SGH_FMT_METRICS:
-        sgh_status_metrics(r, rows, n);
+        sgh_status_metrics(r, g);
         break;
     default:
-        sgh_status_html(r, rows, n);
+        if (!sgh_status_view(&v, r)) {
+            return HTTP_BAD_REQUEST;
+        }
+        sgh_status_html(r, g, &v);
         break;
     }
     return OK;
 }
 
-/* A section on mod_status's server-status page. */
+/* A section on mod_status's server-status page: the summary and the first
+ * page of the table, without links (they would lead to server-status). */
 static int sgh_status_hook(request_rec *r, int flags)
 {
     sgh_gen_t *g = sgh_gen();
-    sgh_row_t *rows;
-    int n;
+    sgh_view_t v;
 
     if (g == NULL || g->table == NULL) {
         return OK;
     }
-    rows = sgh_status_rows(r, g, &n);
     if (flags & AP_STATUS_SHORT) {
-        sgh_status_auto(r, rows, n);
+        sgh_status_auto(r, g);
     }
     else {
+        memset(&v, 0, sizeof(v));
+        v.page = 1;
         ap_rputs("<hr>\n<h2>OCSP stapling (mod_staple_guard)</h2>\n"
                  SGH_HTML_STYLE, r);
-        sgh_status_html_body(r, rows, n);
+        sgh_status_html_body(r, g, &v);
     }
     return OK;
 }

@@ -113,9 +113,11 @@ void sgh_store_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
         sgh_store_refuse(s, p, g->store_dir, e, f->refused);
         return;
     }
-    sg_refresh_take(e, g->table, &g->refresh, f->der, f->len, &f->verdict,
-                    SG_SOURCE_STORE, NULL, apr_time_now(), sgh_random());
-    sgh_log_adopted(s, p, e, SG_SOURCE_STORE, SG_R_OK, &f->verdict);
+    sgh_log_adopted(s, p, e, SG_SOURCE_STORE,
+                    sg_refresh_take(e, g->table, &g->refresh, f->der, f->len,
+                                    &f->verdict, SG_SOURCE_STORE, NULL,
+                                    apr_time_now(), sgh_random()),
+                    &f->verdict);
 }
 
 void sgh_store_open(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)

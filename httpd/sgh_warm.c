@@ -244,6 +244,29 @@ static void sgh_warm_recheck(sgh_warm_item_t *it, apr_pool_t *p,
     }
 }
 
+apr_size_t sgh_warm_held(const sgh_gen_t *g)
+{
+    const sgh_warm_t *w = g->warm;
+    apr_size_t sum = 0;
+    int i;
+
+    for (i = 0; w != NULL && i < w->items->nelts; i++) {
+        const sgh_warm_item_t *it = APR_ARRAY_IDX(w->items, i,
+                                                  sgh_warm_item_t *);
+
+        if (it->err != NULL) {
+            continue;
+        }
+        if (it->carried != NULL && it->carried_r == SG_R_OK) {
+            sum += sgh_carry_len(it->carried);
+        }
+        else if (it->stored.present && it->stored.refused == NULL) {
+            sum += it->stored.len;
+        }
+    }
+    return sum;
+}
+
 void sgh_warm_adopt(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
 {
     sgh_warm_t *w = sgh_warm_get(g, s);

@@ -21,6 +21,10 @@ void sgh_warm_wait(sgh_gen_t *g, sg_entry_t *e);
  * entry's responder URL. */
 void sgh_warm_finish(sgh_gen_t *g, server_rec *s);
 
+/* After sgh_warm_finish: bytes of the responses the workers found valid,
+ * which the table is sized for. */
+apr_size_t sgh_warm_held(const sgh_gen_t *g);
+
 /* Once the table exists: hold what the workers found valid, carried over
  * a graceful restart first, else from the store; log what was refused. */
 void sgh_warm_adopt(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp);

@@ -17,8 +17,15 @@ typedef struct sg_cert_cache_t sg_cert_cache_t;
 typedef struct sg_cert_t {
     OSSL_LIB_CTX *libctx;       /* the objects' (not owned), NULL: default */
     sg_cert_cache_t *cache;     /* parsed with it, or NULL */
-    X509 *x509;
-    X509 *issuer;
+    const unsigned char *der;   /* the certificate, DER: an X509 held
+                                 * costs about 5 KiB of heap (50 MB for
+                                 * 10,000 certificates), so what is needed
+                                 * is taken out at parse time and the rare
+                                 * path that needs more parses it again
+                                 * (sg_cert_x509) */
+    apr_size_t der_len;
+    X509 *issuer;               /* shared by the certificates of a CA
+                                 * (sg_cert_cache_t) */
     OCSP_CERTID *certid;        /* SHA-1 CertID, as RFC 5019 asks */
     const char *url;            /* responder URL, NULL when there is none */
     const apr_array_header_t *urls; /* every http:// OCSP URL of the AIA,
@@ -60,6 +67,10 @@ void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
  * naming what is wrong. Objects are freed with p. */
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
                            sg_cert_cache_t *cache, const char **err);
+
+/* The certificate as an X509 again, parsed from its DER; the caller
+ * frees it. NULL when out of memory. */
+X509 *sg_cert_x509(const sg_cert_t *c);
 
 /* Every http:// OCSP URL of the certificate, in the order of its AIA
  * (possibly none). https:// is skipped: a responder behind TLS would need

@@ -49,6 +49,7 @@ typedef enum {
     SG_R_PROXY_TIMEOUT,
     SG_R_PROXY_UPSTREAM,
     SG_R_CERTID_HASH,
+    SG_R_TABLE_FULL,        /* no room in shared memory: old one kept */
     SG_R_COUNT
 } sg_reason_t;
 

@@ -54,12 +54,13 @@ sg_reason_t sg_refresh_check(sg_verdict_t *v, apr_pool_t *p,
 
 /* Hold a response that sg_refresh_check accepted with verdict v: put it in
  * e's slot and plan the next refresh. info carries over the schedule and
- * history of attempts (may be NULL). */
-void sg_refresh_take(sg_entry_t *e, sg_table_t *t,
-                     const sg_refresh_conf_t *conf, const unsigned char *der,
-                     apr_size_t len, const sg_verdict_t *v,
-                     sg_source_t source, const sg_slot_info_t *info,
-                     apr_time_t now, double rnd);
+ * the last attempt (may be NULL). SG_R_TABLE_FULL: no room for it. */
+sg_reason_t sg_refresh_take(sg_entry_t *e, sg_table_t *t,
+                            const sg_refresh_conf_t *conf,
+                            const unsigned char *der, apr_size_t len,
+                            const sg_verdict_t *v, sg_source_t source,
+                            const sg_slot_info_t *info, apr_time_t now,
+                            double rnd);
 
 /* Take up a certificate's schedule from its slot: the fetcher may move to
  * another child process (the old one exited), whose copy of the entry is

@@ -1,15 +1,27 @@
 /* sg_table.h: the responses held for all certificates, in one shared
  * memory segment that the fetcher writes and every child reads.
  *
- * One fixed slot per certificate: nothing is ever evicted to make room
- * (a socache could drop a good response under pressure). Readers never
- * lock: each slot is a sequence lock, so a handshake copies the response
- * and retries in the rare case that the fetcher wrote meanwhile. Pages of
- * the segment that are never touched cost no memory.
+ * One small fixed slot per certificate (what the status page shows), and
+ * the responses themselves in an arena after the slots, each sized to the
+ * response it holds: with 10,000 certificates a slot of the largest size
+ * each would cost 16 KiB per certificate where a response is 0.5-4 KiB.
+ * Nothing is ever evicted to make room (a socache could drop a good
+ * response under pressure): when the arena is full, the response held is
+ * kept and the next generation's table is made bigger.
+ *
+ * Readers never lock: each slot is a sequence lock, so a handshake copies
+ * the response and retries in the rare case that the fetcher wrote
+ * meanwhile. The fetcher is the only writer (one process at a time) and
+ * takes arena space by moving a mark forward; space is never given back
+ * nor handed to another slot within a generation (a graceful restart
+ * makes a new, compact segment). So a reader holding a stale offset
+ * copies bytes of its own slot's old space, still mapped, and retries.
+ * Pages of the segment that are never touched cost no memory.
  */
 #ifndef SG_TABLE_H
 #define SG_TABLE_H
 
+#include <apr_errno.h>
 #include <apr_pools.h>
 #include <apr_time.h>
 
@@ -18,6 +30,19 @@
 /* Largest response held and fetched. Real responses are 0.5-4 KiB;
  * a responder sending more is broken or hostile. */
 #define SG_RESPONSE_MAX 16384
+
+/* Arena space per certificate beyond the responses known when the table
+ * is made: room for the first response of a certificate that has none yet,
+ * and for a refresh larger than the one held. Only what is written costs
+ * memory; the rest is address space. */
+#define SG_TABLE_HEADROOM 4096
+
+/* Smallest arena: a server with a few certificates can still hold the
+ * largest responses. */
+#define SG_TABLE_ARENA_MIN (4 * (apr_size_t)SG_RESPONSE_MAX)
+
+/* Largest arena: offsets are 32-bit. */
+#define SG_TABLE_ARENA_MAX ((apr_size_t)1 << 31)
 
 typedef enum {
     SG_STATE_NONE = 0,      /* no response yet */
@@ -56,26 +81,35 @@ typedef struct {
     apr_interval_time_t latency;
     int url_index;              /* which of the entry's responders
                                  * answered the last attempt */
-    unsigned long attempts[SG_R_COUNT];
 } sg_slot_info_t;
 
 typedef struct sg_table_t sg_table_t;
 
 const char *sg_state_name(sg_state_t s);
+/* The name as a key without spaces ("no_OCSP_URL"): ?auto's keys, the
+ * status page's class names and filter. */
+const char *sg_state_key(sg_state_t s);
 const char *sg_source_name(sg_source_t s);
 
-/* Bytes of shared memory for n slots. */
-apr_size_t sg_table_size(int n);
+/* Arena bytes for n certificates when held bytes of responses are known
+ * now (loaded from the store, carried over a restart) and the last
+ * generation wanted more bytes than it had (sg_table_wanted). */
+apr_size_t sg_table_arena_size(int n, apr_size_t held, apr_size_t wanted);
 
-/* Lay out a table over mem (sg_table_size(n) bytes, zeroed). */
-sg_table_t *sg_table_init(void *mem, int n);
+/* Bytes of shared memory for n slots and an arena of arena bytes. */
+apr_size_t sg_table_size(int n, apr_size_t arena);
+
+/* Lay out a table over mem (sg_table_size(n, arena) bytes, zeroed). */
+sg_table_t *sg_table_init(void *mem, int n, apr_size_t arena);
 
 int sg_table_count(const sg_table_t *t);
 
 /* Replace slot i's response (der may be NULL to drop it) and its info.
- * One writer at a time: the fetcher. */
-void sg_table_put(sg_table_t *t, int i, const unsigned char *der,
-                  apr_size_t len, const sg_slot_info_t *info);
+ * One writer at a time: the fetcher. APR_ENOSPC: the response does not
+ * fit in the slot's space nor in what is left of the arena; the slot is
+ * unchanged (the response held stays) and the bytes count as wanted. */
+apr_status_t sg_table_put(sg_table_t *t, int i, const unsigned char *der,
+                          apr_size_t len, const sg_slot_info_t *info);
 
 /* Replace only slot i's info, keeping the response. */
 void sg_table_put_info(sg_table_t *t, int i, const sg_slot_info_t *info);
@@ -87,6 +121,20 @@ apr_size_t sg_table_get(sg_table_t *t, int i, apr_time_t now,
 
 /* Copy slot i's info (consistent snapshot). */
 void sg_table_get_info(sg_table_t *t, int i, sg_slot_info_t *info);
+
+/* Arena bytes taken so far, and its size. */
+apr_size_t sg_table_used(const sg_table_t *t);
+apr_size_t sg_table_arena(const sg_table_t *t);
+
+/* Bytes of responses that found no room (each slot's latest), for the
+ * next generation's sg_table_arena_size. */
+apr_size_t sg_table_wanted(const sg_table_t *t);
+
+/* Fetch attempts by result, over all certificates: counted by the
+ * fetcher (n at once to carry the count over a restart). One counter per
+ * result for the table, not per slot: the metrics show the sums only. */
+void sg_table_count_attempts(sg_table_t *t, sg_reason_t r, apr_uint64_t n);
+apr_uint64_t sg_table_attempts(const sg_table_t *t, sg_reason_t r);
 
 /* Handshake counters, bumped lock-free by every child. */
 void sg_table_count_served(sg_table_t *t, int i, int stapled);

@@ -23,7 +23,6 @@ static apr_status_t sg_cert_cleanup(void *data)
 
     OCSP_CERTID_free(c->certid);
     X509_free(c->issuer);
-    X509_free(c->x509);
     return APR_SUCCESS;
 }
 
@@ -319,9 +318,9 @@ static X509 *sg_cert_from_chain(sg_cert_cache_t *cache, const char *start,
     return x509;
 }
 
-/* Read the leaf (the first block), then look through the rest for the
- * certificate that issued it. */
-static apr_status_t sg_cert_read(sg_cert_t *c, const char *pem,
+/* Read the leaf (the first block) into *leaf, then look through the rest
+ * for the certificate that issued it. */
+static apr_status_t sg_cert_read(sg_cert_t *c, X509 **leaf, const char *pem,
                                  sg_cert_cache_t *cache, const char **err)
 {
     const char *pos = pem, *start;
@@ -335,13 +334,13 @@ static apr_status_t sg_cert_read(sg_cert_t *c, const char *pem,
         *err = "no certificate in the PEM data";
         goto out;
     }
-    if ((c->x509 = sg_cert_from_block(c->libctx, start, len)) == NULL) {
+    if ((*leaf = sg_cert_from_block(c->libctx, start, len)) == NULL) {
         *err = "the certificate cannot be parsed";
         goto out;
     }
     while (c->issuer == NULL && sg_cert_next_block(&pos, &start, &len)) {
         next = sg_cert_from_chain(cache, start, len);
-        if (next != NULL && X509_check_issued(next, c->x509) == X509_V_OK) {
+        if (next != NULL && X509_check_issued(next, *leaf) == X509_V_OK) {
             c->issuer = next;
         }
         else {
@@ -359,36 +358,63 @@ out:
     return rv;
 }
 
+/* What is kept of the leaf: its DER, CertID, URLs and the facts shown. */
+static apr_status_t sg_cert_take(sg_cert_t *c, apr_pool_t *p, X509 *leaf,
+                                 sg_cert_cache_t *cache, const char **err)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(leaf, &der);
+
+    c->certid = OCSP_cert_to_id(cache && cache->sha1 ? cache->sha1
+                                                     : EVP_sha1(),
+                                leaf, c->issuer);
+    if (c->certid == NULL || len <= 0) {
+        OPENSSL_free(der);
+        *err = "cannot compute the OCSP CertID";
+        return APR_EINVAL;
+    }
+    c->der = apr_pmemdup(p, der, (apr_size_t)len);
+    c->der_len = (apr_size_t)len;
+    OPENSSL_free(der);
+    c->urls = sg_cert_ocsp_urls(p, leaf);
+    c->url = c->urls->nelts > 0 ? APR_ARRAY_IDX(c->urls, 0, const char *)
+                                : NULL;
+    c->must_staple = sg_cert_has_must_staple(leaf);
+    c->subject = sg_cert_name_str(p, X509_get_subject_name(leaf));
+    c->issuer_name = sg_cert_name_str(p, X509_get_issuer_name(leaf));
+    c->serial = sg_cert_serial(p, leaf);
+    c->not_after = sg_cert_asn1_time(X509_get0_notAfter(leaf));
+    sg_cert_digest(leaf, cache ? cache->sha256 : NULL, c->hash, c->hash_bin);
+    return APR_SUCCESS;
+}
+
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
                            sg_cert_cache_t *cache, const char **err)
 {
     sg_cert_t *c = apr_pcalloc(p, sizeof(*c));
+    X509 *leaf = NULL;
     apr_status_t rv;
 
     *pcert = NULL;
     *err = NULL;
     apr_pool_cleanup_register(p, c, sg_cert_cleanup, apr_pool_cleanup_null);
-    rv = sg_cert_read(c, pem, cache, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    rv = sg_cert_read(c, &leaf, pem, cache, err);
+    if (rv == APR_SUCCESS) {
+        rv = sg_cert_take(c, p, leaf, cache, err);
     }
-    c->certid = OCSP_cert_to_id(cache && cache->sha1 ? cache->sha1
-                                                     : EVP_sha1(),
-                                c->x509, c->issuer);
-    if (c->certid == NULL) {
-        *err = "cannot compute the OCSP CertID";
-        return APR_EINVAL;
+    X509_free(leaf);
+    *pcert = rv == APR_SUCCESS ? c : NULL;
+    return rv;
+}
+
+X509 *sg_cert_x509(const sg_cert_t *c)
+{
+    const unsigned char *der = c->der;
+    X509 *x509 = X509_new_ex(c->libctx, NULL);
+
+    /* a failed decode frees x509 and sets it to NULL */
+    if (x509 != NULL && d2i_X509(&x509, &der, (long)c->der_len) == NULL) {
+        x509 = NULL;
     }
-    c->urls = sg_cert_ocsp_urls(p, c->x509);
-    c->url = c->urls->nelts > 0 ? APR_ARRAY_IDX(c->urls, 0, const char *)
-                                : NULL;
-    c->must_staple = sg_cert_has_must_staple(c->x509);
-    c->subject = sg_cert_name_str(p, X509_get_subject_name(c->x509));
-    c->issuer_name = sg_cert_name_str(p, X509_get_issuer_name(c->x509));
-    c->serial = sg_cert_serial(p, c->x509);
-    c->not_after = sg_cert_asn1_time(X509_get0_notAfter(c->x509));
-    sg_cert_digest(c->x509, cache ? cache->sha256 : NULL, c->hash,
-                   c->hash_bin);
-    *pcert = c;
-    return APR_SUCCESS;
+    return x509;
 }

@@ -94,6 +94,9 @@ static const sg_reason_entry_t sg_reasons[SG_R_COUNT] = {
       "the response names this certificate by a SHA-2 CertID, which "
       "Firefox and curl refuse as a staple; not stapled (RFC 5019 asks "
       "for SHA-1)" },
+    { SG_R_TABLE_FULL, "table-full", "SG0141",
+      "no room left in shared memory for this larger response: the one "
+      "held stays stapled until a graceful restart makes room" },
 };
 
 static const sg_reason_entry_t *sg_reason_lookup(sg_reason_t r)

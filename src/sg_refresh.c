@@ -5,25 +5,36 @@
 
 #include "sg_refresh.h"
 
-static void sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
-                            const sg_refresh_conf_t *conf,
-                            const unsigned char *der, apr_size_t len,
-                            const sg_verdict_t *v, sg_slot_info_t *info,
-                            sg_source_t source, apr_time_t now, double rnd)
+/* Put a response judged with verdict v in e's slot and plan its refresh.
+ * SG_R_TABLE_FULL: no room for it in the shared table; e and its slot
+ * still hold the old one. */
+static sg_reason_t sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
+                                   const sg_refresh_conf_t *conf,
+                                   const unsigned char *der, apr_size_t len,
+                                   const sg_verdict_t *v, sg_slot_info_t *info,
+                                   sg_source_t source, apr_time_t now,
+                                   double rnd)
 {
+    sg_slot_info_t next = *info;
+    apr_time_t due = sg_schedule_refresh(&conf->schedule, v->this_update,
+                                         v->next_update, now, rnd);
+
+    next.state = v->revoked ? SG_STATE_REVOKED : SG_STATE_GOOD;
+    next.source = source;
+    next.revoked = v->revoked;
+    next.this_update = v->this_update;
+    next.next_update = v->next_update;
+    next.response_next_update = v->response_next_update;
+    next.produced_at = v->produced_at;
+    next.next_attempt = due;
+    if (sg_table_put(t, e->slot, der, len, &next) != APR_SUCCESS) {
+        return SG_R_TABLE_FULL;
+    }
     e->held_this_update = v->this_update;
     e->held_next_update = v->next_update;
-    e->next_due = sg_schedule_refresh(&conf->schedule, v->this_update,
-                                      v->next_update, now, rnd);
-    info->state = v->revoked ? SG_STATE_REVOKED : SG_STATE_GOOD;
-    info->source = source;
-    info->revoked = v->revoked;
-    info->this_update = v->this_update;
-    info->next_update = v->next_update;
-    info->response_next_update = v->response_next_update;
-    info->produced_at = v->produced_at;
-    info->next_attempt = e->next_due;
-    sg_table_put(t, e->slot, der, len, info);
+    e->next_due = due;
+    *info = next;
+    return SG_R_OK;
 }
 
 /* The state when an attempt failed: what we still hold decides it. A
@@ -127,6 +138,26 @@ static void sg_refresh_ask_all(sg_refresh_result_t *res, apr_pool_t *p,
     res->fetch.latency = latency;
 }
 
+/* After a failed attempt: back off, and keep what is held. */
+static void sg_refresh_failed(sg_entry_t *e, sg_table_t *t,
+                              const sg_refresh_conf_t *conf, sg_reason_t r,
+                              sg_slot_info_t *info, apr_time_t now, double rnd)
+{
+    e->failures++;
+    /* An error answer to a GET may come from a CDN's cache for hours;
+     * POST goes through to the responder. Stay with POST until an
+     * answer is good again. */
+    e->force_post = e->force_post || sg_reason_is_responder_error(r)
+                    || r == SG_R_HTTP_STATUS;
+    e->next_due = sg_schedule_retry(&conf->schedule, e->failures,
+                                    e->held_next_update, now, rnd);
+    info->failures = e->failures;
+    info->force_post = e->force_post;
+    info->next_attempt = e->next_due;
+    info->state = sg_refresh_failed_state(e, now, info->revoked);
+    sg_table_put_info(t, e->slot, info);
+}
+
 void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                     sg_table_t *t, const sg_refresh_conf_t *conf,
                     apr_time_t now, double rnd)
@@ -142,29 +173,19 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
     info.force_post = 0;
     info.last_result = res->reason;
     info.latency = res->fetch.latency;
-    info.attempts[res->reason]++;
+    if (res->reason == SG_R_OK) {
+        info.failures = 0;
+        info.last_result = res->reason = sg_refresh_keep(
+            e, t, conf, res->fetch.der, res->fetch.der_len, &res->verdict,
+            &info, SG_SOURCE_FETCHED, now, rnd);
+    }
+    sg_table_count_attempts(t, res->reason, 1);
     if (res->reason == SG_R_OK) {
         e->failures = 0;
         e->force_post = 0;
-        info.failures = 0;
-        sg_refresh_keep(e, t, conf, res->fetch.der, res->fetch.der_len,
-                        &res->verdict, &info, SG_SOURCE_FETCHED, now, rnd);
     }
     else {
-        e->failures++;
-        /* An error answer to a GET may come from a CDN's cache for hours;
-         * POST goes through to the responder. Stay with POST until an
-         * answer is good again. */
-        e->force_post = e->force_post
-                        || sg_reason_is_responder_error(res->reason)
-                        || res->reason == SG_R_HTTP_STATUS;
-        e->next_due = sg_schedule_retry(&conf->schedule, e->failures,
-                                        e->held_next_update, now, rnd);
-        info.failures = e->failures;
-        info.force_post = e->force_post;
-        info.next_attempt = e->next_due;
-        info.state = sg_refresh_failed_state(e, now, info.revoked);
-        sg_table_put_info(t, e->slot, &info);
+        sg_refresh_failed(e, t, conf, res->reason, &info, now, rnd);
     }
     res->new_state = info.state;
     /* producedAt is not a validity rule, but far ahead of our clock it
@@ -186,28 +207,30 @@ sg_reason_t sg_refresh_check(sg_verdict_t *v, apr_pool_t *p,
     return sg_validate_response(v, p, der, len, e->cert, &vargs);
 }
 
-void sg_refresh_take(sg_entry_t *e, sg_table_t *t,
-                     const sg_refresh_conf_t *conf, const unsigned char *der,
-                     apr_size_t len, const sg_verdict_t *v,
-                     sg_source_t source, const sg_slot_info_t *info,
-                     apr_time_t now, double rnd)
+sg_reason_t sg_refresh_take(sg_entry_t *e, sg_table_t *t,
+                            const sg_refresh_conf_t *conf,
+                            const unsigned char *der, apr_size_t len,
+                            const sg_verdict_t *v, sg_source_t source,
+                            const sg_slot_info_t *info, apr_time_t now,
+                            double rnd)
 {
     sg_slot_info_t next;
+    sg_reason_t r;
 
     sg_table_get_info(t, e->slot, &next);
     if (info != NULL) {
-        /* the history of attempts survives the restart */
-        memcpy(next.attempts, info->attempts, sizeof(next.attempts));
+        /* the last attempt survives the restart */
         next.last_attempt = info->last_attempt;
         next.last_result = info->last_result;
         next.latency = info->latency;
     }
-    sg_refresh_keep(e, t, conf, der, len, v, &next, source, now, rnd);
-    if (info != NULL && info->next_attempt > now
+    r = sg_refresh_keep(e, t, conf, der, len, v, &next, source, now, rnd);
+    if (r == SG_R_OK && info != NULL && info->next_attempt > now
         && info->next_attempt < e->next_due) {
         /* keep an earlier retry that was already planned */
         e->next_due = info->next_attempt;
     }
+    return r;
 }
 
 int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now)

@@ -86,8 +86,8 @@ unlike($body, qr/<script>/, 'the hostile subject is escaped in HTML');
 like($body, qr/CN=\\&lt;script\\&gt;alert\(\\&quot;sg\\&quot;\)\\&lt;\/script\\&gt;&amp;/,
      '... as entities');
 like($body, qr/CN=must-staple\.localhost/, 'HTML lists the certificates');
-like($body, qr{<b>4 certificates:</b> <span class="b st-good">3 good</span>},
-     'HTML: the summary on top');
+like($body, qr{<b>4 certificates:</b> <a class="b st-good" href="\?state=good">3 good</a>},
+     'HTML: the summary on top, each count a link to those');
 like($body, qr{CN=no-ocsp\.localhost</b>(?:(?!<tr).)*</table>}s,
      'HTML: no OCSP URL comes last');
 

@@ -1,4 +1,5 @@
 /* test_table.c: the shared table of held responses, in plain memory. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,13 @@
 #include "sg_testpki.h"
 
 #define TT_SLOTS 3
+/* The arena of the small tables: room for two responses of TT_SMALL. */
+#define TT_SMALL 1000
+#define TT_SMALL_ARENA 2200
+/* The threaded test: writes by the writer, reads by each reader. */
+#define TT_WRITES 20000
+#define TT_READS 20000
+#define TT_READERS 2
 #define TT_NOW apr_time_from_sec(1767225600)
 #define TT_VALIDITY apr_time_from_sec(TP_DAY)
 
@@ -32,9 +40,11 @@ static int tt_setup(void **state)
 
     assert_non_null(f);
     /* as the shared memory segment comes: zeroed */
-    f->mem = calloc(1, sg_table_size(TT_SLOTS));
+    f->mem = calloc(1, sg_table_size(TT_SLOTS,
+                                     sg_table_arena_size(TT_SLOTS, 0, 0)));
     assert_non_null(f->mem);
-    f->t = sg_table_init(f->mem, TT_SLOTS);
+    f->t = sg_table_init(f->mem, TT_SLOTS,
+                         sg_table_arena_size(TT_SLOTS, 0, 0));
     assert_non_null(f->t);
     *state = f;
     return 0;
@@ -59,7 +69,6 @@ static sg_slot_info_t tt_info(apr_time_t next_update)
     info.source = SG_SOURCE_FETCHED;
     info.this_update = TT_NOW;
     info.next_update = next_update;
-    info.attempts[SG_R_OK] = 1;
     return info;
 }
 
@@ -78,7 +87,6 @@ static void tt_assert_info_equal(const sg_slot_info_t *a,
     assert_int_equal(a->failures, b->failures);
     assert_true(a->next_attempt == b->next_attempt);
     assert_true(a->latency == b->latency);
-    assert_memory_equal(a->attempts, b->attempts, sizeof(a->attempts));
 }
 
 static void test_table_size_and_count(void **state)
@@ -86,10 +94,132 @@ static void test_table_size_and_count(void **state)
     tt_t *f = *state;
 
     assert_int_equal(sg_table_count(f->t), TT_SLOTS);
-    /* every slot can hold the largest response */
-    assert_true(sg_table_size(TT_SLOTS) - sg_table_size(0)
-                >= TT_SLOTS * (apr_size_t)SG_RESPONSE_MAX);
-    assert_true(sg_table_size(2) > sg_table_size(1));
+    /* the arena: what is known, what was wanted, and headroom for each */
+    assert_true(sg_table_arena_size(100, 5000, 700)
+                >= 5000 + 700 + 100 * (apr_size_t)SG_TABLE_HEADROOM);
+    assert_true(sg_table_arena_size(100, 5000, 700)
+                < 5000 + 700 + 100 * (apr_size_t)SG_TABLE_HEADROOM + 64);
+    /* a few certificates can still hold the largest responses */
+    assert_true(sg_table_arena_size(1, 0, 0) >= 2 * SG_RESPONSE_MAX);
+    assert_true(sg_table_arena_size(1000000, SG_TABLE_ARENA_MAX, 0)
+                == SG_TABLE_ARENA_MAX);
+    assert_true(sg_table_size(TT_SLOTS, 4096) - sg_table_size(TT_SLOTS, 0)
+                == 4096);
+    assert_true(sg_table_size(2, 0) > sg_table_size(1, 0));
+    /* what a certificate costs beside its response: a small fixed slot,
+     * not the largest response (it was 16 KiB) */
+    assert_true(sg_table_size(1000, 0) - sg_table_size(0, 0) < 1000 * 256);
+    assert_int_equal(sg_table_arena(f->t), sg_table_arena_size(TT_SLOTS, 0, 0));
+    assert_int_equal(sg_table_used(f->t), 0);
+}
+
+/* A table over a small arena: room for two TT_SMALL responses. */
+static sg_table_t *tt_small(void **mem)
+{
+    *mem = calloc(1, sg_table_size(TT_SLOTS, TT_SMALL_ARENA));
+    assert_non_null(*mem);
+    return sg_table_init(*mem, TT_SLOTS, TT_SMALL_ARENA);
+}
+
+/* A response of len bytes, each of them v, and its info. */
+static void tt_fill(unsigned char *der, apr_size_t len, unsigned char v)
+{
+    memset(der, v, len);
+}
+
+/* A response that grows moves to new space at the mark; one that
+ * shrinks, or grows within its slack, stays where it is. */
+static void test_table_growth(void **state)
+{
+    tt_t *f = *state;
+    sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY);
+    static unsigned char der[4000];
+    apr_size_t used;
+
+    tt_fill(der, 1000, 1);
+    assert_int_equal(sg_table_put(f->t, 0, der, 1000, &info), APR_SUCCESS);
+    used = sg_table_used(f->t);
+    assert_true(used >= 1000 && used < 1100);   /* sized to the response */
+    tt_fill(der, 1010, 2);      /* a few bytes longer: in place */
+    assert_int_equal(sg_table_put(f->t, 0, der, 1010, &info), APR_SUCCESS);
+    assert_int_equal(sg_table_used(f->t), used);
+    assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), 1010);
+    assert_memory_equal(f->buf, der, 1010);
+    tt_fill(der, 3000, 3);      /* the responder added its certificate */
+    assert_int_equal(sg_table_put(f->t, 0, der, 3000, &info), APR_SUCCESS);
+    assert_true(sg_table_used(f->t) >= used + 3000);
+    assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), 3000);
+    assert_memory_equal(f->buf, der, 3000);
+    used = sg_table_used(f->t);
+    tt_fill(der, 500, 4);       /* smaller: in its space */
+    assert_int_equal(sg_table_put(f->t, 0, der, 500, &info), APR_SUCCESS);
+    assert_int_equal(sg_table_used(f->t), used);
+    assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), 500);
+    assert_memory_equal(f->buf, der, 500);
+    /* the neighbour's space is its own */
+    tt_fill(der, 700, 5);
+    assert_int_equal(sg_table_put(f->t, 1, der, 700, &info), APR_SUCCESS);
+    assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), 500);
+    assert_int_equal(f->buf[0], 4);
+    assert_int_equal(f->buf[499], 4);
+}
+
+/* A full arena never costs the response held: the put is refused, the
+ * old response and its info stay, and the bytes are counted as wanted
+ * for the next table. */
+static void test_table_full_arena(void **state)
+{
+    tt_t *f = *state;
+    sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY), later, got;
+    static unsigned char der[TT_SMALL_ARENA];
+    void *mem;
+    sg_table_t *t = tt_small(&mem);
+
+    tt_fill(der, TT_SMALL, 1);
+    assert_int_equal(sg_table_put(t, 0, der, TT_SMALL, &info), APR_SUCCESS);
+    tt_fill(der, TT_SMALL, 2);
+    assert_int_equal(sg_table_put(t, 1, der, TT_SMALL, &info), APR_SUCCESS);
+    assert_int_equal(sg_table_wanted(t), 0);
+    later = tt_info(TT_NOW + 2 * TT_VALIDITY);
+    tt_fill(der, TT_SMALL + 200, 3);
+    assert_int_equal(sg_table_put(t, 0, der, TT_SMALL + 200, &later),
+                     APR_ENOSPC);
+    assert_int_equal(sg_table_get(t, 0, TT_NOW, f->buf), TT_SMALL);
+    assert_int_equal(f->buf[0], 1);
+    assert_int_equal(f->buf[TT_SMALL - 1], 1);
+    sg_table_get_info(t, 0, &got);
+    tt_assert_info_equal(&got, &info);
+    assert_int_equal(sg_table_wanted(t), TT_SMALL + 200);
+    /* a third certificate's first response finds no room either */
+    assert_int_equal(sg_table_put(t, 2, der, 300, &later), APR_ENOSPC);
+    assert_int_equal(sg_table_get(t, 2, TT_NOW, f->buf), 0);
+    assert_int_equal(sg_table_wanted(t), TT_SMALL + 200 + 300);
+    /* one that fits its space again is taken, and wants nothing more */
+    tt_fill(der, TT_SMALL, 4);
+    assert_int_equal(sg_table_put(t, 0, der, TT_SMALL, &later), APR_SUCCESS);
+    assert_int_equal(sg_table_get(t, 0, TT_NOW, f->buf), TT_SMALL);
+    assert_int_equal(f->buf[0], 4);
+    assert_int_equal(sg_table_wanted(t), 300);
+    /* and the next generation is made bigger by what was wanted */
+    assert_true(sg_table_arena_size(100, 2 * TT_SMALL, sg_table_wanted(t))
+                >= sg_table_arena_size(100, 2 * TT_SMALL, 0) + 300);
+    free(mem);
+}
+
+/* Fetch attempts are counted per result for the whole table. */
+static void test_table_attempts(void **state)
+{
+    tt_t *f = *state;
+
+    assert_int_equal(sg_table_attempts(f->t, SG_R_OK), 0);
+    sg_table_count_attempts(f->t, SG_R_OK, 1);
+    sg_table_count_attempts(f->t, SG_R_OK, 1);
+    sg_table_count_attempts(f->t, SG_R_TIMEOUT, 40);   /* carried over */
+    sg_table_count_attempts(f->t, SG_R_COUNT, 5);      /* no such result */
+    assert_int_equal(sg_table_attempts(f->t, SG_R_OK), 2);
+    assert_int_equal(sg_table_attempts(f->t, SG_R_TIMEOUT), 40);
+    assert_int_equal(sg_table_attempts(f->t, SG_R_REFUSED), 0);
+    assert_int_equal(sg_table_attempts(f->t, SG_R_COUNT), 0);
 }
 
 static void test_table_empty_gives_nothing(void **state)
@@ -184,7 +314,6 @@ static void test_table_put_info_keeps_der(void **state)
     info.state = SG_STATE_FAILING;
     info.failures = 2;
     info.last_result = SG_R_TIMEOUT;
-    info.attempts[SG_R_TIMEOUT] = 2;
     sg_table_put_info(f->t, 1, &info);
     assert_int_equal(sg_table_get(f->t, 1, TT_NOW, f->buf), sizeof(tt_der));
     assert_memory_equal(f->buf, tt_der, sizeof(tt_der));
@@ -221,17 +350,38 @@ static void test_table_served_counters(void **state)
     assert_int_equal(unstapled, 2);
 }
 
+/* The slot's sequence count: the one word of the table that the same
+ * write, done again, moves (by two). */
+static apr_uint32_t *tt_seq(tt_t *f, const sg_slot_info_t *info)
+{
+    apr_size_t i, n = sg_table_size(TT_SLOTS, 0) / sizeof(apr_uint32_t);
+    apr_uint32_t *w = f->mem, *copy = malloc(n * sizeof(*w)), *seq = NULL;
+
+    assert_non_null(copy);
+    sg_table_put(f->t, 0, tt_der, sizeof(tt_der), info);
+    memcpy(copy, w, n * sizeof(*w));
+    sg_table_put(f->t, 0, tt_der, sizeof(tt_der), info);
+    for (i = 0; i < n; i++) {
+        if (w[i] != copy[i]) {
+            assert_null(seq);
+            assert_int_equal(w[i], copy[i] + 2);
+            seq = &w[i];
+        }
+    }
+    free(copy);
+    assert_non_null(seq);
+    return seq;
+}
+
 /* A writer killed mid-write leaves the slot's sequence count odd. Readers
  * must give up (no staple) rather than spin forever, and the next write
- * must bring the slot back. White box: the first slot's count follows the
- * table header (two 32-bit words). */
+ * must bring the slot back. */
 static void test_table_dead_writer(void **state)
 {
     tt_t *f = *state;
     sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY), got;
-    apr_uint32_t *seq = (apr_uint32_t *)f->mem + 2;
+    apr_uint32_t *seq = tt_seq(f, &info);
 
-    sg_table_put(f->t, 0, tt_der, sizeof(tt_der), &info);
     *seq |= 1u;
     assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), 0);
     sg_table_get_info(f->t, 0, &got);
@@ -264,6 +414,102 @@ static void test_table_refresh_request(void **state)
     assert_true(sg_table_take_refresh(f->t, 1));
 }
 
+/* The threaded test: one writer (the fetcher), readers (handshakes). Each
+ * response the writer puts is version v: all its bytes are b = v's low
+ * byte, and it is (b % 7) * 300 + 100 bytes long, so a reader can tell a
+ * torn copy (two versions' bytes, or a length of one and the bytes of
+ * another) from a whole one. Lengths go up and down: some writes are in
+ * place, some move to new space, until the arena is full and only those
+ * that fit stay. */
+typedef struct {
+    sg_table_t *t;
+    int done;               /* atomic: set by the writer */
+    unsigned long reads;    /* atomic: read by the writer */
+    unsigned long torn;
+} tt_race_t;
+
+static apr_size_t tt_race_len(unsigned char b)
+{
+    return (apr_size_t)(b % 7) * 300 + 100;
+}
+
+static void *tt_race_reader(void *arg)
+{
+    tt_race_t *race = arg;
+    unsigned char *buf = malloc(SG_RESPONSE_MAX);
+    apr_size_t len, k;
+
+    assert_non_null(buf);
+    while (!__atomic_load_n(&race->done, __ATOMIC_RELAXED)) {
+        len = sg_table_get(race->t, 0, TT_NOW, buf);
+        __atomic_add_fetch(&race->reads, 1, __ATOMIC_RELAXED);
+        if (len == 0) {
+            continue;
+        }
+        for (k = 1; k < len && buf[k] == buf[0]; k++) {
+        }
+        /* all of one version, and that version's length */
+        if (k != len || len != tt_race_len(buf[0])) {
+            race->torn++;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* The fewest reads of any reader so far. */
+static unsigned long tt_race_reads(tt_race_t *race)
+{
+    unsigned long least = ~0ul, r;
+    int i;
+
+    for (i = 0; i < TT_READERS; i++) {
+        r = __atomic_load_n(&race[i].reads, __ATOMIC_RELAXED);
+        least = r < least ? r : least;
+    }
+    return least;
+}
+
+static void test_table_concurrent(void **state)
+{
+    tt_t *f = *state;
+    sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY);
+    static unsigned char der[SG_RESPONSE_MAX];
+    tt_race_t race[TT_READERS];
+    pthread_t th[TT_READERS];
+    void *mem;
+    sg_table_t *t = tt_small(&mem);
+    unsigned v;
+    int i, full = 0;
+
+    for (i = 0; i < TT_READERS; i++) {
+        memset(&race[i], 0, sizeof(race[i]));
+        race[i].t = t;
+        assert_int_equal(pthread_create(&th[i], NULL, tt_race_reader,
+                                        &race[i]), 0);
+    }
+    /* until the readers read a good many times while it wrote */
+    for (v = 1; v <= TT_WRITES || tt_race_reads(race) < TT_READS; v++) {
+        unsigned char b = (unsigned char)(v & 0xff);
+
+        tt_fill(der, tt_race_len(b), b);
+        full += sg_table_put(t, 0, der, tt_race_len(b), &info)
+                != APR_SUCCESS;
+    }
+    for (i = 0; i < TT_READERS; i++) {
+        __atomic_store_n(&race[i].done, 1, __ATOMIC_RELAXED);
+        pthread_join(th[i], NULL);
+        assert_true(race[i].reads > 0);
+        assert_int_equal(race[i].torn, 0);
+    }
+    /* responses moved, the arena filled up on the way, and the last that
+     * fitted is held */
+    assert_true(sg_table_used(t) > tt_race_len(2) + tt_race_len(3));
+    assert_true(full > 0);
+    assert_true(sg_table_get(t, 0, TT_NOW, f->buf) > 0);
+    free(mem);
+}
+
 static void test_state_and_source_names(void **state)
 {
     int i, j;
@@ -287,8 +533,13 @@ static void test_state_and_source_names(void **state)
         for (j = 0; j < i; j++) {
             assert_string_not_equal(sg_state_name((sg_state_t)i),
                                     sg_state_name((sg_state_t)j));
+            assert_string_not_equal(sg_state_key((sg_state_t)i),
+                                    sg_state_key((sg_state_t)j));
         }
+        assert_null(strchr(sg_state_key((sg_state_t)i), ' '));
     }
+    assert_string_equal(sg_state_key(SG_STATE_NO_URL), "no_OCSP_URL");
+    assert_string_equal(sg_state_key(SG_STATE_NONE), "no_response_yet");
 }
 
 #define TT_TEST(fn) cmocka_unit_test_setup_teardown(fn, tt_setup, tt_teardown)
@@ -307,6 +558,10 @@ int main(void)
         TT_TEST(test_table_served_counters),
         TT_TEST(test_table_dead_writer),
         TT_TEST(test_table_refresh_request),
+        TT_TEST(test_table_growth),
+        TT_TEST(test_table_full_arena),
+        TT_TEST(test_table_attempts),
+        TT_TEST(test_table_concurrent),
         cmocka_unit_test(test_state_and_source_names),
     };
     int failed;
