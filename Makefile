@@ -56,7 +56,7 @@ UNIT_CFLAGS = -O0 -g $(SAN) $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
 # Test and benchmark tools: plain OpenSSL programs sharing one helper file.
 TOOL_HELP = t/tools/sg_tool.c
 TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
-# sg_mkcerts makes the many certificates of t/30-status-many.t too.
+# sg_mkcerts makes the many certificates of t/34-status-many.t too.
 TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts
 BENCH_TOOLS = $(B)/bench/sg_bench
 
