@@ -15,6 +15,7 @@
 #include "sgh_fetcher.h"
 #include "sgh_log.h"
 #include "sgh_msg.h"
+#include "sgh_shared.h"
 #include "sgh_store.h"
 
 APLOG_USE_MODULE(staple_guard);
@@ -55,6 +56,13 @@ static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
     if (apr_pool_create(&p, temp) != APR_SUCCESS) {
         return;
     }
+    /* A refresh looks in the shared cache first: another server of the
+     * fleet may have fetched already. (At startup sgh_shared_prime looked
+     * just before.) */
+    if (ctx->deadline == 0 && sgh_shared_take(g, ctx->s, p, e)) {
+        apr_pool_destroy(p);
+        return;
+    }
     conf.deadline = ctx->deadline;
     sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_random());
     sgh_log_refresh(ctx->s, p, e, &res, ctx->when);
@@ -62,6 +70,8 @@ static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
                    res.reason);
     if (res.reason == SG_R_OK) {
         sgh_store_save(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len);
+        sgh_shared_publish(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len,
+                           res.verdict.next_update);
     }
     apr_pool_destroy(p);
 }

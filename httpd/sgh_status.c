@@ -17,6 +17,7 @@
 #include "sgh_config.h"
 #include "sgh_entry.h"
 #include "sgh_msg.h"
+#include "sgh_shared.h"
 #include "sgh_status.h"
 
 APLOG_USE_MODULE(staple_guard);
@@ -385,6 +386,7 @@ static void sgh_status_html_body(request_rec *r, const sgh_row_t *rows, int n)
 {
     ap_rputs("<div class=\"sg\">\n", r);
     sgh_status_html_summary(r, rows, n);
+    sgh_shared_status(r, SGH_SHARED_HTML);
     sgh_status_html_table(r, rows, n);
     ap_rputs("</div>\n", r);
 }
@@ -465,8 +467,9 @@ static void sgh_status_json(request_rec *r, const sgh_row_t *rows, int n)
     int i;
 
     ap_set_content_type(r, "application/json");
-    ap_rprintf(r, "{\"now\":%s,\"certificates\":[\n",
-               sgh_jtime(r, apr_time_now()));
+    ap_rprintf(r, "{\"now\":%s,\n", sgh_jtime(r, apr_time_now()));
+    sgh_shared_status(r, SGH_SHARED_JSON);
+    ap_rputs("\"certificates\":[\n", r);
     for (i = 0; i < n; i++) {
         sgh_status_json_row(r, &rows[i], i == n - 1);
     }
@@ -486,6 +489,7 @@ static void sgh_status_auto(request_rec *r, const sgh_row_t *rows, int n)
                    sgh_status_count(rows, n, sg_state_name(s)));
     }
     ap_rprintf(r, "StapleGuardAtRisk: %d\n", sgh_status_at_risk(rows, n));
+    sgh_shared_status(r, SGH_SHARED_AUTO);
     for (i = 0; i < n; i++) {
         const sgh_row_t *w = &rows[i];
 
@@ -587,6 +591,7 @@ static void sgh_status_metrics(request_rec *r, const sgh_row_t *rows, int n)
     sgh_status_metrics_states(r, rows, n);
     sgh_status_metrics_attempts(r, rows, n);
     sgh_status_metrics_certs(r, rows, n);
+    sgh_shared_status(r, SGH_SHARED_METRICS);
     ap_rputs("# HELP staple_guard_next_update_seconds Seconds until the "
              "held response stops being stapled: its nextUpdate, or earlier "
              "by StapleGuardMaxAge (0 when none is valid).\n"

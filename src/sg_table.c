@@ -29,7 +29,7 @@ static const char *const sg_state_names[SG_STATE_COUNT] = {
 };
 
 static const char *const sg_source_names[SG_SOURCE_COUNT] = {
-    "none", "fetched", "carried", "store"
+    "none", "fetched", "carried", "store", "shared"
 };
 
 const char *sg_state_name(sg_state_t s)
