@@ -297,29 +297,41 @@ static apr_status_t sgh_shared_shm(sgh_shared_t *sh, apr_pool_t *pool)
     return rv;
 }
 
+/* Whether the provider initialises with this configuration: an instance
+ * made for the question alone, in ptemp (each process that uses the cache
+ * makes its own, sgh_shared_call.c). */
+static apr_status_t sgh_shared_probe(const sgh_shared_target_t *t,
+                                     apr_pool_t *ptemp)
+{
+    ap_socache_instance_t *inst;
+
+    if (t->provider->create(&inst, t->args, ptemp, ptemp) != NULL) {
+        return APR_EINVAL;
+    }
+    return t->provider->init(inst, SGH_SHARED_CNAME, &t->hints, t->s, ptemp);
+}
+
 void sgh_shared_open(sgh_gen_t *g, server_rec *s)
 {
     const sgh_shared_conf_t *c = sgh_config_global()->shared;
-    struct ap_socache_hints hints;
     sgh_shared_t *sh;
     apr_status_t rv;
 
     if (c == NULL) {
         return;
     }
-    memset(&hints, 0, sizeof(hints));
-    hints.avg_id_len = strlen(c->prefix) + 1 + SG_STORE_HASH_LEN;
-    hints.avg_obj_size = SGH_SHARED_AVG_OBJECT;
-    hints.expiry_interval = SGH_SHARED_EXPIRY_INTERVAL;
     sh = apr_pcalloc(g->pool, sizeof(*sh));
     sh->conf = c;
     sh->retry = g->refresh.schedule.retry_min;
     sh->target.provider = c->provider;
-    sh->target.inst = c->inst;
+    sh->target.args = c->args;
     sh->target.s = s;
+    sh->target.hints.avg_id_len = strlen(c->prefix) + 1 + SG_STORE_HASH_LEN;
+    sh->target.hints.avg_obj_size = SGH_SHARED_AVG_OBJECT;
+    sh->target.hints.expiry_interval = SGH_SHARED_EXPIRY_INTERVAL;
     sh->said = apr_pcalloc(g->pool, sizeof(*sh->said)
                                     * (sg_registry_count(g->reg) + 1));
-    rv = c->provider->init(c->inst, SGH_SHARED_CNAME, &hints, s, g->pool);
+    rv = sgh_shared_probe(&sh->target, g->ptemp);
     if (rv == APR_SUCCESS) {
         rv = sgh_shared_shm(sh, g->pool);
     }

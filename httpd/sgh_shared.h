@@ -31,7 +31,6 @@ typedef struct sgh_shared_conf_t {
     const char *args;                   /* what its create() was given */
     const char *shown;                  /* args without credentials */
     const char *prefix;
-    ap_socache_instance_t *inst;        /* created with the directive */
 } sgh_shared_conf_t;
 
 /* The directive's arguments (sgh_shared_conf.c): provider:args and an

@@ -29,6 +29,7 @@ typedef enum {
 typedef struct {
     pid_t pid;                  /* the process this worker runs in */
     apr_pool_t *pool;
+    ap_socache_instance_t *inst;    /* this process's */
     apr_thread_t *thread;
     int quit;                   /* asked to end (sgh_shared_call_stop) */
     int ended;
@@ -55,10 +56,10 @@ static apr_status_t sgh_call_do(sgh_call_worker_t *w)
     const sgh_shared_target_t *t = &w->target;
 
     if (w->put) {
-        return t->provider->store(t->inst, t->s, w->id, w->idlen, w->expiry,
+        return t->provider->store(w->inst, t->s, w->id, w->idlen, w->expiry,
                                   w->data, w->len, w->call_pool);
     }
-    return t->provider->retrieve(t->inst, t->s, w->id, w->idlen, w->data,
+    return t->provider->retrieve(w->inst, t->s, w->id, w->idlen, w->data,
                                  &w->len, w->call_pool);
 }
 
@@ -92,33 +93,69 @@ static void *APR_THREAD_FUNC sgh_call_main(apr_thread_t *thd, void *data)
     return NULL;
 }
 
+/* The process's own instance of the provider. */
+static apr_status_t sgh_call_instance(sgh_call_worker_t *w,
+                                      const sgh_shared_target_t *t)
+{
+    const char *err = t->provider->create(&w->inst, t->args, w->pool,
+                                          w->pool);
+
+    if (err != NULL) {
+        return APR_EINVAL;  /* the directive's check passed: not expected */
+    }
+    return t->provider->init(w->inst, SGH_SHARED_CNAME, &t->hints, t->s,
+                             w->pool);
+}
+
+static apr_status_t sgh_call_start(sgh_call_worker_t *w,
+                                   const sgh_shared_target_t *t)
+{
+    apr_status_t rv = apr_pool_create(&w->call_pool, w->pool);
+
+    if (rv == APR_SUCCESS) {
+        rv = sgh_call_instance(w, t);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_mutex_create(&w->mu, APR_THREAD_MUTEX_DEFAULT,
+                                     w->pool);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_cond_create(&w->cv, w->pool);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_create(&w->thread, NULL, sgh_call_main, w, w->pool);
+    }
+    return rv;
+}
+
 /* This process's worker, started at its first call. A child inherits
  * the parent's pointer but not its thread: the pid tells them apart. */
-static sgh_call_worker_t *sgh_call_get_worker(void)
+static apr_status_t sgh_call_get_worker(sgh_call_worker_t **out,
+                                        const sgh_shared_target_t *t)
 {
     sgh_call_worker_t *w = sgh_call_worker;
     apr_pool_t *pool;
+    apr_status_t rv;
 
+    *out = NULL;
     if (w != NULL && w->pid == getpid()) {
-        return w;
+        *out = w;
+        return APR_SUCCESS;
     }
-    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
-        return NULL;
+    rv = apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     w = apr_pcalloc(pool, sizeof(*w));
     w->pid = getpid();
     w->pool = pool;
-    if (apr_pool_create(&w->call_pool, pool) != APR_SUCCESS
-        || apr_thread_mutex_create(&w->mu, APR_THREAD_MUTEX_DEFAULT, pool)
-           != APR_SUCCESS
-        || apr_thread_cond_create(&w->cv, pool) != APR_SUCCESS
-        || apr_thread_create(&w->thread, NULL, sgh_call_main, w, pool)
-           != APR_SUCCESS) {
+    rv = sgh_call_start(w, t);
+    if (rv != APR_SUCCESS) {
         apr_pool_destroy(pool);
-        return NULL;
+        return rv;
     }
-    sgh_call_worker = w;
-    return w;
+    sgh_call_worker = *out = w;
+    return APR_SUCCESS;
 }
 
 /* Wait on the worker's condition until deadline; with the lock held.
@@ -177,13 +214,13 @@ apr_status_t sgh_shared_call_get(const sgh_shared_target_t *t,
                                  unsigned int *len,
                                  apr_interval_time_t timeout)
 {
-    sgh_call_worker_t *w = sgh_call_get_worker();
+    sgh_call_worker_t *w;
     apr_time_t deadline = apr_time_now() + timeout;
-    apr_status_t rv;
+    apr_status_t rv = sgh_call_get_worker(&w, t);
 
     *len = 0;
-    if (w == NULL || idlen > SGH_CALL_ID_MAX) {
-        return APR_ENOMEM;
+    if (rv != APR_SUCCESS || idlen > SGH_CALL_ID_MAX) {
+        return rv != APR_SUCCESS ? rv : APR_EINVAL;
     }
     apr_thread_mutex_lock(w->mu);
     rv = sgh_call_run(w, deadline);
@@ -210,12 +247,12 @@ apr_status_t sgh_shared_call_put(const sgh_shared_target_t *t,
                                  unsigned int len,
                                  apr_interval_time_t timeout)
 {
-    sgh_call_worker_t *w = sgh_call_get_worker();
+    sgh_call_worker_t *w;
     apr_time_t deadline = apr_time_now() + timeout;
-    apr_status_t rv;
+    apr_status_t rv = sgh_call_get_worker(&w, t);
 
-    if (w == NULL || idlen > SGH_CALL_ID_MAX || len > sizeof(w->data)) {
-        return APR_ENOMEM;
+    if (rv != APR_SUCCESS || idlen > SGH_CALL_ID_MAX || len > SG_RESPONSE_MAX) {
+        return rv != APR_SUCCESS ? rv : APR_EINVAL;
     }
     apr_thread_mutex_lock(w->mu);
     rv = sgh_call_run(w, deadline);
@@ -266,5 +303,9 @@ void sgh_shared_call_stop(apr_interval_time_t wait)
     }
     apr_thread_join(&rv, w->thread);
     sgh_call_worker = NULL;
-    apr_pool_destroy(w->pool);
+    if (ended) {
+        apr_pool_destroy(w->pool);
+    }
+    /* else the cancelled call still holds a connection of the instance:
+     * the pool, a few KiB, stays until the process exits */
 }

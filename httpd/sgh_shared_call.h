@@ -14,12 +14,17 @@
 
 #include <ap_socache.h>
 
-/* Where a call goes: the generation's instance; s for the provider's own
- * log lines. */
+/* Where calls go. Each process makes an instance of its own with its
+ * worker, in the worker's pool, never in a generation's: a pool destroyed
+ * while a call left behind holds one of the provider's connections aborts
+ * the process (apr_reslist asserts that none is out), and for the parent
+ * that is the whole server. */
 typedef struct {
     const ap_socache_provider_t *provider;
-    ap_socache_instance_t *inst;
-    server_rec *s;
+    const char *args;                   /* for its create() */
+    struct ap_socache_hints hints;      /* for its init() */
+    server_rec *s;                      /* init() reads its configuration;
+                                         * the provider logs with it */
 } sgh_shared_target_t;
 
 /* Retrieve id into buf (at most cap bytes; *len is set). Returns the
@@ -41,7 +46,8 @@ apr_status_t sgh_shared_call_put(const sgh_shared_target_t *t,
                                  apr_interval_time_t timeout);
 
 /* End this process's worker (the parent's, when startup is done): wait
- * for a call in progress at most wait, then cancel it. */
+ * for a call in progress at most wait, then cancel it; its pool (and the
+ * instance) goes only when no call was left behind. */
 void sgh_shared_call_stop(apr_interval_time_t wait);
 
 #endif

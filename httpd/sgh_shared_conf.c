@@ -96,6 +96,7 @@ static const char *sgh_shared_conf_check(cmd_parms *cmd, sgh_shared_conf_t *c,
                                          const char *spec)
 {
     const char *colon = strchr(spec, ':'), *err;
+    ap_socache_instance_t *inst;
 
     if (colon == NULL || colon == spec || colon[1] == '\0') {
         return apr_psprintf(cmd->pool, "'%s' is not provider:address (e.g. "
@@ -111,8 +112,10 @@ static const char *sgh_shared_conf_check(cmd_parms *cmd, sgh_shared_conf_t *c,
                                  c->name, c->shown, err) : NULL;
     }
     if (err == NULL) {
-        err = c->provider->create(&c->inst, c->args, cmd->temp_pool,
-                                  cmd->pool);
+        /* its own check of the arguments; each process that uses the
+         * cache makes the instance it uses (sgh_shared_call.c) */
+        err = c->provider->create(&inst, c->args, cmd->temp_pool,
+                                  cmd->temp_pool);
     }
     return err;
 }
