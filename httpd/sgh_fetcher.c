@@ -64,7 +64,7 @@ static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
         return;
     }
     conf.deadline = ctx->deadline;
-    sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_random());
+    sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_shared_random(g));
     sgh_log_refresh(ctx->s, p, e, &res, ctx->when);
     sgh_event_fire(p, e, sgh_event_of_refresh(&res, failed_before),
                    res.reason);

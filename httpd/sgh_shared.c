@@ -184,7 +184,7 @@ static int sgh_shared_lookup(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
         return 0;
     }
     sg_refresh_take(e, g->table, &g->refresh, f->der, f->len, &f->v,
-                    SG_SOURCE_SHARED, NULL, now, sgh_random());
+                    SG_SOURCE_SHARED, NULL, now, sgh_shared_random(g));
     sg_refresh_continue(e, e->next_due, 0);
     sgh_shared_count(sh, SGH_SHARED_HITS);
     sgh_log_adopted(s, p, e, SG_SOURCE_SHARED, SG_R_OK, &f->v);
@@ -275,6 +275,13 @@ void sgh_shared_prime(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
                 APR_TIME_T_FMT " ms", taken, wanted,
                 apr_time_as_msec(apr_time_now() - start));
     }
+}
+
+double sgh_shared_random(const sgh_gen_t *g)
+{
+    double rnd = sgh_random();
+
+    return g->shared != NULL ? 0.5 + rnd / 2 : rnd;
 }
 
 void sgh_shared_startup_done(sgh_gen_t *g)
