@@ -677,9 +677,10 @@ reason a staple was refused.
    3 certificates and one responder, each server alone, then all sharing
    one real `redis-server` through `StapleGuardSharedCache`. Responses are
    valid 12 s, so each certificate is refreshed about every 6 s (a
-   window; ±10 % jitter per server). The servers start one after the
-   other (each must staple first); after one window of warm-up the
-   requests the responder logged are counted over the following windows.
+   window; jitter ±10 % per server alone, 0 to +10 % sharing). The
+   servers start one after the other (each must staple first); after one
+   window of warm-up the requests the responder logged are counted over
+   the following windows.
    Target: sharing, the fleet asks at most 1.2 times as often as one
    server alone; without the cache, N servers ask N times as often.
 
@@ -727,7 +728,8 @@ helpers the test tools share, `t/tools/sg_tool.c`; `cc -O2 -Wall -Wextra
 -Werror`), enters a network namespace
 (`unshare -n`, loopback only), runs `bench/s1_steady.pl`,
 `bench/s2_first.pl`, `bench/s3_restarts.pl` (scenarios 4 and 3) and
-`bench/s5_many.pl` and `bench/s6_slow_start.pl`, each writing JSON to
+`bench/s5_many.pl`, `bench/s6_slow_start.pl` and `bench/s7_fleet.pl`,
+each writing JSON to
 `bench/out/`, then
 `bench/report.pl bench/out > docs/benchmarks.md`. Variables:
 `SG_BENCH_QUICK=1` (short runs, 100 certificates: to try the harness),
