@@ -80,6 +80,18 @@ for my $kind (qw(redis memcache)) {
     my $j = shared_json($b);
     is_deeply([@$j{qw(provider state hits)}], [$kind, 'up', 1],
               "$kind: its status page shows the cache up, one hit");
+    my (undef, $auto) = $b->https_get('/sg-status?auto');
+    like($auto, qr/^StapleGuardSharedCache: up\nStapleGuardSharedCache_hits: 1\n/m,
+         "$kind: so does ?auto");
+    my (undef, $html) = $b->https_get('/sg-status');
+    like($html, qr/<h2>Shared cache<\/h2>\n<p>$kind 127\.0\.0\.1:$c->{port} \(prefix sg1\): <b>up<\/b>/,
+         "$kind: and the HTML page");
+    my (undef, $prom) = $b->https_get('/sg-status?metrics');
+    my $f = $b->write_file('metrics.txt', $prom);
+    my $lint = `promtool check metrics < $f 2>&1`;
+    ok($? == 0 && $prom =~ /^staple_guard_shared_cache_up\{provider="$kind",address="127\.0\.0\.1:$c->{port}"\} 1$/m
+       && $prom =~ /^staple_guard_shared_cache_total\{result="hits"\} 1$/m,
+       "$kind: and ?metrics, which promtool accepts") or diag($lint);
 }
 
 # ---- Poisoned entries (redis): never stapled, said once, replaced ----
