@@ -173,7 +173,8 @@ static int sgh_call_wait(sgh_call_worker_t *w, apr_time_t deadline)
 
 /* Take the slot: other fetcher threads may be calling. With the lock
  * held. */
-static apr_status_t sgh_call_run(sgh_call_worker_t *w, apr_time_t deadline)
+static apr_status_t sgh_call_take_slot(sgh_call_worker_t *w,
+                                       apr_time_t deadline)
 {
     while (w->state != SGH_CALL_IDLE) {
         if (w->abandoned || !sgh_call_wait(w, deadline)) {
@@ -198,40 +199,55 @@ static apr_status_t sgh_call_finish(sgh_call_worker_t *w, apr_time_t deadline)
     return w->rv;
 }
 
-/* The job's common part. */
+/* A call as its caller gives it: copied into the slot (a call left
+ * behind never reads the caller's memory) and, for a retrieve, out. */
+typedef struct {
+    int put;
+    const unsigned char *id;
+    unsigned int idlen;
+    apr_time_t expiry;                  /* put */
+    const unsigned char *data;          /* put */
+    unsigned int len;                   /* put: of data; get: room in buf */
+    unsigned char *buf;                 /* get */
+    unsigned int *got;                  /* get */
+} sgh_call_job_t;
+
 static void sgh_call_set(sgh_call_worker_t *w, const sgh_shared_target_t *t,
-                         int put, const unsigned char *id, unsigned int idlen)
+                         const sgh_call_job_t *job)
 {
-    w->put = put;
+    w->put = job->put;
     w->target = *t;
-    memcpy(w->id, id, idlen);
-    w->idlen = idlen;
+    memcpy(w->id, job->id, job->idlen);
+    w->idlen = job->idlen;
+    w->expiry = job->expiry;
+    w->len = job->len < sizeof(w->data) ? job->len : sizeof(w->data);
+    if (job->put) {
+        memcpy(w->data, job->data, w->len);
+    }
 }
 
-apr_status_t sgh_shared_call_get(const sgh_shared_target_t *t,
-                                 const unsigned char *id, unsigned int idlen,
-                                 unsigned char *buf, unsigned int cap,
-                                 unsigned int *len,
-                                 apr_interval_time_t timeout)
+static apr_status_t sgh_call(const sgh_shared_target_t *t,
+                             const sgh_call_job_t *job,
+                             apr_interval_time_t timeout)
 {
     sgh_call_worker_t *w;
     apr_time_t deadline = apr_time_now() + timeout;
     apr_status_t rv = sgh_call_get_worker(&w, t);
 
-    *len = 0;
-    if (rv != APR_SUCCESS || idlen > SGH_CALL_ID_MAX) {
+    if (rv != APR_SUCCESS || job->idlen > SGH_CALL_ID_MAX
+        || (job->put && job->len > sizeof(w->data))) {
         return rv != APR_SUCCESS ? rv : APR_EINVAL;
     }
     apr_thread_mutex_lock(w->mu);
-    rv = sgh_call_run(w, deadline);
+    rv = sgh_call_take_slot(w, deadline);
     if (rv == APR_SUCCESS) {
-        sgh_call_set(w, t, 0, id, idlen);
-        w->len = cap < sizeof(w->data) ? cap : sizeof(w->data);
+        sgh_call_set(w, t, job);
         rv = sgh_call_finish(w, deadline);
+        /* done, and ours: the lock was held since it was */
         if (w->state == SGH_CALL_DONE) {
-            if (rv == APR_SUCCESS) {
-                memcpy(buf, w->data, w->len);
-                *len = w->len;
+            if (rv == APR_SUCCESS && !job->put) {
+                memcpy(job->buf, w->data, w->len);
+                *job->got = w->len;
             }
             w->state = SGH_CALL_IDLE;
             apr_thread_cond_broadcast(w->cv);
@@ -241,34 +257,27 @@ apr_status_t sgh_shared_call_get(const sgh_shared_target_t *t,
     return rv;
 }
 
+apr_status_t sgh_shared_call_get(const sgh_shared_target_t *t,
+                                 const unsigned char *id, unsigned int idlen,
+                                 unsigned char *buf, unsigned int cap,
+                                 unsigned int *len,
+                                 apr_interval_time_t timeout)
+{
+    sgh_call_job_t job = { 0, id, idlen, 0, NULL, cap, buf, len };
+
+    *len = 0;
+    return sgh_call(t, &job, timeout);
+}
+
 apr_status_t sgh_shared_call_put(const sgh_shared_target_t *t,
                                  const unsigned char *id, unsigned int idlen,
                                  apr_time_t expiry, const unsigned char *data,
                                  unsigned int len,
                                  apr_interval_time_t timeout)
 {
-    sgh_call_worker_t *w;
-    apr_time_t deadline = apr_time_now() + timeout;
-    apr_status_t rv = sgh_call_get_worker(&w, t);
+    sgh_call_job_t job = { 1, id, idlen, expiry, data, len, NULL, NULL };
 
-    if (rv != APR_SUCCESS || idlen > SGH_CALL_ID_MAX || len > SG_RESPONSE_MAX) {
-        return rv != APR_SUCCESS ? rv : APR_EINVAL;
-    }
-    apr_thread_mutex_lock(w->mu);
-    rv = sgh_call_run(w, deadline);
-    if (rv == APR_SUCCESS) {
-        sgh_call_set(w, t, 1, id, idlen);
-        w->expiry = expiry;
-        memcpy(w->data, data, len);
-        w->len = len;
-        rv = sgh_call_finish(w, deadline);
-        if (w->state == SGH_CALL_DONE) {
-            w->state = SGH_CALL_IDLE;
-            apr_thread_cond_broadcast(w->cv);
-        }
-    }
-    apr_thread_mutex_unlock(w->mu);
-    return rv;
+    return sgh_call(t, &job, timeout);
 }
 
 /* Whether the worker ended by deadline. With the lock held. */
