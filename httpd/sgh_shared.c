@@ -287,7 +287,7 @@ double sgh_shared_random(const sgh_gen_t *g)
 void sgh_shared_startup_done(sgh_gen_t *g)
 {
     if (g->shared != NULL) {
-        sgh_shared_call_stop(sgh_config_global()->shared_timeout);
+        sgh_shared_call_stop();
     }
 }
 

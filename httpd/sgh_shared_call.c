@@ -32,7 +32,6 @@ typedef struct {
     ap_socache_instance_t *inst;    /* this process's */
     apr_thread_t *thread;
     int quit;                   /* asked to end (sgh_shared_call_stop) */
-    int ended;
     apr_pool_t *call_pool;      /* the provider's, cleared after each call */
     apr_thread_mutex_t *mu;
     apr_thread_cond_t *cv;      /* any change of state */
@@ -87,8 +86,6 @@ static void *APR_THREAD_FUNC sgh_call_main(apr_thread_t *thd, void *data)
         w->abandoned = 0;
         apr_thread_cond_broadcast(w->cv);
     }
-    w->ended = 1;
-    apr_thread_cond_broadcast(w->cv);
     apr_thread_mutex_unlock(w->mu);
     return NULL;
 }
@@ -280,41 +277,36 @@ apr_status_t sgh_shared_call_put(const sgh_shared_target_t *t,
     return sgh_call(t, &job, timeout);
 }
 
-/* Whether the worker ended by deadline. With the lock held. */
-static int sgh_call_wait_end(sgh_call_worker_t *w, apr_time_t deadline)
-{
-    while (!w->ended && sgh_call_wait(w, deadline)) {
-    }
-    return w->ended;
-}
-
-void sgh_shared_call_stop(apr_interval_time_t wait)
+void sgh_shared_call_stop(void)
 {
     sgh_call_worker_t *w = sgh_call_worker;
     apr_os_thread_t *tid;
     apr_status_t rv;
-    int ended;
+    int stuck;
 
     if (w == NULL || w->pid != getpid()) {
         return;
     }
     apr_thread_mutex_lock(w->mu);
     w->quit = 1;
+    /* Calls are waited for by their callers: one still running was left
+     * behind, and waiting more for it would only hold the start. */
+    stuck = w->state != SGH_CALL_IDLE;
     apr_thread_cond_broadcast(w->cv);
-    ended = sgh_call_wait_end(w, apr_time_now() + wait);
     apr_thread_mutex_unlock(w->mu);
-    if (!ended && apr_os_thread_get(&tid, w->thread) == APR_SUCCESS) {
-        /* A call left behind (apr_memcache reads without a timeout) would
+    if (stuck && apr_os_thread_get(&tid, w->thread) == APR_SUCCESS) {
+        /* Left behind (apr_memcache reads without a timeout), it would
          * return, some day, into a provider's code that a restart
          * unloaded. It is blocked in a socket call, a cancellation point,
-         * and holds no lock of ours. */
+         * and holds no lock of ours; past the call the worker reaches no
+         * other cancellation point before it ends. */
         pthread_cancel(*tid);
     }
     apr_thread_join(&rv, w->thread);
     sgh_call_worker = NULL;
-    if (ended) {
+    if (!stuck) {
         apr_pool_destroy(w->pool);
     }
-    /* else the cancelled call still holds a connection of the instance:
-     * the pool, a few KiB, stays until the process exits */
+    /* else the cancelled call may hold a connection of the instance: the
+     * pool, a few KiB, stays until the process exits */
 }

@@ -45,9 +45,9 @@ apr_status_t sgh_shared_call_put(const sgh_shared_target_t *t,
                                  unsigned int len,
                                  apr_interval_time_t timeout);
 
-/* End this process's worker (the parent's, when startup is done): wait
- * for a call in progress at most wait, then cancel it; its pool (and the
- * instance) goes only when no call was left behind. */
-void sgh_shared_call_stop(apr_interval_time_t wait);
+/* End this process's worker (the parent's, when startup is done),
+ * cancelling a call left behind; its pool (and the instance) goes only
+ * when none was. */
+void sgh_shared_call_stop(void);
 
 #endif
