@@ -23,6 +23,7 @@
 #include "sgh_fetcher.h"
 #include "sgh_gen.h"
 #include "sgh_prime.h"
+#include "sgh_shared.h"
 #include "sgh_status.h"
 #include "sgh_store.h"
 #include "sgh_table.h"
@@ -118,12 +119,16 @@ static int staple_guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     sgh_carry_announce(g, s);
     sgh_diagnose_unprimed(g, s, ptemp);
+    sgh_shared_open(g, s);
     sgh_warm_adopt(g, s, ptemp);
     sgh_carry_release(s);
+    /* what neither memory nor the store held: from the fleet, if any */
+    sgh_shared_prime(g, s, ptemp);
     sgh_store_prune_unused(g, s, ptemp);
     /* The next generation gets what this one fetched. */
     sgh_carry_register(g, s);
     sgh_fetcher_prefetch(g, s, ptemp);
+    sgh_shared_startup_done(g);
     sgh_fetcher_start(g, s, pconf);
     return OK;
 }

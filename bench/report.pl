@@ -26,10 +26,13 @@ my $T_P99_RATIO = 1.05;         # p99 latency vs no stapling, at equal load
 # waits the responder's 2 s; jitter of one loopback handshake is a few ms.
 my $T_FIRST_MS_SLACK = 50;
 my $T_WARM_RATIO = 1.05;        # startup with a warm store vs no stapling
+# Responder requests per certificate per refresh window of a fleet sharing
+# StapleGuardSharedCache, against one server alone.
+my $T_FLEET_RATIO = 1.2;
 
 my %R = map { $_ => load($_) }
         qw(s1_steady s2_first s3_outage s4_requests s5_many s6_slow_start
-           s7_scale);
+           s7_scale s8_fleet);
 
 sub load {
     my ($name) = @_;
@@ -134,11 +137,25 @@ if (my $s = $R{s7_scale}) {
                  $x->{warm_ratio} <= $T_WARM_RATIO];
 }
 
+if (my $s = $R{s8_fleet}) {
+    my $x = $s->{summary};
+    my @n = @{$s->{servers}};
+    $V{fleet} = ["8. responder requests per certificate per refresh window, "
+                 . "servers sharing a cache: ≤ $T_FLEET_RATIO × one server's",
+                 join('; ', map { sprintf('%d: %s ×', $_, f($x->{shared}{$_}{vs_one}, 2)) } @n),
+                 !grep { $x->{shared}{$_}{vs_one} > $T_FLEET_RATIO } @n];
+    $V{fleet_alone} = ["8. the same without the cache: N × one server's",
+                       join('; ', map { sprintf('%d: %s ×', $_, f($x->{alone}{$_}{vs_one}, 2)) } @n),
+                       undef];
+}
+
 sub targets_table {
     my $md = head('target (mod_staple_guard)', 'measured', 'result');
-    for my $k (qw(hps p99 cpu first_cold first_graceful outage requests warm warm7)) {
+    for my $k (qw(hps p99 cpu first_cold first_graceful outage requests warm warm7
+                  fleet fleet_alone)) {
         my $v = $V{$k} or next;
-        $md .= row($v->[0], $v->[1], $k eq 'cpu' ? 'reported' : met($v->[2]));
+        $md .= row($v->[0], $v->[1],
+                   $k =~ /^(cpu|fleet_alone)$/ ? 'reported' : met($v->[2]));
     }
     if (my $s = $R{s5_many}) {
         my ($g, $n) = ($s->{summary}{sg}, $s->{summary}{none});
@@ -354,6 +371,24 @@ sub s7_table {
     return $md;
 }
 
+sub s8_table {
+    my $s = $R{s8_fleet} or return "_Scenario 8 has no results (it failed)._\n";
+    my $md = "Responses valid $s->{validity_s} s, refreshed at 50 %: a window "
+           . "of $s->{window_s} s; $s->{certs} certificates, requests counted "
+           . "at the responder over $s->{windows} windows after one of "
+           . "warm-up.\n\n";
+    $md .= head('servers', 'alone: requests per certificate per window',
+                'vs one server', 'sharing redis: requests per certificate per window',
+                'vs one server', 'requests while the servers started (alone / sharing)');
+    for my $n (@{$s->{servers}}) {
+        my ($a, $h) = ($s->{summary}{alone}{$n}, $s->{summary}{shared}{$n});
+        $md .= row($n, f($a->{per_cert_window}, 2), f($a->{vs_one}, 2) . ' ×',
+                   f($h->{per_cert_window}, 2), f($h->{vs_one}, 2) . ' ×',
+                   "$a->{start_requests} / $h->{start_requests}");
+    }
+    return $md;
+}
+
 sub kb {
     my ($v) = @_;
     return 'n/a' unless defined $v;
@@ -372,7 +407,9 @@ sub results {
         . ($R{s6_slow_start} ? $R{s6_slow_start}{rounds} : '?') . " round(s).\n\n"
         . s6_table()
         . "\n### 7. 1,000 and 10,000 certificates, mod_staple_guard alone\n\n"
-        . s7_table();
+        . s7_table()
+        . "\n### 8. A fleet: responder requests per refresh window\n\n"
+        . s8_table();
 }
 
 if ($summary_only) {
@@ -715,6 +752,16 @@ reason a staple was refused.
    `?json`, `?metrics`, `?auto`), each fetched three times: median time
    and size. Then **warm** starts, alternating with no stapling, with the
    store full: the median of the per-round ratios and their range.
+8. **A fleet** (mod_staple_guard only): 1, 2 and 4 servers with the same
+   3 certificates and one responder, each server alone, then all sharing
+   one real `redis-server` through `StapleGuardSharedCache`. Responses are
+   valid 12 s, so each certificate is refreshed about every 6 s (a
+   window; jitter ±10 % per server alone, 0 to +10 % sharing). The
+   servers start one after the other (each must staple first); after one
+   window of warm-up the requests the responder logged are counted over
+   the following windows.
+   Target: sharing, the fleet asks at most 1.2 times as often as one
+   server alone; without the cache, N servers ask N times as often.
 
 ## Discussion
 
@@ -760,8 +807,8 @@ helpers the test tools share, `t/tools/sg_tool.c`; `cc -O2 -Wall -Wextra
 -Werror`), enters a network namespace
 (`unshare -n`, loopback only), runs `bench/s1_steady.pl`,
 `bench/s2_first.pl`, `bench/s3_restarts.pl` (scenarios 4 and 3) and
-`bench/s5_many.pl`, `bench/s6_slow_start.pl` and `bench/s7_scale.pl`,
-each writing JSON to `bench/out/`, then
+`bench/s5_many.pl`, `bench/s6_slow_start.pl`, `bench/s7_scale.pl` and
+`bench/s8_fleet.pl`, each writing JSON to `bench/out/`, then
 `bench/report.pl bench/out > docs/benchmarks.md`. Variables:
 `SG_BENCH_QUICK=1` (short runs, 100 certificates: to try the harness),
 `SG_BENCH_CERTS=N`, `SG_BENCH_SCALE="1000 10000"` (scenario 7's sizes),

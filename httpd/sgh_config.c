@@ -14,6 +14,7 @@
 #include "sg_url.h"
 #include "sgh_config.h"
 #include "sgh_msg.h"
+#include "sgh_shared.h"
 
 APLOG_USE_MODULE(staple_guard);
 
@@ -57,7 +58,9 @@ APLOG_USE_MODULE(staple_guard);
       "how long a StapleGuardEventCommand may run before it is killed")     \
     X(StapleGuardEventInterval, SECONDS, event_interval, 0, 86400, 3600,     \
       "least time between two runs of StapleGuardEventCommand for the "     \
-      "same certificate and event")
+      "same certificate and event")                                         \
+    X(StapleGuardSharedCacheTimeout, SECONDS, shared_timeout, 1, 30, 1,      \
+      "longest wait for one answer of StapleGuardSharedCache")
 
 typedef enum { SGH_SECONDS, SGH_PERCENT, SGH_NUMBER } sgh_kind_t;
 
@@ -124,6 +127,7 @@ void sgh_config_reset(void)
     sgh_global.store_dir = NULL;
     sgh_global.family = APR_UNSPEC;
     sgh_global.event_command = NULL;
+    sgh_global.shared = NULL;
 }
 
 const sgh_global_conf_t *sgh_config_global(void)
@@ -505,6 +509,15 @@ static const char *sgh_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *sgh_cmd_shared(cmd_parms *cmd, void *dc, const char *spec,
+                                  const char *prefix)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dc;
+    return err ? err : sgh_shared_parse(&sgh_global.shared, cmd, spec, prefix);
+}
+
 #define SGH_DIRECTIVE_CMD(name, kind, field, lo, hi, def, help)              \
     AP_INIT_TAKE1(#name, sgh_cmd_numeric, (void *)&sgh_directives[SGH_D_##name],\
                   RSRC_CONF, help " (" #lo "-" #hi SGH_UNIT_##kind           \
@@ -536,6 +549,10 @@ const command_rec sgh_config_cmds[] = {
     AP_INIT_TAKE1("StapleGuardEventCommand", sgh_cmd_event, NULL, RSRC_CONF,
                   "absolute path of a program run on a certificate's state "
                   "changes (default: none)"),
+    AP_INIT_TAKE12("StapleGuardSharedCache", sgh_cmd_shared, NULL, RSRC_CONF,
+                   "provider:address [prefix]: an socache (e.g. "
+                   "redis:127.0.0.1:6379) that the servers of a fleet share "
+                   "verified responses through (default: none)"),
     SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_CMD)
     { NULL }
 };

@@ -39,6 +39,9 @@ typedef struct {
     int family;                     /* StapleGuardAddressFamily: APR_* */
     const char *store_dir;          /* StapleGuardStoreDir; NULL = default,
                                      * "" = none (memory only) */
+    apr_interval_time_t shared_timeout; /* StapleGuardSharedCacheTimeout */
+    const struct sgh_shared_conf_t *shared; /* StapleGuardSharedCache, or
+                                     * NULL (sgh_shared.h) */
 } sgh_global_conf_t;
 
 /* At most this many fetches from one responder host at once: a CA is

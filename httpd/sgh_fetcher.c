@@ -1,4 +1,6 @@
 /* sgh_fetcher.c: run sg_refresh for entries that are due. */
+#include <string.h>
+
 #include <apr_optional.h>
 #include <apr_strings.h>
 
@@ -15,6 +17,7 @@
 #include "sgh_fetcher.h"
 #include "sgh_log.h"
 #include "sgh_msg.h"
+#include "sgh_shared.h"
 #include "sgh_store.h"
 
 APLOG_USE_MODULE(staple_guard);
@@ -37,6 +40,27 @@ typedef struct {
     const char *when;
 } sgh_fetcher_ctx_t;
 
+/* A refresh looks in the shared cache first: another server of the fleet
+ * may have fetched already. Returns non-zero when the responder need not
+ * be asked; a response taken fires the event a fetched one would. */
+static int sgh_fetcher_shared(sgh_fetcher_ctx_t *ctx, apr_pool_t *p,
+                              sg_entry_t *e, int failed_before)
+{
+    sg_refresh_result_t res;
+    sg_slot_info_t info;
+
+    memset(&res, 0, sizeof(res));           /* reason SG_R_OK */
+    sg_table_get_info(ctx->g->table, e->slot, &info);
+    res.old_state = info.state;
+    if (!sgh_shared_take(ctx->g, ctx->s, p, e)) {
+        return 0;
+    }
+    sg_table_get_info(ctx->g->table, e->slot, &info);
+    res.new_state = info.state;
+    sgh_event_fire(p, e, sgh_event_of_refresh(&res, failed_before), SG_R_OK);
+    return 1;
+}
+
 /* One fetch, in a thread of the batch (or the caller), with a pool of its
  * own that goes when it is done: a batch may be thousands long. */
 static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
@@ -55,13 +79,20 @@ static void sgh_fetcher_one(void *data, void *item, apr_pool_t *keep,
     if (apr_pool_create(&p, temp) != APR_SUCCESS) {
         return;
     }
+    /* (At startup sgh_shared_prime looked just before.) */
+    if (ctx->deadline == 0 && sgh_fetcher_shared(ctx, p, e, failed_before)) {
+        apr_pool_destroy(p);
+        return;
+    }
     conf.deadline = ctx->deadline;
-    sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_random());
+    sg_refresh_run(&res, p, e, g->table, &conf, now, sgh_shared_random(g));
     sgh_log_refresh(ctx->s, p, e, &res, ctx->when);
     sgh_event_fire(p, e, sgh_event_of_refresh(&res, failed_before),
                    res.reason);
     if (res.reason == SG_R_OK) {
         sgh_store_save(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len);
+        sgh_shared_publish(g, ctx->s, p, e, res.fetch.der, res.fetch.der_len,
+                           res.verdict.next_update);
     }
     apr_pool_destroy(p);
 }

@@ -14,6 +14,7 @@
 #include "sg_table.h"
 
 typedef struct sgh_warm_t sgh_warm_t;
+typedef struct sgh_shared_t sgh_shared_t;
 
 typedef struct {
     server_rec *s;                  /* set in post_config */
@@ -25,6 +26,8 @@ typedef struct {
     sg_refresh_conf_t refresh;
     const char *store_dir;          /* NULL: memory only */
     apr_hash_t *declined;           /* cert hashes of StapleGuard Off hosts */
+    sgh_shared_t *shared;           /* StapleGuardSharedCache in use, or
+                                     * NULL (sgh_shared.c) */
 } sgh_gen_t;
 
 /* A new generation, which becomes the current one. */

@@ -38,6 +38,11 @@ static const struct {
     [SGH_M_REFRESH_ASKED]    = { "SG0060", APLOG_INFO,   SGH_SAME },
     [SGH_M_EVENT_KILLED]     = { "SG0061", APLOG_WARNING,SGH_SAME },
     [SGH_M_EVENT_FAILED]     = { "SG0062", APLOG_WARNING,SGH_SAME },
+    [SGH_M_SHARED_REFUSED]   = { "SG0070", APLOG_WARNING,SGH_SAME },
+    [SGH_M_SHARED_DOWN]      = { "SG0071", APLOG_WARNING,SGH_SAME },
+    [SGH_M_SHARED_UP]        = { "SG0072", APLOG_WARNING,SGH_SAME },
+    [SGH_M_SHARED_INIT]      = { "SG0073", APLOG_ERR,    SGH_SAME },
+    [SGH_M_SHARED_STARTUP]   = { "SG0074", APLOG_INFO,   SGH_SAME },
 };
 
 const char *sgh_msg_id(sgh_msg_t m)

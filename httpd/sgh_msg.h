@@ -42,6 +42,11 @@ typedef enum {
     SGH_M_REFRESH_ASKED,        /* SG0060 */
     SGH_M_EVENT_KILLED,         /* SG0061 */
     SGH_M_EVENT_FAILED,         /* SG0062 */
+    SGH_M_SHARED_REFUSED,       /* SG0070 */
+    SGH_M_SHARED_DOWN,          /* SG0071 */
+    SGH_M_SHARED_UP,            /* SG0072 */
+    SGH_M_SHARED_INIT,          /* SG0073 */
+    SGH_M_SHARED_STARTUP,       /* SG0074 */
     SGH_M_COUNT
 } sgh_msg_t;
 

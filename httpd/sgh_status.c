@@ -25,6 +25,7 @@
 #include "sgh_config.h"
 #include "sgh_entry.h"
 #include "sgh_msg.h"
+#include "sgh_shared.h"
 #include "sgh_status.h"
 
 APLOG_USE_MODULE(staple_guard);
@@ -486,6 +487,7 @@ static void sgh_status_html_body(request_rec *r, sgh_gen_t *g,
     sgh_status_totals(&tot, r, g, 1);
     ap_rputs("<div class=\"sg\">\n", r);
     sgh_status_html_summary(r, &tot, v);
+    sgh_shared_status(r, SGH_SHARED_HTML);
     sgh_status_html_table(r, g, &tot, v);
     ap_rputs("</div>\n", r);
 }
@@ -579,8 +581,9 @@ static void sgh_status_json_row(request_rec *r, apr_pool_t *p,
 static void sgh_status_json(request_rec *r, sgh_gen_t *g)
 {
     ap_set_content_type(r, "application/json");
-    ap_rprintf(r, "{\"now\":%s,\"certificates\":[\n",
-               sgh_jtime(r->pool, apr_time_now()));
+    ap_rprintf(r, "{\"now\":%s,\n", sgh_jtime(r->pool, apr_time_now()));
+    sgh_shared_status(r, SGH_SHARED_JSON);
+    ap_rputs("\"certificates\":[\n", r);
     sgh_status_each(r, g, sgh_status_json_row, NULL);
     ap_rputs("\n]}\n", r);
 }
@@ -616,6 +619,7 @@ static void sgh_status_auto(request_rec *r, sgh_gen_t *g)
                    tot.states[s]);
     }
     ap_rprintf(r, "StapleGuardAtRisk: %d\n", tot.at_risk);
+    sgh_shared_status(r, SGH_SHARED_AUTO);
     sgh_status_each(r, g, sgh_status_auto_row, NULL);
 }
 
@@ -722,6 +726,7 @@ static void sgh_status_metrics(request_rec *r, sgh_gen_t *g)
     sgh_status_metrics_states(r, &tot);
     sgh_status_metrics_attempts(r, g->table);
     sgh_status_metrics_certs(r, g);
+    sgh_shared_status(r, SGH_SHARED_METRICS);
     ap_rprintf(r, "# HELP staple_guard_handshakes_total Handshakes that "
                "asked for a staple since the last (re)start, by whether one "
                "was sent.\n# TYPE staple_guard_handshakes_total counter\n"

@@ -59,6 +59,7 @@ typedef enum {
     SG_SOURCE_FETCHED,
     SG_SOURCE_CARRIED,      /* kept in memory across a graceful restart */
     SG_SOURCE_STORE,        /* loaded from StapleGuardStoreDir */
+    SG_SOURCE_SHARED,       /* taken from StapleGuardSharedCache */
     SG_SOURCE_COUNT
 } sg_source_t;
 

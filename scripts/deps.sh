@@ -4,7 +4,7 @@
 set -eu
 PKGS="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
       openssl libcmocka-dev curl perl valgrind iproute2 util-linux
-      prometheus squid chromium
+      prometheus squid chromium redis-server memcached
       debhelper dpkg-dev fakeroot lintian"
 missing=""
 for p in $PKGS; do
@@ -17,7 +17,8 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # Start no service while installing: not Debian's own apache2 on port
     # 80, not prometheus (only its promtool is wanted, for the tests), not
-    # squid (t/18-proxy.t runs its own on loopback). chromium renders the
+    # squid (t/18-proxy.t runs its own on loopback), not redis-server nor
+    # memcached (t/33-shared-cache.t runs its own). chromium renders the
     # status page in t/27-status-page.t. debhelper, dpkg-dev, fakeroot and
     # lintian build and check the package (make deb; apache2-dev provides
     # dh-apache2).

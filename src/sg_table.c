@@ -48,7 +48,7 @@ static const char *const sg_state_keys[SG_STATE_COUNT] = {
 };
 
 static const char *const sg_source_names[SG_SOURCE_COUNT] = {
-    "none", "fetched", "carried", "store"
+    "none", "fetched", "carried", "store", "shared"
 };
 
 const char *sg_state_name(sg_state_t s)

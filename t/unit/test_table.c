@@ -527,6 +527,7 @@ static void test_state_and_source_names(void **state)
     assert_string_equal(sg_source_name(SG_SOURCE_FETCHED), "fetched");
     assert_string_equal(sg_source_name(SG_SOURCE_CARRIED), "carried");
     assert_string_equal(sg_source_name(SG_SOURCE_STORE), "store");
+    assert_string_equal(sg_source_name(SG_SOURCE_SHARED), "shared");
     assert_string_equal(sg_source_name(SG_SOURCE_COUNT), "?");
     /* distinct, so that the status page tells them apart */
     for (i = 0; i < SG_STATE_COUNT; i++) {
