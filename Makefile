@@ -59,7 +59,7 @@ TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 TOOLS     = $(B)/tools/sg_responder
 BENCH_TOOLS = $(B)/bench/sg_bench $(B)/bench/sg_mkcerts
 
-.PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench
+.PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
 
 all: $(MODULE) $(CLI)
 
@@ -159,6 +159,11 @@ demo: all tools
 # results go to docs/benchmarks.md.
 bench: all tools bench-tools
 	sh bench/run.sh
+
+# Scenarios 7 and 8 (restart storm, half-hour soak with a flapping
+# responder): most of an hour, so on their own; their part of the doc.
+bench-long: all tools bench-tools
+	SG_BENCH_LONG=1 sh bench/run.sh
 
 # The Debian package libapache2-mod-staple-guard (debian/): built with
 # debhelper from a copy of the sources in build/deb/src, where its work

@@ -1,6 +1,8 @@
 #!/usr/bin/perl
 # bench/report.pl OUT_DIR            docs/benchmarks.md, on stdout
 # bench/report.pl --summary OUT_DIR  the results tables only
+# bench/report.pl --long OUT_DIR     docs/benchmarks.md with only the part
+#                                    of scenarios 7 and 8 rewritten
 #
 # Reads the JSON the scenarios wrote (bench/s*.pl) and the machine's
 # description, and writes the doc. Every number and every "met" comes from
@@ -13,8 +15,9 @@ use JSON::PP;
 use POSIX qw(strftime);
 use SGBench;
 
-my $summary_only = @ARGV && $ARGV[0] eq '--summary' ? shift @ARGV : 0;
-my $OUT = shift @ARGV // die "usage: $0 [--summary] OUT_DIR\n";
+my $mode = @ARGV && $ARGV[0] =~ /^--(summary|long)$/ ? (shift(@ARGV), $1)[1] : '';
+my $summary_only = $mode eq 'summary';
+my $OUT = shift @ARGV // die "usage: $0 [--summary|--long] OUT_DIR\n";
 my @C = @SGBench::CONFIGS;
 my %L = %SGBench::LABEL;
 
@@ -463,8 +466,253 @@ my $module_state = $dirty ? "commit $commit plus uncommitted changes to the sour
 my $load_note = ($load0 =~ /^[\d.]+$/ && $load0 > 0.5) || ($load1 =~ /^[\d.]+$/ && $load1 > 1.5)
     ? ' Other work was running on the machine at the same time (see the load averages): that is noise the alternation spreads over all configurations, but it widens the spread of every number.'
     : '';
+# ---- scenarios 7 and 8: the long ones ------------------------------------------
+#
+# They take most of an hour, so they run on their own (`make bench-long`):
+# their part of the doc lies between two markers. A run without them keeps
+# that part as it is; `report.pl --long OUT` rewrites that part alone.
+
+my $LONG_BEGIN = '<!-- scenarios 7 and 8: written by bench/report.pl --long -->';
+my $LONG_END = '<!-- end of scenarios 7 and 8 -->';
+my $DOC = "$SGBench::TOP/docs/benchmarks.md";
+
+# What "flat" allows: a slope per restart (or per kill) whose growth over
+# the whole series stays under this share of the first reading, or under
+# what httpd alone does in the control run.
+my $T_FLAT_SHARE = 0.02;
+my $T_RESUME_S = 1;             # "within its tick": the fetcher's 1 s
+
+sub kept_long_block {
+    my $doc = SGTest::slurp($DOC);
+    return $1 if $doc =~ /(\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n)/s;
+    return "$LONG_BEGIN\n## Scenarios 7 and 8: restart storm, flapping responder\n\n"
+         . "Not run yet: `make bench-long`.\n\n$LONG_END\n";
+}
+
+# Growth over a series (slope × count) against the first reading.
+sub growth {
+    my ($slope, $n, $first) = @_;
+    return undef unless defined $slope && $first;
+    return $slope * $n / $first;
+}
+
+sub slope_cell {
+    my ($sl, $k, $unit) = @_;
+    return 'n/a' unless defined $sl->{$k};
+    return sprintf('%+.*f', $unit eq 'kB' ? 1 : 3, $sl->{$k}) . ($unit ? " $unit" : '');
+}
+
+# Flat: grows less than $T_FLAT_SHARE over the series, or no faster than
+# without the module.
+sub flat {
+    my ($sl, $ctl, $k, $n, $first) = @_;
+    my $g = growth($sl->{$k}, $n, $first);
+    return undef unless defined $g;
+    return 1 if $g < $T_FLAT_SHARE;
+    return $ctl && defined $ctl->{$k} && $sl->{$k} <= $ctl->{$k} ? 1 : 0;
+}
+
+sub storm_row {
+    my ($name, $x) = @_;
+    my $h = $x->{handshakes};
+    my ($a, $b, $sl) = ($x->{first}, $x->{last}, $x->{slope_per_restart});
+    return row($name, $x->{restarts},
+               $h ? $h->{completed} : '–',
+               $h ? pct($h->{valid_pct}) : '–',
+               $h ? "$h->{no_staple} / $h->{bad_staple} / $h->{stale}" : '–',
+               $h ? ($h->{gaps} ? sprintf('%d (%s in all, longest %s)', $h->{gaps},
+                                          s_($h->{gap_s}), s_($h->{gap_s_max}))
+                                : $h->{failed}) : '–',
+               "$a->{parent_rss_kb} → $b->{parent_rss_kb} kB (" . slope_cell($sl, 'parent_rss_kb', 'kB') . ')',
+               "$a->{parent_fds} → $b->{parent_fds} (" . slope_cell($sl, 'parent_fds', '') . ')',
+               f($a->{child_rss_kb}) . ' → ' . f($b->{child_rss_kb}) . ' kB ('
+                   . slope_cell($sl, 'child_rss_kb', 'kB') . ')',
+               f($a->{child_fds}, 1) . ' → ' . f($b->{child_fds}, 1) . ' ('
+                   . slope_cell($sl, 'child_fds', '') . ')');
+}
+
+sub storm_section {
+    my ($s) = @_;
+    my ($r, $c, $k) = @$s{qw(restarts control kills)};
+    my $md = "Two connections of `sg_bench` made full handshakes back to back all along and checked every staple; "
+           . "the responder was down during the restarts. Readings after each restart ($r->{settle} s later: new children "
+           . "come on httpd's once-a-second maintenance tick); children: mean over those alive. Slopes: least squares, per restart.\n\n";
+    $md .= head('restarts', 'count', 'handshakes completed', 'with a valid staple',
+                'without / bad / stale', 'failed (spells without service)',
+                'parent RSS first → last (slope)', 'parent fds', 'child RSS (mean)', 'child fds (mean)');
+    $md .= storm_row('graceful, responder down', $r->{graceful});
+    $md .= storm_row('full (stop, start), responder down', $r->{full});
+    $md .= storm_row('_graceful without the module (control)_', $c) if $c;
+    $md .= sprintf("\nA failed handshake during full restarts is a refused connection while httpd is stopped: "
+                 . "the client retries at once, so their number (%d) says little; the spells without service say how long nobody was served. "
+                 . "Store after the restarts: %d file(s), %d damaged, %d temporary left over. "
+                 . "`apache2 -k graceful` to ready (AH00489): median %s; `-k start` after a stop: median %s.\n",
+                 $r->{full}{handshakes}{failed}, $r->{store}{files}, $r->{store}{damaged},
+                 $r->{store}{temporary}, s_($r->{graceful}{ready_s}), s_($r->{full}{ready_s}));
+    return $md unless $k;
+    my $kh = $k->{handshakes};
+    my $sl = $k->{slope_per_kill};
+    $md .= sprintf("\n**%d × SIGKILL to the fetcher's child**, each in the middle of a refresh (%d of %d: the responder, "
+                 . "answering after 1 s, had the request), responses valid %d s, under the same load (%s):\n\n",
+                 $k->{kills_done}, $k->{mid_fetch}, $k->{kills_done}, $k->{validity}, s_($k->{seconds}));
+    $md .= head('', 'measured');
+    $md .= row('another child ran the fetcher', "$k->{resumed} of $k->{kills_done}");
+    $md .= row('time from the kill to its first round done (SG0041)',
+               'median ' . s_($k->{resume_s_median}) . ', max ' . s_($k->{resume_s_max}));
+    $md .= row('store files damaged after a kill / at the end',
+               "$k->{damaged_after_kills} of $k->{kills_done} / $k->{store}{damaged} of $k->{store}{files}");
+    $md .= row('requests to the responder meanwhile', $k->{requests});
+    $md .= row('handshakes completed, with a valid staple', "$kh->{completed}, " . pct($kh->{valid_pct})
+               . " ($kh->{no_staple} without, $kh->{bad_staple} bad, $kh->{stale} stale)");
+    $md .= row('handshakes failed (connections of the killed child)', $kh->{failed});
+    $md .= row('parent RSS, first → last kill (slope per kill)',
+               "$k->{first}{parent_rss_kb} → $k->{last}{parent_rss_kb} kB (" . slope_cell($sl, 'parent_rss_kb', 'kB') . ')');
+    $md .= row('parent fds, first → last kill (slope per kill)',
+               "$k->{first}{parent_fds} → $k->{last}{parent_fds} (" . slope_cell($sl, 'parent_fds', '') . ')');
+    return $md;
+}
+
+sub soak_section {
+    my ($s) = @_;
+    my $h = $s->{handshakes};
+    my $l = $s->{log};
+    my $sl = $s->{slope_per_hour};
+    my ($a, $b) = ($s->{samples}[0], $s->{samples}[-1]);
+    my $md = sprintf("%s of a responder switching every %d–%d s (seed %d) through every fault in a shuffled order, then good "
+                   . "again: %d states, %.1f cycles; good responses valid %d s (`StapleGuardRetryMin %d`, `StapleGuardRetryMax %d`, "
+                   . "`StapleGuardResponderTimeout %d`, everything else at its default). A client made %d handshakes a second.\n\n",
+                   s_($s->{seconds}), $s->{state_min}, $s->{state_max}, $s->{seed}, $s->{states}, $s->{cycles},
+                   $s->{validity}, $s->{retry_min}, $s->{retry_max}, $s->{responder_timeout}, $s->{rate});
+    $md .= head('', 'measured');
+    $md .= row('handshakes', $h->{handshakes});
+    $md .= row('with a valid staple', "$h->{valid} (" . pct(100 * $h->{valid} / ($h->{handshakes} || 1)) . ')');
+    $md .= row('bad staples (refused by the client / after their nextUpdate)', "$h->{bad} / $h->{stale}");
+    $md .= row('without a staple', $h->{none});
+    $md .= row('... while a valid response existed', $h->{missed});
+    $md .= row('failed handshakes', $h->{failed});
+    $md .= row('requests to the responder; good responses handed out',
+               "$s->{requests}; $s->{good_handed_out} (a valid response existed " . s_($s->{valid_existed_s}) . ')');
+    $md .= row('module log lines at info and above', sprintf('%d for %d states: at most %d in one state',
+               $l->{lines}, $s->{states}, $l->{max_per_state}));
+    $md .= row('... by id', join(', ', map { "$_ × $l->{by_id}{$_}" } sort keys %{$l->{by_id}}));
+    $md .= row('parent RSS, first → last sample (slope per hour)',
+               "$a->{parent_rss_kb} → $b->{parent_rss_kb} kB (" . slope_cell($sl, 'parent_rss_kb', 'kB') . ')');
+    $md .= row('parent fds', "$a->{parent_fds} → $b->{parent_fds} (" . slope_cell($sl, 'parent_fds', '') . ')');
+    $md .= row('child RSS (mean)', f($a->{child_rss_kb}) . ' → ' . f($b->{child_rss_kb}) . ' kB ('
+               . slope_cell($sl, 'child_rss_kb', 'kB') . ')');
+    $md .= row('child fds (mean)', f($a->{child_fds}, 1) . ' → ' . f($b->{child_fds}, 1) . ' ('
+               . slope_cell($sl, 'child_fds', '') . ')');
+    return $md;
+}
+
+sub long_targets {
+    my ($s7, $s8) = @_;
+    my $md = head('target (mod_staple_guard)', 'measured', 'result');
+    if ($s7) {
+        my ($r, $c, $k) = @$s7{qw(restarts control kills)};
+        my ($g, $fu) = ($r->{graceful}, $r->{full});
+        my $n = $g->{restarts} + $fu->{restarts};
+        my $ok = $g->{handshakes}{completed} + $fu->{handshakes}{completed};
+        my $valid = $g->{handshakes}{valid_staple} - $g->{handshakes}{stale}
+                  + $fu->{handshakes}{valid_staple} - $fu->{handshakes}{stale};
+        $md .= row("7. $g->{restarts} graceful + $fu->{restarts} full restarts under load, responder down: 100 % of completed handshakes with a valid staple",
+                   "$valid of $ok", met($valid == $ok && $ok > 0));
+        my $csl = $c ? $c->{slope_per_restart} : undef;
+        for my $k2 (qw(parent_rss_kb parent_fds child_rss_kb child_fds)) {
+            my $unit = $k2 =~ /kb/ ? 'kB' : '';
+            my $what = { parent_rss_kb => 'parent RSS', parent_fds => 'parent fds',
+                         child_rss_kb => 'child RSS (mean)', child_fds => 'child fds (mean)' }->{$k2};
+            $md .= row("7. $what flat over $g->{restarts} graceful restarts",
+                       sprintf('%s per restart%s', slope_cell($g->{slope_per_restart}, $k2, $unit),
+                               $csl ? ', without the module ' . slope_cell($csl, $k2, $unit) : ''),
+                       met(flat($g->{slope_per_restart}, $csl, $k2, $g->{restarts}, $g->{first}{$k2})));
+        }
+        if ($k) {
+            $md .= row("7. $k->{kills_done} kill -9 of the fetcher's child mid-refresh: the store never damaged",
+                       "$k->{damaged_after_kills} damaged after a kill, $k->{store}{damaged} at the end",
+                       met(!$k->{damaged_after_kills} && !$k->{store}{damaged}));
+            $md .= row("7. ... the fetcher resumes in another child within its tick ($T_RESUME_S s)",
+                       "$k->{resumed} of $k->{kills_done}; median " . s_($k->{resume_s_median}) . ', max ' . s_($k->{resume_s_max}),
+                       met($k->{resumed} == $k->{kills_done} && ($k->{resume_s_max} // 9e9) <= $T_RESUME_S));
+            $md .= row("7. ... nothing leaks in the parent (RSS, fds per kill)",
+                       slope_cell($k->{slope_per_kill}, 'parent_rss_kb', 'kB') . ', '
+                       . slope_cell($k->{slope_per_kill}, 'parent_fds', 'fds'),
+                       met(flat($k->{slope_per_kill}, undef, 'parent_rss_kb', $k->{kills_done}, $k->{first}{parent_rss_kb})
+                           && ($k->{slope_per_kill}{parent_fds} // 1) == 0));
+        }
+    }
+    if ($s8) {
+        my $h = $s8->{handshakes};
+        my $l = $s8->{log};
+        $md .= row("8. flapping responder, " . f($s8->{seconds} / 60) . " min: 0 bad staples",
+                   "$h->{bad} refused by the client, $h->{stale} after their nextUpdate, of $h->{valid} + $h->{bad}",
+                   met($h->{bad} + $h->{stale} == 0));
+        $md .= row('8. no handshake without a staple while a valid response existed',
+                   "$h->{missed} of $h->{none} without a staple", met($h->{missed} == 0));
+        $md .= row('8. log lines bounded: about one per state change, no storm',
+                   sprintf('%d lines for %d states (%.2f per state, at most %d in one)', $l->{lines}, $s8->{states},
+                           $l->{lines} / ($s8->{states} || 1), $l->{max_per_state}),
+                   met($l->{max_per_state} <= 4));
+        my $sl = $s8->{slope_per_hour};
+        my $n = $s8->{seconds} / 3600;
+        for my $k2 (qw(parent_rss_kb child_rss_kb)) {
+            $md .= row("8. " . ($k2 =~ /parent/ ? 'parent' : 'child (mean)') . ' RSS flat',
+                       slope_cell($sl, $k2, 'kB') . ' per hour',
+                       met(flat($sl, undef, $k2, $n, $s8->{samples}[0]{$k2})));
+        }
+    }
+    return $md;
+}
+
+sub long_block {
+    my ($s7, $s8) = (load('s7_storm'), load('s8_soak'));
+    return kept_long_block() unless $s7 || $s8;
+    my $when = strftime('%Y-%m-%d %H:%M UTC', gmtime((stat "$OUT/long-elapsed")[9] // time));
+    my $took = slurp_out('long-elapsed') || '?';
+    my ($l0, $l1) = map { (split ' ', slurp_out($_))[0] // '?' } qw(long-loadavg-start long-loadavg-end);
+    my $md = "$LONG_BEGIN\n## Scenarios 7 and 8: restart storm, flapping responder\n\n"
+        . "Written by `make bench-long` from its own run, apart from scenarios 1–6 (it takes most of an hour). "
+        . "**Latest run: $when, $took s; $module_state; on $nproc × $cpu_model, load average (1 min) $l0 at the start, $l1 at the end.** "
+        . "The storm and the soak ran at the same time (the soak is mostly waiting), on two processors shared with other work "
+        . "(other sessions building and testing): timings here are this machine's under that load; the verdicts on staples, "
+        . "store and log lines do not depend on it.\n\n"
+        . "### At a glance\n\n" . long_targets($s7, $s8)
+        . "\nFlat: a slope whose growth over the whole series is under " . f(100 * $T_FLAT_SHARE) . " % of the first reading, "
+        . "or no steeper than httpd's own without the module (control run).\n";
+    $md .= "\n### 7. Restart storm under load (`bench/s7_storm.pl`)\n\n" . storm_section($s7) if $s7;
+    $md .= "\n### 8. Flapping responder (`bench/s8_soak.pl`)\n\n" . soak_section($s8) if $s8;
+    $md .= <<"EOF";
+
+### How to run them
+
+    make bench-long         # = SG_BENCH_LONG=1 sh bench/run.sh: the storm, and the soak beside it
+
+or one at a time: `perl bench/s7_storm.pl`, `perl bench/s8_soak.pl` (results in `bench/out/`, then
+`perl bench/report.pl --long bench/out > new.md`). `SG_STORM_GRACEFUL`, `SG_STORM_FULL`, `SG_STORM_KILLS`,
+`SG_SOAK_SECONDS`, `SG_SOAK_SEED`, `SG_SOAK_VALIDITY`, `SG_SOAK_STATE_MIN`, `SG_SOAK_STATE_MAX` change their size;
+`SG_BENCH_QUICK=1` makes both short. The client's line per handshake (`sg_bench -O`), the responder's requests and
+modes and the module's log lines are kept in `bench/out/` beside the JSON. `t/32-storm-short.t` runs short versions in
+CI and asserts what must hold on any machine (no bad staple, every staple while one was valid, store sound, fetcher
+back, log lines bounded), not times or memory.
+
+$LONG_END
+EOF
+    return $md;
+}
+
+if ($mode eq 'long') {
+    my $doc = SGTest::slurp($DOC);
+    my $block = long_block();
+    $doc =~ s/\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n/$block/s
+        or $doc =~ s/^(## Machine)$/$block\n$1/m
+        or die "$DOC: no place for scenarios 7 and 8\n";
+    print $doc;
+    exit 0;
+}
+
 my $results = results();
 my $observations = observations();
+my $long = long_block();
 
 print <<"EOF";
 # Benchmarks
@@ -488,6 +736,7 @@ cancels out; min–max shows how much the rounds disagreed.
 ### What the numbers say
 
 $observations
+$long
 ## Machine
 
 | | |
