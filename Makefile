@@ -144,12 +144,12 @@ asan: asan-build
 
 # The whole integration suite against the instrumented module, the
 # sanitizers' runtime preloaded into apache2 (t/lib/SGTest.pm, SG_ASAN).
-asan-test: asan-build tools
+asan-test: asan-build tools bench-tools
 	SG_ASAN=1 prove -j2 t/*.t
 
 # ---- running ----
 # The whole suite: C unit tests, then real httpd against real responders.
-test check: all tools unit-build
+test check: all tools bench-tools unit-build
 	prove -j2 t/*.t
 
 demo: all tools
