@@ -160,7 +160,7 @@ demo: all tools
 bench: all tools bench-tools
 	sh bench/run.sh
 
-# Scenarios 7 and 8 (restart storm, half-hour soak with a flapping
+# Scenarios 8 and 9 (restart storm, half-hour soak with a flapping
 # responder): most of an hour, so on their own; their part of the doc.
 bench-long: all tools bench-tools
 	SG_BENCH_LONG=1 sh bench/run.sh

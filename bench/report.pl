@@ -2,7 +2,7 @@
 # bench/report.pl OUT_DIR            docs/benchmarks.md, on stdout
 # bench/report.pl --summary OUT_DIR  the results tables only
 # bench/report.pl --long OUT_DIR     docs/benchmarks.md with only the part
-#                                    of scenarios 7 and 8 rewritten
+#                                    of scenarios 8 and 9 rewritten
 #
 # Reads the JSON the scenarios wrote (bench/s*.pl) and the machine's
 # description, and writes the doc. Every number and every "met" comes from
@@ -466,14 +466,14 @@ my $module_state = $dirty ? "commit $commit plus uncommitted changes to the sour
 my $load_note = ($load0 =~ /^[\d.]+$/ && $load0 > 0.5) || ($load1 =~ /^[\d.]+$/ && $load1 > 1.5)
     ? ' Other work was running on the machine at the same time (see the load averages): that is noise the alternation spreads over all configurations, but it widens the spread of every number.'
     : '';
-# ---- scenarios 7 and 8: the long ones ------------------------------------------
+# ---- scenarios 8 and 9: the long ones ------------------------------------------
 #
 # They take most of an hour, so they run on their own (`make bench-long`):
 # their part of the doc lies between two markers. A run without them keeps
 # that part as it is; `report.pl --long OUT` rewrites that part alone.
 
-my $LONG_BEGIN = '<!-- scenarios 7 and 8: written by bench/report.pl --long -->';
-my $LONG_END = '<!-- end of scenarios 7 and 8 -->';
+my $LONG_BEGIN = '<!-- scenarios 8 and 9: written by bench/report.pl --long -->';
+my $LONG_END = '<!-- end of scenarios 8 and 9 -->';
 my $DOC = "$SGBench::TOP/docs/benchmarks.md";
 
 # What "flat" allows: a slope per restart (or per kill, or per hour) over
@@ -494,7 +494,7 @@ my $T_LINES_PER_STATE = 4;
 sub kept_long_block {
     my $doc = SGTest::slurp($DOC);
     return $1 if $doc =~ /(\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n)/s;
-    return "$LONG_BEGIN\n## Scenarios 7 and 8: restart storm, flapping responder\n\n"
+    return "$LONG_BEGIN\n## Scenarios 8 and 9: restart storm, flapping responder\n\n"
          . "Not run yet: `make bench-long`.\n\n$LONG_END\n";
 }
 
@@ -634,16 +634,16 @@ sub soak_section {
 }
 
 sub long_targets {
-    my ($s7, $s8) = @_;
+    my ($storm, $soak) = @_;
     my $md = head('target (mod_staple_guard)', 'measured', 'result');
-    if ($s7) {
-        my ($r, $c, $k) = @$s7{qw(restarts control kills)};
+    if ($storm) {
+        my ($r, $c, $k) = @$storm{qw(restarts control kills)};
         my ($g, $fu) = ($r->{graceful}, $r->{full});
         my $n = $g->{restarts} + $fu->{restarts};
         my $ok = $g->{handshakes}{completed} + $fu->{handshakes}{completed};
         my $valid = $g->{handshakes}{valid_staple} - $g->{handshakes}{stale}
                   + $fu->{handshakes}{valid_staple} - $fu->{handshakes}{stale};
-        $md .= row("7. $g->{restarts} graceful + $fu->{restarts} full restarts under load, responder down: 100 % of completed handshakes with a valid staple",
+        $md .= row("8. $g->{restarts} graceful + $fu->{restarts} full restarts under load, responder down: 100 % of completed handshakes with a valid staple",
                    "$valid of $ok", met($valid == $ok && $ok > 0));
         my $csl = $c ? $c->{slope_per_restart} : undef;
         for my $k2 (qw(parent_rss_kb parent_fds child_rss_kb child_fds)) {
@@ -652,7 +652,7 @@ sub long_targets {
                          child_rss_kb => 'child RSS (mean)', child_fds => 'child fds (mean)' }->{$k2};
             my $late = late_slope($g->{samples}, 'n', $k2);
             my $ctl_late = $c ? late_slope($c->{samples}, 'n', $k2) : undef;
-            $md .= row("7. $what flat over $g->{restarts} graceful restarts",
+            $md .= row("8. $what flat over $g->{restarts} graceful restarts",
                        sprintf('%s per restart, second half %s%s', slope_cell($g->{slope_per_restart}, $k2, $unit),
                                late_cell($late, $unit),
                                $csl ? '; without the module ' . slope_cell($csl, $k2, $unit)
@@ -660,13 +660,13 @@ sub long_targets {
                        met(flat($late, $ctl_late, $g->{restarts}, $g->{first}{$k2}, $k2 =~ /fds/)));
         }
         if ($k) {
-            $md .= row("7. $k->{kills_done} kill -9 of the fetcher's child mid-refresh: the store never damaged",
+            $md .= row("8. $k->{kills_done} kill -9 of the fetcher's child mid-refresh: the store never damaged",
                        "$k->{damaged_after_kills} damaged after a kill, $k->{store}{damaged} at the end",
                        met(!$k->{damaged_after_kills} && !$k->{store}{damaged}));
-            $md .= row("7. ... the fetcher resumes in another child within its tick ($T_RESUME_S s)",
+            $md .= row("8. ... the fetcher resumes in another child within its tick ($T_RESUME_S s)",
                        "$k->{resumed} of $k->{kills_done}; median " . s_($k->{resume_s_median}) . ', max ' . s_($k->{resume_s_max}),
                        met($k->{resumed} == $k->{kills_done} && ($k->{resume_s_max} // 9e9) <= $T_RESUME_S));
-            $md .= row("7. ... nothing leaks in the parent (RSS, fds per kill)",
+            $md .= row("8. ... nothing leaks in the parent (RSS, fds per kill)",
                        slope_cell($k->{slope_per_kill}, 'parent_rss_kb', 'kB') . ', '
                        . slope_cell($k->{slope_per_kill}, 'parent_fds', 'fds'),
                        met(flat(late_slope($k->{samples}, 'n', 'parent_rss_kb'), undef,
@@ -674,56 +674,56 @@ sub long_targets {
                            && ($k->{slope_per_kill}{parent_fds} // 1) == 0));
         }
     }
-    if ($s8) {
-        my $h = $s8->{handshakes};
-        my $l = $s8->{log};
-        $md .= row("8. flapping responder, " . f($s8->{seconds} / 60) . " min: 0 bad staples",
+    if ($soak) {
+        my $h = $soak->{handshakes};
+        my $l = $soak->{log};
+        $md .= row("9. flapping responder, " . f($soak->{seconds} / 60) . " min: 0 bad staples",
                    "$h->{bad} refused by the client, $h->{stale} after their nextUpdate, of $h->{valid} + $h->{bad}",
                    met($h->{bad} + $h->{stale} == 0));
-        $md .= row('8. no handshake without a staple while a valid response existed',
+        $md .= row('9. no handshake without a staple while a valid response existed',
                    "$h->{missed} of $h->{none} without a staple", met($h->{missed} == 0));
-        $md .= row('8. log lines bounded: about one per state change, no storm',
-                   sprintf('%d lines for %d states (%.2f per state, at most %d in one)', $l->{lines}, $s8->{states},
-                           $l->{lines} / ($s8->{states} || 1), $l->{max_per_state}),
+        $md .= row('9. log lines bounded: about one per state change, no storm',
+                   sprintf('%d lines for %d states (%.2f per state, at most %d in one)', $l->{lines}, $soak->{states},
+                           $l->{lines} / ($soak->{states} || 1), $l->{max_per_state}),
                    met($l->{max_per_state} <= $T_LINES_PER_STATE));
-        my $sl = $s8->{slope_per_hour};
-        my $n = $s8->{seconds} / 3600;
+        my $sl = $soak->{slope_per_hour};
+        my $n = $soak->{seconds} / 3600;
         for my $k2 (qw(parent_rss_kb child_rss_kb)) {
-            my $late = late_slope($s8->{samples}, 'at', $k2, 3600);
-            $md .= row("8. " . ($k2 =~ /parent/ ? 'parent' : 'child (mean)') . ' RSS flat',
+            my $late = late_slope($soak->{samples}, 'at', $k2, 3600);
+            $md .= row("9. " . ($k2 =~ /parent/ ? 'parent' : 'child (mean)') . ' RSS flat',
                        slope_cell($sl, $k2, 'kB') . ' per hour, second half ' . late_cell($late, 'kB'),
-                       met(flat($late, undef, $n, $s8->{samples}[0]{$k2})));
+                       met(flat($late, undef, $n, $soak->{samples}[0]{$k2})));
         }
     }
     return $md;
 }
 
 sub long_block {
-    my ($s7, $s8) = (load('s7_storm'), load('s8_soak'));
-    return kept_long_block() unless $s7 || $s8;
+    my ($storm, $soak) = (load('s8_storm'), load('s9_soak'));
+    return kept_long_block() unless $storm || $soak;
     my $when = strftime('%Y-%m-%d %H:%M UTC', gmtime((stat "$OUT/long-elapsed")[9] // time));
     my $took = slurp_out('long-elapsed') || '?';
     my ($l0, $l1) = map { (split ' ', slurp_out($_))[0] // '?' } qw(long-loadavg-start long-loadavg-end);
-    my $md = "$LONG_BEGIN\n## Scenarios 7 and 8: restart storm, flapping responder\n\n"
+    my $md = "$LONG_BEGIN\n## Scenarios 8 and 9: restart storm, flapping responder\n\n"
         . "Written by `make bench-long` from its own run, apart from scenarios 1–6 (it takes most of an hour). "
         . "**Latest run: $when, $took s; $module_state; on $nproc × $cpu_model, load average (1 min) $l0 at the start, $l1 at the end.** "
         . "The storm and the soak ran at the same time (the soak is mostly waiting), on two processors shared with other work "
         . "(other sessions building and testing): timings here are this machine's under that load; the verdicts on staples, "
         . "store and log lines do not depend on it.\n\n"
-        . "### At a glance\n\n" . long_targets($s7, $s8)
+        . "### At a glance\n\n" . long_targets($storm, $soak)
         . "\nFlat: the least-squares slope over the second half of the series, extended over the whole series, grows less than "
         . f(100 * $T_FLAT_SHARE) . " % of the first reading (descriptors: less than $T_FLAT_FDS), or is no steeper than httpd's own without the module (control run). "
         . "The second half, because the first restarts of any httpd warm up its pools and malloc's arenas (the control run "
         . "grows too, then levels off); a leak goes on growing. The slopes over the whole series are shown beside.\n";
-    $md .= "\n### 7. Restart storm under load (`bench/s7_storm.pl`)\n\n" . storm_section($s7) if $s7;
-    $md .= "\n### 8. Flapping responder (`bench/s8_soak.pl`)\n\n" . soak_section($s8) if $s8;
+    $md .= "\n### 8. Restart storm under load (`bench/s8_storm.pl`)\n\n" . storm_section($storm) if $storm;
+    $md .= "\n### 9. Flapping responder (`bench/s9_soak.pl`)\n\n" . soak_section($soak) if $soak;
     $md .= <<"EOF";
 
 ### How to run them
 
     make bench-long         # = SG_BENCH_LONG=1 sh bench/run.sh: the storm, and the soak beside it
 
-or one at a time: `perl bench/s7_storm.pl`, `perl bench/s8_soak.pl` (results in `bench/out/`, then
+or one at a time: `perl bench/s8_storm.pl`, `perl bench/s9_soak.pl` (results in `bench/out/`, then
 `perl bench/report.pl --long bench/out > new.md`). `SG_STORM_GRACEFUL`, `SG_STORM_FULL`, `SG_STORM_KILLS`,
 `SG_SOAK_SECONDS`, `SG_SOAK_SEED`, `SG_SOAK_VALIDITY`, `SG_SOAK_STATE_MIN`, `SG_SOAK_STATE_MAX` change their size;
 `SG_BENCH_QUICK=1` makes both short. The client's line per handshake (`sg_bench -O`), the responder's requests and
@@ -741,7 +741,7 @@ if ($mode eq 'long') {
     my $block = long_block();
     $doc =~ s/\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n/$block/s
         or $doc =~ s/^(## Machine)$/$block\n$1/m
-        or die "$DOC: no place for scenarios 7 and 8\n";
+        or die "$DOC: no place for scenarios 8 and 9\n";
     print $doc;
     exit 0;
 }
@@ -841,7 +841,7 @@ rotates over 1,000 names; `-S` does not ask for a staple (a control);
 `-r` also sends `HEAD /` and reads the answer; `-v` prints the first
 reason a staple was refused; `-O FILE` writes a line per handshake (time,
 outcome, the staple's thisUpdate and nextUpdate), and SIGTERM ends a run
-with its report (scenarios 7 and 8).
+with its report (scenarios 8 and 9).
 
 ### Scenarios
 

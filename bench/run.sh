@@ -11,7 +11,7 @@
 #   SG_BENCH_CERTS=N   certificates in scenario 5 (default 1000)
 #   SG_BENCH_OUT=DIR   where results go (default bench/out)
 #   SG_BENCH_NO_DOC=1  leave docs/benchmarks.md alone
-#   SG_BENCH_LONG=1    (`make bench-long`) scenarios 7 and 8 instead, the
+#   SG_BENCH_LONG=1    (`make bench-long`) scenarios 8 and 9 instead, the
 #                      restart storm and, beside it, the half-hour soak with
 #                      a flapping responder; only their part of the doc is
 #                      rewritten
@@ -36,10 +36,16 @@ mkdir -p "$out"
 # Only what a run writes: SG_BENCH_OUT may name a directory with more in it;
 # and the short and the long scenarios keep each other's results.
 if [ -n "${SG_BENCH_LONG:-}" ]; then
-    rm -f "$out"/s7_* "$out"/s8_* "$out"/long-* "$out"/benchmarks.md
+    rm -f "$out"/s8_storm* "$out"/s8_kills* "$out"/s9_soak* "$out"/long-* \
+        "$out"/benchmarks.md
 else
-    rm -f "$out"/s[1-6]_*.json "$out"/s1-latencies-*.txt "$out"/loadavg-* \
-        "$out"/elapsed "$out"/benchmarks.md
+    for f in "$out"/*.json "$out"/*.txt "$out"/loadavg-* "$out"/elapsed \
+        "$out"/benchmarks.md; do
+        case "${f##*/}" in
+        s8_storm*|s8_kills*|s9_soak*|long-*) ;;
+        *) rm -f "$f" ;;
+        esac
+    done
 fi
 
 for f in build/mod_staple_guard.so build/tools/sg_responder; do
@@ -56,20 +62,20 @@ export SG_BENCH_RESPONDER="$out/sg_responder"
 began=$(date +%s)
 if [ -n "${SG_BENCH_LONG:-}" ]; then
     cat /proc/loadavg > "$out/long-loadavg-start"
-    echo "== mod_staple_guard scenarios 7 and 8, $(date -u '+%Y-%m-%d %H:%M UTC'), results in $out"
+    echo "== mod_staple_guard scenarios 8 and 9, $(date -u '+%Y-%m-%d %H:%M UTC'), results in $out"
     # The soak mostly waits: it runs beside the storm, a little nicer.
-    nice -n 5 perl -I"$top/t/lib" -I"$top/bench/lib" bench/s8_soak.pl &
+    nice -n 5 perl -I"$top/t/lib" -I"$top/bench/lib" bench/s9_soak.pl &
     soak=$!
     failed=""
-    perl -I"$top/t/lib" -I"$top/bench/lib" bench/s7_storm.pl || failed=" s7_storm"
-    wait "$soak" || failed="$failed s8_soak"
+    perl -I"$top/t/lib" -I"$top/bench/lib" bench/s8_storm.pl || failed=" s8_storm"
+    wait "$soak" || failed="$failed s9_soak"
     cat /proc/loadavg > "$out/long-loadavg-end"
     echo "$(( $(date +%s) - began ))" > "$out/long-elapsed"
-    echo "== scenarios 7 and 8 took $(cat "$out/long-elapsed") s${failed:+; failed:$failed}"
+    echo "== scenarios 8 and 9 took $(cat "$out/long-elapsed") s${failed:+; failed:$failed}"
     if [ -z "${SG_BENCH_NO_DOC:-}" ]; then
         perl -I"$top/bench/lib" bench/report.pl --long "$out" > "$out/benchmarks.md"
         cp "$out/benchmarks.md" docs/benchmarks.md
-        echo "== docs/benchmarks.md: scenarios 7 and 8 written"
+        echo "== docs/benchmarks.md: scenarios 8 and 9 written"
     fi
     [ -z "$failed" ]
     exit

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
-# Short versions of benchmark scenarios 7 and 8 (bench/s7_storm.pl,
-# bench/s8_soak.pl), for CI: what must hold whatever the machine, not how
+# Short versions of benchmark scenarios 8 and 9 (bench/s8_storm.pl,
+# bench/s9_soak.pl), for CI: what must hold whatever the machine, not how
 # fast or how small.
 #   storm: 20 graceful and 2 full restarts under load with the responder
 #          down, then 5 SIGKILLs of the fetcher's child mid-refresh;
