@@ -60,7 +60,7 @@ TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts
 BENCH_TOOLS = $(B)/bench/sg_bench
 
-.PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench
+.PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
 
 all: $(MODULE) $(CLI)
 
@@ -145,12 +145,12 @@ asan: asan-build
 
 # The whole integration suite against the instrumented module, the
 # sanitizers' runtime preloaded into apache2 (t/lib/SGTest.pm, SG_ASAN).
-asan-test: asan-build tools
+asan-test: asan-build tools bench-tools
 	SG_ASAN=1 prove -j2 t/*.t
 
 # ---- running ----
 # The whole suite: C unit tests, then real httpd against real responders.
-test check: all tools unit-build
+test check: all tools bench-tools unit-build
 	prove -j2 t/*.t
 
 demo: all tools
@@ -160,6 +160,11 @@ demo: all tools
 # results go to docs/benchmarks.md.
 bench: all tools bench-tools
 	sh bench/run.sh
+
+# Scenarios 8 and 9 (restart storm, half-hour soak with a flapping
+# responder): most of an hour, so on their own; their part of the doc.
+bench-long: all tools bench-tools
+	SG_BENCH_LONG=1 sh bench/run.sh
 
 # The Debian package libapache2-mod-staple-guard (debian/): built with
 # debhelper from a copy of the sources in build/deb/src, where its work

@@ -1,6 +1,8 @@
 #!/usr/bin/perl
 # bench/report.pl OUT_DIR            docs/benchmarks.md, on stdout
 # bench/report.pl --summary OUT_DIR  the results tables only
+# bench/report.pl --long OUT_DIR     docs/benchmarks.md with only the part
+#                                    of scenarios 8 and 9 rewritten
 #
 # Reads the JSON the scenarios wrote (bench/s*.pl) and the machine's
 # description, and writes the doc. Every number and every "met" comes from
@@ -14,8 +16,9 @@ use List::Util qw(max);
 use POSIX qw(strftime);
 use SGBench;
 
-my $summary_only = @ARGV && $ARGV[0] eq '--summary' ? shift @ARGV : 0;
-my $OUT = shift @ARGV // die "usage: $0 [--summary] OUT_DIR\n";
+my $mode = @ARGV && $ARGV[0] =~ /^--(summary|long)$/ ? (shift(@ARGV), $1)[1] : '';
+my $summary_only = $mode eq 'summary';
+my $OUT = shift @ARGV // die "usage: $0 [--summary|--long] OUT_DIR\n";
 my @C = @SGBench::CONFIGS;
 my %L = %SGBench::LABEL;
 
@@ -564,8 +567,289 @@ my $module_state = $dirty ? "commit $commit plus uncommitted changes to the sour
 my $load_note = ($load0 =~ /^[\d.]+$/ && $load0 > 0.5) || ($load1 =~ /^[\d.]+$/ && $load1 > 1.5)
     ? ' Other work was running on the machine at the same time (see the load averages): that is noise the alternation spreads over all configurations, but it widens the spread of every number.'
     : '';
+# ---- scenarios 8 and 9: the long ones ------------------------------------------
+#
+# They take most of an hour, so they run on their own (`make bench-long`):
+# their part of the doc lies between two markers. A run without them keeps
+# that part as it is; `report.pl --long OUT` rewrites that part alone.
+
+my $LONG_BEGIN = '<!-- scenarios 8 and 9: written by bench/report.pl --long -->';
+my $LONG_END = '<!-- end of scenarios 8 and 9 -->';
+my $DOC = "$SGBench::TOP/docs/benchmarks.md";
+
+# What "flat" allows: a slope per restart (or per kill, or per hour) over
+# the second half of the series whose growth over the whole series stays
+# under this share of the first reading, or no steeper than httpd's own in
+# the control run. The second half: the first restarts of any httpd warm
+# up its pools and malloc's arenas (the control shows it too); a leak goes
+# on growing after that.
+my $T_FLAT_SHARE = 0.02;
+# Descriptors are whole: fewer than one gained over the whole series (a
+# mean over children moves by fractions as old ones finish).
+my $T_FLAT_FDS = 1;
+my $T_RESUME_S = 1;             # "within its tick": the fetcher's 1 s
+# "About one per state change": a new reason, a warning before the held
+# response expires, its expiry; more than this in one state is a storm.
+my $T_LINES_PER_STATE = 4;
+
+sub kept_long_block {
+    my $doc = SGTest::slurp($DOC);
+    return $1 if $doc =~ /(\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n)/s;
+    return "$LONG_BEGIN\n## Scenarios 8 and 9: restart storm, flapping responder\n\n"
+         . "Not run yet: `make bench-long`.\n\n$LONG_END\n";
+}
+
+
+sub slope_cell {
+    my ($sl, $k, $unit) = @_;
+    return 'n/a' unless defined $sl->{$k};
+    return sprintf('%+.*f', $unit eq 'kB' ? 1 : 3, $sl->{$k}) . ($unit ? " $unit" : '');
+}
+
+# The least-squares slope of $k against $x over the second half of the
+# samples ($scale divides x: seconds to hours).
+sub late_slope {
+    my ($samples, $x, $k, $scale) = @_;
+    my @s = @$samples[int(@$samples / 2) .. $#$samples];
+    return SGBench::slope([map { $_->{$x} / ($scale // 1) } @s],
+                          [map { $_->{$k} } @s]);
+}
+
+# Flat: the late slope, over the whole series of $n, grows less than
+# $T_FLAT_SHARE of the first reading (descriptors: $T_FLAT_FDS), or no
+# faster than without the module.
+sub flat {
+    my ($late, $ctl_late, $n, $first, $fds) = @_;
+    return undef unless defined $late && $first;
+    return 1 if $late * $n < ($fds ? $T_FLAT_FDS : $T_FLAT_SHARE * $first);
+    return defined $ctl_late && $late <= $ctl_late ? 1 : 0;
+}
+
+sub late_cell {
+    my ($v, $unit) = @_;
+    return slope_cell({ v => $v }, 'v', $unit);
+}
+
+sub storm_row {
+    my ($name, $x) = @_;
+    my $h = $x->{handshakes};
+    my ($a, $b, $sl) = ($x->{first}, $x->{last}, $x->{slope_per_restart});
+    return row($name, $x->{restarts},
+               $h ? $h->{completed} : '–',
+               $h ? pct($h->{valid_pct}) : '–',
+               $h ? "$h->{no_staple} / $h->{bad_staple} / $h->{stale}" : '–',
+               $h ? ($h->{gaps} ? sprintf('%d (%s in all, longest %s)', $h->{gaps},
+                                          s_($h->{gap_s}), s_($h->{gap_s_max}))
+                                : $h->{failed}) : '–',
+               "$a->{parent_rss_kb} → $b->{parent_rss_kb} kB (" . slope_cell($sl, 'parent_rss_kb', 'kB') . ')',
+               "$a->{parent_fds} → $b->{parent_fds} (" . slope_cell($sl, 'parent_fds', '') . ')',
+               f($a->{child_rss_kb}) . ' → ' . f($b->{child_rss_kb}) . ' kB ('
+                   . slope_cell($sl, 'child_rss_kb', 'kB') . ')',
+               f($a->{child_fds}, 1) . ' → ' . f($b->{child_fds}, 1) . ' ('
+                   . slope_cell($sl, 'child_fds', '') . ')');
+}
+
+sub storm_section {
+    my ($s) = @_;
+    my ($r, $c, $k) = @$s{qw(restarts control kills)};
+    my $md = "Two connections of `sg_bench` made full handshakes back to back all along and checked every staple; "
+           . "the responder was down during the restarts. Readings after each restart ($r->{settle} s later: new children "
+           . "come on httpd's once-a-second maintenance tick); children: mean over those alive. Slopes: least squares, per restart.\n\n";
+    $md .= head('restarts', 'count', 'handshakes completed', 'with a valid staple',
+                'without / bad / stale', 'failed (spells without service)',
+                'parent RSS first → last (slope)', 'parent fds', 'child RSS (mean)', 'child fds (mean)');
+    $md .= storm_row('graceful, responder down', $r->{graceful});
+    $md .= storm_row('full (stop, start), responder down', $r->{full});
+    $md .= storm_row('_graceful without the module (control)_', $c) if $c;
+    $md .= sprintf("\nA failed handshake during full restarts is a refused connection while httpd is stopped: "
+                 . "the client retries at once, so their number (%d) says little; the spells without service say how long nobody was served. "
+                 . "Store after the restarts: %d file(s), %d damaged, %d temporary left over. "
+                 . "`apache2 -k graceful` to ready (AH00489): median %s; `-k start` after a stop: median %s.\n",
+                 $r->{full}{handshakes}{failed}, $r->{store}{files}, $r->{store}{damaged},
+                 $r->{store}{temporary}, s_($r->{graceful}{ready_s}), s_($r->{full}{ready_s}));
+    return $md unless $k;
+    my $kh = $k->{handshakes};
+    my $sl = $k->{slope_per_kill};
+    $md .= sprintf("\n**%d × SIGKILL to the fetcher's child**, each in the middle of a refresh (%d of %d: the responder, "
+                 . "answering after 1 s, had the request), responses valid %d s, under the same load (%s):\n\n",
+                 $k->{kills_done}, $k->{mid_fetch}, $k->{kills_done}, $k->{validity}, s_($k->{seconds}));
+    $md .= head('', 'measured');
+    $md .= row('another child ran the fetcher', "$k->{resumed} of $k->{kills_done}");
+    $md .= row('time from the kill to its first round done (SG0041)',
+               'median ' . s_($k->{resume_s_median}) . ', max ' . s_($k->{resume_s_max}));
+    $md .= row('store files damaged after a kill / at the end',
+               "$k->{damaged_after_kills} of $k->{kills_done} / $k->{store}{damaged} of $k->{store}{files}");
+    $md .= row('requests to the responder meanwhile', $k->{requests});
+    $md .= row('handshakes completed, with a valid staple', "$kh->{completed}, " . pct($kh->{valid_pct})
+               . " ($kh->{no_staple} without, $kh->{bad_staple} bad, $kh->{stale} stale)");
+    $md .= row('handshakes failed (connections of the killed child)', $kh->{failed});
+    $md .= row('parent RSS, first → last kill (slope per kill)',
+               "$k->{first}{parent_rss_kb} → $k->{last}{parent_rss_kb} kB (" . slope_cell($sl, 'parent_rss_kb', 'kB') . ')');
+    $md .= row('parent fds, first → last kill (slope per kill)',
+               "$k->{first}{parent_fds} → $k->{last}{parent_fds} (" . slope_cell($sl, 'parent_fds', '') . ')');
+    $md .= "\nThe fetcher comes back about 10 s after its child is killed, not within its 1 s tick: another child's "
+         . "mod_watchdog thread takes the singleton over at once, but waits ten of its one-second intervals after a lock "
+         . "it had to wait for, in case httpd is shutting down (httpd 2.4 `mod_watchdog.c`, `wd_worker`), and only then "
+         . "runs the fetcher's first round. Handshakes are served from shared memory meanwhile; only refreshes wait, so "
+         . "a response needs more than that much time left (real ones have hours).\n"
+        if ($k->{resume_s_median} // 0) > $T_RESUME_S;
+    return $md;
+}
+
+sub soak_section {
+    my ($s) = @_;
+    my $h = $s->{handshakes};
+    my $l = $s->{log};
+    my $sl = $s->{slope_per_hour};
+    my ($a, $b) = ($s->{samples}[0], $s->{samples}[-1]);
+    my $md = sprintf("%s of a responder switching every %d–%d s (seed %d) through every fault in a shuffled order, then good "
+                   . "again: %d states, %.1f cycles; good responses valid %d s (`StapleGuardRetryMin %d`, `StapleGuardRetryMax %d`, "
+                   . "`StapleGuardResponderTimeout %d`, everything else at its default). A client made %d handshakes a second.\n\n",
+                   s_($s->{seconds}), $s->{state_min}, $s->{state_max}, $s->{seed}, $s->{states}, $s->{cycles},
+                   $s->{validity}, $s->{retry_min}, $s->{retry_max}, $s->{responder_timeout}, $s->{rate});
+    $md .= head('', 'measured');
+    $md .= row('handshakes', $h->{handshakes});
+    $md .= row('with a valid staple', "$h->{valid} (" . pct(100 * $h->{valid} / ($h->{handshakes} || 1)) . ')');
+    $md .= row('bad staples (refused by the client / after their nextUpdate)', "$h->{bad} / $h->{stale}");
+    $md .= row('without a staple', $h->{none});
+    $md .= row('... while a valid response existed', $h->{missed});
+    $md .= row('failed handshakes', $h->{failed});
+    $md .= row('requests to the responder; good responses handed out',
+               "$s->{requests}; $s->{good_handed_out} (a valid response existed " . s_($s->{valid_existed_s}) . ')');
+    $md .= row('module log lines at info and above', sprintf('%d for %d states: at most %d in one state',
+               $l->{lines}, $s->{states}, $l->{max_per_state}));
+    $md .= row('... by id', join(', ', map { "$_ × $l->{by_id}{$_}" } sort keys %{$l->{by_id}}));
+    $md .= row('parent RSS, first → last sample (slope per hour)',
+               "$a->{parent_rss_kb} → $b->{parent_rss_kb} kB (" . slope_cell($sl, 'parent_rss_kb', 'kB') . ')');
+    $md .= row('parent fds', "$a->{parent_fds} → $b->{parent_fds} (" . slope_cell($sl, 'parent_fds', '') . ')');
+    $md .= row('child RSS (mean)', f($a->{child_rss_kb}) . ' → ' . f($b->{child_rss_kb}) . ' kB ('
+               . slope_cell($sl, 'child_rss_kb', 'kB') . ')');
+    $md .= row('child fds (mean)', f($a->{child_fds}, 1) . ' → ' . f($b->{child_fds}, 1) . ' ('
+               . slope_cell($sl, 'child_fds', '') . ')');
+    $md .= sprintf("\nMemory read every %d s; the children's RSS includes what mod_ssl and httpd keep, and this scenario has "
+                 . "no run without the module to tell them apart. Log lines by state: the module says each change of the "
+                 . "responder's answer once (a new reason), plus a warning before the held response expires (SG0025) and "
+                 . "its expiry (SG0022); retries in between go to the debug level.\n",
+                 @{$s->{samples}} > 1 ? $s->{samples}[1]{at} - $s->{samples}[0]{at} + 0.5 : 0);
+    return $md;
+}
+
+sub long_targets {
+    my ($storm, $soak) = @_;
+    my $md = head('target (mod_staple_guard)', 'measured', 'result');
+    if ($storm) {
+        my ($r, $c, $k) = @$storm{qw(restarts control kills)};
+        my ($g, $fu) = ($r->{graceful}, $r->{full});
+        my $n = $g->{restarts} + $fu->{restarts};
+        my $ok = $g->{handshakes}{completed} + $fu->{handshakes}{completed};
+        my $valid = $g->{handshakes}{valid_staple} - $g->{handshakes}{stale}
+                  + $fu->{handshakes}{valid_staple} - $fu->{handshakes}{stale};
+        $md .= row("8. $g->{restarts} graceful + $fu->{restarts} full restarts under load, responder down: 100 % of completed handshakes with a valid staple",
+                   "$valid of $ok", met($valid == $ok && $ok > 0));
+        my $csl = $c ? $c->{slope_per_restart} : undef;
+        for my $k2 (qw(parent_rss_kb parent_fds child_rss_kb child_fds)) {
+            my $unit = $k2 =~ /kb/ ? 'kB' : '';
+            my $what = { parent_rss_kb => 'parent RSS', parent_fds => 'parent fds',
+                         child_rss_kb => 'child RSS (mean)', child_fds => 'child fds (mean)' }->{$k2};
+            my $late = late_slope($g->{samples}, 'n', $k2);
+            my $ctl_late = $c ? late_slope($c->{samples}, 'n', $k2) : undef;
+            $md .= row("8. $what flat over $g->{restarts} graceful restarts",
+                       sprintf('%s per restart, second half %s%s', slope_cell($g->{slope_per_restart}, $k2, $unit),
+                               late_cell($late, $unit),
+                               $csl ? '; without the module ' . slope_cell($csl, $k2, $unit)
+                                      . ', second half ' . late_cell($ctl_late, $unit) : ''),
+                       met(flat($late, $ctl_late, $g->{restarts}, $g->{first}{$k2}, $k2 =~ /fds/)));
+        }
+        if ($k) {
+            $md .= row("8. $k->{kills_done} kill -9 of the fetcher's child mid-refresh: the store never damaged",
+                       "$k->{damaged_after_kills} damaged after a kill, $k->{store}{damaged} at the end",
+                       met(!$k->{damaged_after_kills} && !$k->{store}{damaged}));
+            $md .= row("8. ... the fetcher resumes in another child within its tick ($T_RESUME_S s)",
+                       "$k->{resumed} of $k->{kills_done}; median " . s_($k->{resume_s_median}) . ', max ' . s_($k->{resume_s_max}),
+                       met($k->{resumed} == $k->{kills_done} && ($k->{resume_s_max} // 9e9) <= $T_RESUME_S));
+            $md .= row("8. ... nothing leaks in the parent (RSS, fds per kill)",
+                       slope_cell($k->{slope_per_kill}, 'parent_rss_kb', 'kB') . ', '
+                       . slope_cell($k->{slope_per_kill}, 'parent_fds', 'fds'),
+                       met(flat(late_slope($k->{samples}, 'n', 'parent_rss_kb'), undef,
+                                $k->{kills_done}, $k->{first}{parent_rss_kb})
+                           && ($k->{slope_per_kill}{parent_fds} // 1) == 0));
+        }
+    }
+    if ($soak) {
+        my $h = $soak->{handshakes};
+        my $l = $soak->{log};
+        $md .= row("9. flapping responder, " . f($soak->{seconds} / 60) . " min: 0 bad staples",
+                   "$h->{bad} refused by the client, $h->{stale} after their nextUpdate, of $h->{valid} + $h->{bad}",
+                   met($h->{bad} + $h->{stale} == 0));
+        $md .= row('9. no handshake without a staple while a valid response existed',
+                   "$h->{missed} of $h->{none} without a staple", met($h->{missed} == 0));
+        $md .= row('9. log lines bounded: about one per state change, no storm',
+                   sprintf('%d lines for %d states (%.2f per state, at most %d in one)', $l->{lines}, $soak->{states},
+                           $l->{lines} / ($soak->{states} || 1), $l->{max_per_state}),
+                   met($l->{max_per_state} <= $T_LINES_PER_STATE));
+        my $sl = $soak->{slope_per_hour};
+        my $n = $soak->{seconds} / 3600;
+        for my $k2 (qw(parent_rss_kb child_rss_kb)) {
+            my $late = late_slope($soak->{samples}, 'at', $k2, 3600);
+            $md .= row("9. " . ($k2 =~ /parent/ ? 'parent' : 'child (mean)') . ' RSS flat',
+                       slope_cell($sl, $k2, 'kB') . ' per hour, second half ' . late_cell($late, 'kB'),
+                       met(flat($late, undef, $n, $soak->{samples}[0]{$k2})));
+        }
+    }
+    return $md;
+}
+
+sub long_block {
+    my ($storm, $soak) = (load('s8_storm'), load('s9_soak'));
+    return kept_long_block() unless $storm || $soak;
+    my $when = strftime('%Y-%m-%d %H:%M UTC', gmtime((stat "$OUT/long-elapsed")[9] // time));
+    my $took = slurp_out('long-elapsed') || '?';
+    my ($l0, $l1) = map { (split ' ', slurp_out($_))[0] // '?' } qw(long-loadavg-start long-loadavg-end);
+    my $md = "$LONG_BEGIN\n## Scenarios 8 and 9: restart storm, flapping responder\n\n"
+        . "Written by `make bench-long` from its own run, apart from scenarios 1–6 (it takes most of an hour). "
+        . "**Latest run: $when, $took s; $module_state; on $nproc × $cpu_model, load average (1 min) $l0 at the start, $l1 at the end.** "
+        . "The storm and the soak ran at the same time (the soak is mostly waiting), on two processors shared with other work "
+        . "(other sessions building and testing): timings here are this machine's under that load; the verdicts on staples, "
+        . "store and log lines do not depend on it.\n\n"
+        . "### At a glance\n\n" . long_targets($storm, $soak)
+        . "\nFlat: the least-squares slope over the second half of the series, extended over the whole series, grows less than "
+        . f(100 * $T_FLAT_SHARE) . " % of the first reading (descriptors: less than $T_FLAT_FDS), or is no steeper than httpd's own without the module (control run). "
+        . "The second half, because the first restarts of any httpd warm up its pools and malloc's arenas (the control run "
+        . "grows too, then levels off); a leak goes on growing. The slopes over the whole series are shown beside.\n";
+    $md .= "\n### 8. Restart storm under load (`bench/s8_storm.pl`)\n\n" . storm_section($storm) if $storm;
+    $md .= "\n### 9. Flapping responder (`bench/s9_soak.pl`)\n\n" . soak_section($soak) if $soak;
+    $md .= <<"EOF";
+
+### How to run them
+
+    make bench-long         # = SG_BENCH_LONG=1 sh bench/run.sh: the storm, and the soak beside it
+
+or one at a time: `perl bench/s8_storm.pl`, `perl bench/s9_soak.pl` (results in `bench/out/`, then
+`perl bench/report.pl --long bench/out > new.md`). `SG_STORM_GRACEFUL`, `SG_STORM_FULL`, `SG_STORM_KILLS`,
+`SG_SOAK_SECONDS`, `SG_SOAK_SEED`, `SG_SOAK_VALIDITY`, `SG_SOAK_STATE_MIN`, `SG_SOAK_STATE_MAX` change their size;
+`SG_BENCH_QUICK=1` makes both short. The client's line per handshake (`sg_bench -O`), the responder's requests and
+modes and the module's log lines are kept in `bench/out/` beside the JSON. `t/32-storm-short.t` runs short versions in
+CI and asserts what must hold on any machine (no bad staple, every staple while one was valid, store sound, fetcher
+back, log lines bounded), not times or memory.
+
+$LONG_END
+EOF
+    return $md;
+}
+
+if ($mode eq 'long') {
+    my $doc = SGTest::slurp($DOC);
+    my $block = long_block();
+    $doc =~ s/\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n/$block/s
+        or $doc =~ s/^(## Machine)$/$block\n$1/m
+        or die "$DOC: no place for scenarios 8 and 9\n";
+    print $doc;
+    exit 0;
+}
+
 my $results = results();
 my $observations = observations();
+my $long = long_block();
 
 print <<"EOF";
 # Benchmarks
@@ -589,6 +873,7 @@ cancels out; min–max shows how much the rounds disagreed.
 ### What the numbers say
 
 $observations
+$long
 ## Machine
 
 | | |
@@ -655,7 +940,9 @@ handshakes (per second, all connections together; those that could not
 start on time are counted as `late`); `-n 'h%d.bench.test' -R 1000`
 rotates over 1,000 names; `-S` does not ask for a staple (a control);
 `-r` also sends `HEAD /` and reads the answer; `-v` prints the first
-reason a staple was refused.
+reason a staple was refused; `-O FILE` writes a line per handshake (time,
+outcome, the staple's thisUpdate and nextUpdate), and SIGTERM ends a run
+with its report (scenarios 8 and 9).
 
 ### Scenarios
 

@@ -17,7 +17,12 @@
  *
  * Output: one machine-readable line ("sg_bench key=value ...") and one
  * line for people; with -L FILE also every handshake's latency (ms, one
- * per line, sorted), so that runs can be pooled into one percentile.
+ * per line, sorted), so that runs can be pooled into one percentile; with
+ * -O FILE one line per handshake as it ends (wall-clock time, outcome,
+ * and the valid staple's thisUpdate and nextUpdate), so that a long run
+ * can be laid over what the server and its responder did meanwhile.
+ * SIGTERM or SIGINT ends a run early, with its report (a run under a
+ * restart storm lasts as long as the storm).
  * Exit status 0 when at least one handshake completed.
  *
  * Build: make build/bench/sg_bench (with t/tools/sg_tool.c, -lssl -lcrypto
@@ -96,6 +101,7 @@ struct bn_opts {
 	int		 no_status;	/* -S: do not ask for a staple (control) */
 	double		 rate;		/* -q: handshakes/s in all; 0 = flat out */
 	const char	*latfile;	/* -L: every latency, for pooling */
+	const char	*outfile;	/* -O: one line per handshake */
 };
 
 /* Shared by all workers; only the atomics change while they run. */
@@ -107,7 +113,11 @@ struct bn_run {
 	double			 deadline;	/* seconds since start; 0 = none */
 	atomic_long		 next;		/* next handshake number (-N, -R) */
 	atomic_long		 late;		/* -q: started > BN_LATE_MS late */
+	FILE			*out;		/* -O, or NULL */
 };
+
+/* Set by SIGTERM or SIGINT: no handshake starts after it. */
+static volatile sig_atomic_t bn_stop;
 
 /*
  * The last staple a worker found valid, and for which certificate.
@@ -135,6 +145,7 @@ struct bn_worker {
 	size_t		 nlat, caplat;
 	struct bn_cache	 cache;
 	char		 why[BN_NAME_MAX];	/* first refusal reason */
+	const char	*last_why;	/* the last handshake's, for -O */
 };
 
 const char tool_name[] = BN_NAME;
@@ -144,7 +155,7 @@ bn_usage(void)
 {
 	tool_usage("-p port [-h host] [-n sni] [-R names] [-c concurrency]\n"
 	    "       (-d seconds | -N count) [-C cafile] [-l label] [-r] "
-	    "[-t timeout] [-v] [-S] [-q rate] [-L file]\n"
+	    "[-t timeout] [-v] [-S] [-q rate] [-L file] [-O file]\n"
 	    "  -n sni    server name; with -R, may hold one %d that is "
 	    "replaced by\n"
 	    "            0..names-1 in turn (e.g. -n 'h%d.bench.test' "
@@ -155,7 +166,12 @@ bn_usage(void)
 	    "  -q rate   start handshakes at this rate (per second, all "
 	    "connections\n"
 	    "            together) instead of each right after the last\n"
-	    "  -L file   write every handshake latency (ms, sorted) to file\n");
+	    "  -L file   write every handshake latency (ms, sorted) to file\n"
+	    "  -O file   write a line per handshake as it ends: wall-clock "
+	    "time,\n"
+	    "            outcome, the valid staple's thisUpdate and nextUpdate "
+	    "(epoch\n"
+	    "            seconds, 0 without one) and why a staple was bad\n");
 }
 
 static double
@@ -193,7 +209,7 @@ bn_parse_args(int argc, char *argv[], struct bn_opts *o)
 	o->conc = BN_DEFAULT_CONC;
 	o->timeout = BN_DEFAULT_TIMEOUT;
 	o->label = "-";
-	while ((ch = getopt(argc, argv, "h:p:n:R:c:d:N:C:l:rt:vSq:L:")) != -1) {
+	while ((ch = getopt(argc, argv, "h:p:n:R:c:d:N:C:l:rt:vSq:L:O:")) != -1) {
 		switch (ch) {
 		case 'h': o->host = optarg; break;
 		case 'p':
@@ -223,6 +239,7 @@ bn_parse_args(int argc, char *argv[], struct bn_opts *o)
 		case 'S': o->no_status = 1; break;
 		case 'q': o->rate = bn_parse_seconds(optarg); break;
 		case 'L': o->latfile = optarg; break;
+		case 'O': o->outfile = optarg; break;
 		default: bn_usage();
 		}
 	}
@@ -479,6 +496,7 @@ bn_classify(struct bn_worker *w, SSL *ssl)
 		return BN_NO_STAPLE;
 	why = bn_check_staple(w, ssl, der, (int)len);
 	bn_note_why(w, why);
+	w->last_why = why;
 	return why == NULL ? BN_VALID_STAPLE : BN_BAD_STAPLE;
 }
 
@@ -581,6 +599,8 @@ bn_claim(struct bn_run *r)
 {
 	long	 n = atomic_fetch_add(&r->next, 1);
 
+	if (bn_stop)
+		return -1;
 	if (r->o->count > 0 && n >= r->o->count)
 		return -1;
 	if (r->o->rate > 0)
@@ -590,14 +610,42 @@ bn_claim(struct bn_run *r)
 	return bn_since(&r->start) < r->deadline ? n : -1;
 }
 
+/*
+ * -O: one line per handshake, written whole (stdio locks the stream, so
+ * the workers' lines do not interleave).  The times of a valid staple are
+ * those the worker's cache holds: it was checked against them just now.
+ */
+static void
+bn_log_outcome(struct bn_worker *w, enum bn_outcome out)
+{
+	struct timespec	 now;
+	int		 valid = out == BN_VALID_STAPLE;
+
+	if (w->run->out == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(w->run->out, "%lld.%03ld %s %lld %lld%s%s\n",
+	    (long long)now.tv_sec, now.tv_nsec / (long)(BN_NS_PER_S /
+	    BN_MS_PER_S), bn_outcome_key[out],
+	    valid ? (long long)w->cache.this_upd : 0LL,
+	    valid ? (long long)w->cache.next_upd : 0LL,
+	    out == BN_BAD_STAPLE && w->last_why ? " " : "",
+	    out == BN_BAD_STAPLE && w->last_why ? w->last_why : "");
+}
+
 static void *
 bn_worker_main(void *arg)
 {
 	struct bn_worker	*w = arg;
+	enum bn_outcome		 out;
 	long			 n;
 
-	while ((n = bn_claim(w->run)) >= 0)
-		w->outcome[bn_one(w, n)]++;
+	while ((n = bn_claim(w->run)) >= 0) {
+		w->last_why = NULL;
+		out = bn_one(w, n);
+		w->outcome[out]++;
+		bn_log_outcome(w, out);
+	}
 	bn_cache_clear(&w->cache);
 	return NULL;
 }
@@ -717,6 +765,15 @@ bn_init_run(struct bn_run *r, const struct bn_opts *o)
 	r->deadline = o->duration;
 	atomic_init(&r->next, 0);
 	atomic_init(&r->late, 0);
+	if (o->outfile != NULL)
+		r->out = tool_fopen(o->outfile, "w");
+}
+
+static void
+bn_on_stop(int sig)
+{
+	(void)sig;
+	bn_stop = 1;
 }
 
 int
@@ -732,6 +789,8 @@ main(int argc, char *argv[])
 	bn_parse_args(argc, argv, &o);
 	/* A server that resets the connection must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, bn_on_stop);
+	signal(SIGINT, bn_on_stop);
 	bn_init_run(&run, &o);
 	if ((ws = calloc((size_t)o.conc, sizeof(*ws))) == NULL)
 		tool_die("out of memory", NULL);
@@ -750,6 +809,8 @@ main(int argc, char *argv[])
 	bn_report(&o, &t, elapsed, atomic_load(&run.late));
 	if (o.latfile != NULL)
 		bn_write_latencies(o.latfile, &t);
+	if (run.out != NULL)
+		tool_fclose(run.out, !ferror(run.out), o.outfile);
 	for (i = 0; i < o.conc; i++)
 		free(ws[i].lat);
 	free(ws);

@@ -5,8 +5,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
-# deb: the Debian package, which t/29-deb.t installs and purges
-make -s all tools unit-build deb
+# deb: the Debian package, which t/29-deb.t installs and purges;
+# bench-tools: the load client t/32-storm-short.t runs
+make -s all tools bench-tools unit-build deb
 # the unit tests again, with AddressSanitizer and UBSan (t/00-unit.t)
 make -s asan-build
 prove -j2 t/*.t

@@ -55,12 +55,13 @@ my $CLK_TCK = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
 fieldhash my %made;
 
 # A server for one configuration. With `share => $other` it uses that
-# instance's PKI and responder (the 1,000-certificate scenario: one CA).
+# instance's PKI and responder (the 1,000-certificate scenario: one CA);
+# loglevel => LEVELS instead of the configuration's own.
 sub server {
     my (%o) = @_;
     my $t = SGTest->new($o{share} ? (share => $o{share}) : ());
     $made{$t} = { config => $o{config}, vhosts => $o{vhosts},
-                  global => $o{global} // '' };
+                  global => $o{global} // '', loglevel => $o{loglevel} };
     write_config($t);
     return $t;
 }
@@ -114,6 +115,7 @@ sub write_config {
     my ($t) = @_;
     my %p = provider_conf($t);
     $p{global} = ($p{global} // '') . $made{$t}{global};
+    $p{loglevel} = $made{$t}{loglevel} if $made{$t}{loglevel};
     $p{vhosts} = $made{$t}{vhosts} if $made{$t}{vhosts};
     $t->write_conf(%p);
 }
@@ -240,6 +242,51 @@ sub wait_stapled {
     return undef;
 }
 
+# A load client left running while a scenario works on the server: the
+# same arguments as bench() (duration => seconds it runs at most), and
+# outcomes => FILE for its -O lines. bench_stop() ends it (SIGTERM: it
+# finishes the handshakes in flight) and returns its result line as a hash.
+my $STOP_WAIT = 40;                 # seconds: more than sg_bench's -t
+sub bench_start {
+    my ($t, %a) = @_;
+    my @cmd = ($BENCH, '-h', '127.0.0.1', '-p', $t->hport,
+               '-n', $a{sni} // 'localhost', '-c', $a{conc} // 1,
+               '-C', $t->pkifile('root.crt'), '-t', $a{timeout} // 10,
+               '-l', $a{label} // 'load', '-v', '-d', $a{duration});
+    push @cmd, '-q', $a{rate} if $a{rate};
+    push @cmd, '-O', $a{outcomes} if $a{outcomes};
+    my $log = $t->dir . "/logs/sg_bench-$a{label}.out";
+    unlink $log;
+    return { t => $t, log => $log, pid => $t->spawn($log, @cmd) };
+}
+
+sub bench_stop {
+    my ($h) = @_;
+    kill('TERM', $h->{pid});
+    my $done = SGTest::wait_for(sub { waitpid($h->{pid}, POSIX::WNOHANG()) != 0 },
+                                $STOP_WAIT);
+    $h->{t}->kill_group($h->{pid});     # only if it did not end
+    my $out = SGTest::slurp($h->{log});
+    my ($kv) = $out =~ /^(sg_bench .*)$/m;
+    die "sg_bench gave no result (ended: $done): $out" unless $kv;
+    my %r = $kv =~ /(\w+)=(\S+)/g;
+    ($r{why}) = $out =~ /first problem seen: (.*)$/m;
+    return \%r;
+}
+
+# A valid staple is stale when its handshake ended this long after its
+# nextUpdate: the module checks the time when it hands the staple over,
+# the client writes the line when the handshake is done (and nextUpdate
+# has whole seconds).
+our $STALE_SLACK = 0.5;
+
+# The -O lines of a run: [time, outcome, thisUpdate, nextUpdate, why].
+sub outcomes {
+    my ($file) = @_;
+    return [map { [split ' ', $_, 5] } grep { /\S/ }
+            split /\n/, SGTest::slurp($file)];
+}
+
 # ---- the responder ------------------------------------------------------
 
 sub requests { scalar @{$_[0]->requests} }
@@ -322,7 +369,61 @@ sub memory {
     };
 }
 
+sub fd_count {
+    my ($pid) = @_;
+    opendir(my $dh, "/proc/$pid/fd") or return 0;
+    my $n = grep { !/^\.\.?$/ } readdir $dh;
+    closedir $dh;
+    return $n;
+}
+
+# What a long run watches for leaks: the parent's RSS and open file
+# descriptors, and its children's (a mean over those alive: a graceful
+# restart replaces them all, and some old ones may still be finishing).
+sub leak_sample {
+    my ($t) = @_;
+    my $pid = $t->httpd_pid or die 'no httpd pid';
+    my @kids = children_of($pid);
+    my @rss = map { proc_kb($_, 'status', 'VmRSS') } @kids;
+    my @fds = map { fd_count($_) } @kids;
+    my $mean = sub { @_ ? sum(@_) / @_ : 0 };
+    return {
+        parent_pid => $pid,
+        parent_rss_kb => proc_kb($pid, 'status', 'VmRSS'),
+        parent_fds => fd_count($pid),
+        children => scalar @kids,
+        child_rss_kb => $mean->(@rss),
+        child_fds => $mean->(@fds),
+        child_rss_kb_max => (sort { $b <=> $a } @rss)[0] // 0,
+    };
+}
+
 # ---- statistics ------------------------------------------------------------
+
+sub sum { my $s = 0; $s += $_ for @_; return $s }
+
+# The slope of the least-squares line through the points (x, y).
+sub slope {
+    my ($xs, $ys) = @_;
+    my $n = @$xs;
+    return undef if $n < 2;
+    my ($mx, $my) = (sum(@$xs) / $n, sum(@$ys) / $n);
+    my ($sxy, $sxx) = (0, 0);
+    for my $i (0 .. $n - 1) {
+        $sxy += ($xs->[$i] - $mx) * ($ys->[$i] - $my);
+        $sxx += ($xs->[$i] - $mx) ** 2;
+    }
+    return $sxx ? $sxy / $sxx : undef;
+}
+
+# For each key of the samples (hashes), the least-squares slope of its
+# value against x (the restart's number, or seconds): per unit of x.
+sub slopes {
+    my ($xs, $samples, @keys) = @_;
+    return { map { my $k = $_; $k => slope($xs, [map { $_->{$k} } @$samples]) }
+             @keys };
+}
+
 
 # The nearest-rank percentile q (0..1) of all the samples in the files
 # (one number per line): runs pooled, as if they were one long run.
