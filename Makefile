@@ -161,7 +161,7 @@ demo: all tools
 bench: all tools bench-tools
 	sh bench/run.sh
 
-# Scenarios 8 and 9 (restart storm, half-hour soak with a flapping
+# Scenarios 9 and 10 (restart storm, half-hour soak with a flapping
 # responder): most of an hour, so on their own; their part of the doc.
 bench-long: all tools bench-tools
 	SG_BENCH_LONG=1 sh bench/run.sh

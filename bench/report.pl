@@ -2,7 +2,7 @@
 # bench/report.pl OUT_DIR            docs/benchmarks.md, on stdout
 # bench/report.pl --summary OUT_DIR  the results tables only
 # bench/report.pl --long OUT_DIR     docs/benchmarks.md with only the part
-#                                    of scenarios 8 and 9 rewritten
+#                                    of scenarios 9 and 10 rewritten
 #
 # Reads the JSON the scenarios wrote (bench/s*.pl) and the machine's
 # description, and writes the doc. Every number and every "met" comes from
@@ -567,14 +567,14 @@ my $module_state = $dirty ? "commit $commit plus uncommitted changes to the sour
 my $load_note = ($load0 =~ /^[\d.]+$/ && $load0 > 0.5) || ($load1 =~ /^[\d.]+$/ && $load1 > 1.5)
     ? ' Other work was running on the machine at the same time (see the load averages): that is noise the alternation spreads over all configurations, but it widens the spread of every number.'
     : '';
-# ---- scenarios 8 and 9: the long ones ------------------------------------------
+# ---- scenarios 9 and 10: the long ones ------------------------------------------
 #
 # They take most of an hour, so they run on their own (`make bench-long`):
 # their part of the doc lies between two markers. A run without them keeps
 # that part as it is; `report.pl --long OUT` rewrites that part alone.
 
-my $LONG_BEGIN = '<!-- scenarios 8 and 9: written by bench/report.pl --long -->';
-my $LONG_END = '<!-- end of scenarios 8 and 9 -->';
+my $LONG_BEGIN = '<!-- scenarios 9 and 10: written by bench/report.pl --long -->';
+my $LONG_END = '<!-- end of scenarios 9 and 10 -->';
 my $DOC = "$SGBench::TOP/docs/benchmarks.md";
 
 # What "flat" allows: a slope per restart (or per kill, or per hour) over
@@ -595,7 +595,7 @@ my $T_LINES_PER_STATE = 4;
 sub kept_long_block {
     my $doc = SGTest::slurp($DOC);
     return $1 if $doc =~ /(\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n)/s;
-    return "$LONG_BEGIN\n## Scenarios 8 and 9: restart storm, flapping responder\n\n"
+    return "$LONG_BEGIN\n## Scenarios 9 and 10: restart storm, flapping responder\n\n"
          . "Not run yet: `make bench-long`.\n\n$LONG_END\n";
 }
 
@@ -744,7 +744,7 @@ sub long_targets {
         my $ok = $g->{handshakes}{completed} + $fu->{handshakes}{completed};
         my $valid = $g->{handshakes}{valid_staple} - $g->{handshakes}{stale}
                   + $fu->{handshakes}{valid_staple} - $fu->{handshakes}{stale};
-        $md .= row("8. $g->{restarts} graceful + $fu->{restarts} full restarts under load, responder down: 100 % of completed handshakes with a valid staple",
+        $md .= row("9. $g->{restarts} graceful + $fu->{restarts} full restarts under load, responder down: 100 % of completed handshakes with a valid staple",
                    "$valid of $ok", met($valid == $ok && $ok > 0));
         my $csl = $c ? $c->{slope_per_restart} : undef;
         for my $k2 (qw(parent_rss_kb parent_fds child_rss_kb child_fds)) {
@@ -753,7 +753,7 @@ sub long_targets {
                          child_rss_kb => 'child RSS (mean)', child_fds => 'child fds (mean)' }->{$k2};
             my $late = late_slope($g->{samples}, 'n', $k2);
             my $ctl_late = $c ? late_slope($c->{samples}, 'n', $k2) : undef;
-            $md .= row("8. $what flat over $g->{restarts} graceful restarts",
+            $md .= row("9. $what flat over $g->{restarts} graceful restarts",
                        sprintf('%s per restart, second half %s%s', slope_cell($g->{slope_per_restart}, $k2, $unit),
                                late_cell($late, $unit),
                                $csl ? '; without the module ' . slope_cell($csl, $k2, $unit)
@@ -761,13 +761,13 @@ sub long_targets {
                        met(flat($late, $ctl_late, $g->{restarts}, $g->{first}{$k2}, $k2 =~ /fds/)));
         }
         if ($k) {
-            $md .= row("8. $k->{kills_done} kill -9 of the fetcher's child mid-refresh: the store never damaged",
+            $md .= row("9. $k->{kills_done} kill -9 of the fetcher's child mid-refresh: the store never damaged",
                        "$k->{damaged_after_kills} damaged after a kill, $k->{store}{damaged} at the end",
                        met(!$k->{damaged_after_kills} && !$k->{store}{damaged}));
-            $md .= row("8. ... the fetcher resumes in another child within its tick ($T_RESUME_S s)",
+            $md .= row("9. ... the fetcher resumes in another child within its tick ($T_RESUME_S s)",
                        "$k->{resumed} of $k->{kills_done}; median " . s_($k->{resume_s_median}) . ', max ' . s_($k->{resume_s_max}),
                        met($k->{resumed} == $k->{kills_done} && ($k->{resume_s_max} // 9e9) <= $T_RESUME_S));
-            $md .= row("8. ... nothing leaks in the parent (RSS, fds per kill)",
+            $md .= row("9. ... nothing leaks in the parent (RSS, fds per kill)",
                        slope_cell($k->{slope_per_kill}, 'parent_rss_kb', 'kB') . ', '
                        . slope_cell($k->{slope_per_kill}, 'parent_fds', 'fds'),
                        met(flat(late_slope($k->{samples}, 'n', 'parent_rss_kb'), undef,
@@ -778,12 +778,12 @@ sub long_targets {
     if ($soak) {
         my $h = $soak->{handshakes};
         my $l = $soak->{log};
-        $md .= row("9. flapping responder, " . f($soak->{seconds} / 60) . " min: 0 bad staples",
+        $md .= row("10. flapping responder, " . f($soak->{seconds} / 60) . " min: 0 bad staples",
                    "$h->{bad} refused by the client, $h->{stale} after their nextUpdate, of $h->{valid} + $h->{bad}",
                    met($h->{bad} + $h->{stale} == 0));
-        $md .= row('9. no handshake without a staple while a valid response existed',
+        $md .= row('10. no handshake without a staple while a valid response existed',
                    "$h->{missed} of $h->{none} without a staple", met($h->{missed} == 0));
-        $md .= row('9. log lines bounded: about one per state change, no storm',
+        $md .= row('10. log lines bounded: about one per state change, no storm',
                    sprintf('%d lines for %d states (%.2f per state, at most %d in one)', $l->{lines}, $soak->{states},
                            $l->{lines} / ($soak->{states} || 1), $l->{max_per_state}),
                    met($l->{max_per_state} <= $T_LINES_PER_STATE));
@@ -791,7 +791,7 @@ sub long_targets {
         my $n = $soak->{seconds} / 3600;
         for my $k2 (qw(parent_rss_kb child_rss_kb)) {
             my $late = late_slope($soak->{samples}, 'at', $k2, 3600);
-            $md .= row("9. " . ($k2 =~ /parent/ ? 'parent' : 'child (mean)') . ' RSS flat',
+            $md .= row("10. " . ($k2 =~ /parent/ ? 'parent' : 'child (mean)') . ' RSS flat',
                        slope_cell($sl, $k2, 'kB') . ' per hour, second half ' . late_cell($late, 'kB'),
                        met(flat($late, undef, $n, $soak->{samples}[0]{$k2})));
         }
@@ -800,12 +800,12 @@ sub long_targets {
 }
 
 sub long_block {
-    my ($storm, $soak) = (load('s8_storm'), load('s9_soak'));
+    my ($storm, $soak) = (load('s9_storm'), load('s10_soak'));
     return kept_long_block() unless $storm || $soak;
     my $when = strftime('%Y-%m-%d %H:%M UTC', gmtime((stat "$OUT/long-elapsed")[9] // time));
     my $took = slurp_out('long-elapsed') || '?';
     my ($l0, $l1) = map { (split ' ', slurp_out($_))[0] // '?' } qw(long-loadavg-start long-loadavg-end);
-    my $md = "$LONG_BEGIN\n## Scenarios 8 and 9: restart storm, flapping responder\n\n"
+    my $md = "$LONG_BEGIN\n## Scenarios 9 and 10: restart storm, flapping responder\n\n"
         . "Written by `make bench-long` from its own run, apart from scenarios 1–6 (it takes most of an hour). "
         . "**Latest run: $when, $took s; $module_state; on $nproc × $cpu_model, load average (1 min) $l0 at the start, $l1 at the end.** "
         . "The storm and the soak ran at the same time (the soak is mostly waiting), on two processors shared with other work "
@@ -816,15 +816,15 @@ sub long_block {
         . f(100 * $T_FLAT_SHARE) . " % of the first reading (descriptors: less than $T_FLAT_FDS), or is no steeper than httpd's own without the module (control run). "
         . "The second half, because the first restarts of any httpd warm up its pools and malloc's arenas (the control run "
         . "grows too, then levels off); a leak goes on growing. The slopes over the whole series are shown beside.\n";
-    $md .= "\n### 8. Restart storm under load (`bench/s8_storm.pl`)\n\n" . storm_section($storm) if $storm;
-    $md .= "\n### 9. Flapping responder (`bench/s9_soak.pl`)\n\n" . soak_section($soak) if $soak;
+    $md .= "\n### 9. Restart storm under load (`bench/s9_storm.pl`)\n\n" . storm_section($storm) if $storm;
+    $md .= "\n### 10. Flapping responder (`bench/s10_soak.pl`)\n\n" . soak_section($soak) if $soak;
     $md .= <<"EOF";
 
 ### How to run them
 
     make bench-long         # = SG_BENCH_LONG=1 sh bench/run.sh: the storm, and the soak beside it
 
-or one at a time: `perl bench/s8_storm.pl`, `perl bench/s9_soak.pl` (results in `bench/out/`, then
+or one at a time: `perl bench/s9_storm.pl`, `perl bench/s10_soak.pl` (results in `bench/out/`, then
 `perl bench/report.pl --long bench/out > new.md`). `SG_STORM_GRACEFUL`, `SG_STORM_FULL`, `SG_STORM_KILLS`,
 `SG_SOAK_SECONDS`, `SG_SOAK_SEED`, `SG_SOAK_VALIDITY`, `SG_SOAK_STATE_MIN`, `SG_SOAK_STATE_MAX` change their size;
 `SG_BENCH_QUICK=1` makes both short. The client's line per handshake (`sg_bench -O`), the responder's requests and
@@ -842,7 +842,7 @@ if ($mode eq 'long') {
     my $block = long_block();
     $doc =~ s/\Q$LONG_BEGIN\E\n.*?\Q$LONG_END\E\n/$block/s
         or $doc =~ s/^(## Machine)$/$block\n$1/m
-        or die "$DOC: no place for scenarios 8 and 9\n";
+        or die "$DOC: no place for scenarios 9 and 10\n";
     print $doc;
     exit 0;
 }
@@ -942,7 +942,7 @@ rotates over 1,000 names; `-S` does not ask for a staple (a control);
 `-r` also sends `HEAD /` and reads the answer; `-v` prints the first
 reason a staple was refused; `-O FILE` writes a line per handshake (time,
 outcome, the staple's thisUpdate and nextUpdate), and SIGTERM ends a run
-with its report (scenarios 8 and 9).
+with its report (scenarios 9 and 10).
 
 ### Scenarios
 

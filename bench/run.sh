@@ -12,7 +12,7 @@
 #   SG_BENCH_SCALE="N M"  certificates in scenario 7 (default "1000 10000")
 #   SG_BENCH_OUT=DIR   where results go (default bench/out)
 #   SG_BENCH_NO_DOC=1  leave docs/benchmarks.md alone
-#   SG_BENCH_LONG=1    (`make bench-long`) scenarios 8 and 9 instead, the
+#   SG_BENCH_LONG=1    (`make bench-long`) scenarios 9 and 10 instead, the
 #                      restart storm and, beside it, the half-hour soak with
 #                      a flapping responder; only their part of the doc is
 #                      rewritten
@@ -37,13 +37,13 @@ mkdir -p "$out"
 # Only what a run writes: SG_BENCH_OUT may name a directory with more in it;
 # and the short and the long scenarios keep each other's results.
 if [ -n "${SG_BENCH_LONG:-}" ]; then
-    rm -f "$out"/s8_storm* "$out"/s8_kills* "$out"/s9_soak* "$out"/long-* \
+    rm -f "$out"/s9_storm* "$out"/s9_kills* "$out"/s10_soak* "$out"/long-* \
         "$out"/benchmarks.md
 else
     for f in "$out"/*.json "$out"/*.txt "$out"/loadavg-* "$out"/elapsed \
         "$out"/benchmarks.md; do
         case "${f##*/}" in
-        s8_storm*|s8_kills*|s9_soak*|long-*) ;;
+        s9_storm*|s9_kills*|s10_soak*|long-*) ;;
         *) rm -f "$f" ;;
         esac
     done
@@ -63,20 +63,20 @@ export SG_BENCH_RESPONDER="$out/sg_responder"
 began=$(date +%s)
 if [ -n "${SG_BENCH_LONG:-}" ]; then
     cat /proc/loadavg > "$out/long-loadavg-start"
-    echo "== mod_staple_guard scenarios 8 and 9, $(date -u '+%Y-%m-%d %H:%M UTC'), results in $out"
+    echo "== mod_staple_guard scenarios 9 and 10, $(date -u '+%Y-%m-%d %H:%M UTC'), results in $out"
     # The soak mostly waits: it runs beside the storm, a little nicer.
-    nice -n 5 perl -I"$top/t/lib" -I"$top/bench/lib" bench/s9_soak.pl &
+    nice -n 5 perl -I"$top/t/lib" -I"$top/bench/lib" bench/s10_soak.pl &
     soak=$!
     failed=""
-    perl -I"$top/t/lib" -I"$top/bench/lib" bench/s8_storm.pl || failed=" s8_storm"
-    wait "$soak" || failed="$failed s9_soak"
+    perl -I"$top/t/lib" -I"$top/bench/lib" bench/s9_storm.pl || failed=" s9_storm"
+    wait "$soak" || failed="$failed s10_soak"
     cat /proc/loadavg > "$out/long-loadavg-end"
     echo "$(( $(date +%s) - began ))" > "$out/long-elapsed"
-    echo "== scenarios 8 and 9 took $(cat "$out/long-elapsed") s${failed:+; failed:$failed}"
+    echo "== scenarios 9 and 10 took $(cat "$out/long-elapsed") s${failed:+; failed:$failed}"
     if [ -z "${SG_BENCH_NO_DOC:-}" ]; then
         perl -I"$top/bench/lib" bench/report.pl --long "$out" > "$out/benchmarks.md"
         cp "$out/benchmarks.md" docs/benchmarks.md
-        echo "== docs/benchmarks.md: scenarios 8 and 9 written"
+        echo "== docs/benchmarks.md: scenarios 9 and 10 written"
     fi
     [ -z "$failed" ]
     exit

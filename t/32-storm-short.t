@@ -1,6 +1,6 @@
 #!/usr/bin/perl
-# Short versions of benchmark scenarios 8 and 9 (bench/s8_storm.pl,
-# bench/s9_soak.pl), for CI: what must hold whatever the machine, not how
+# Short versions of benchmark scenarios 9 and 10 (bench/s9_storm.pl,
+# bench/s10_soak.pl), for CI: what must hold whatever the machine, not how
 # fast or how small.
 #   storm: 20 graceful and 2 full restarts under load with the responder
 #          down, then 5 SIGKILLs of the fetcher's child mid-refresh;

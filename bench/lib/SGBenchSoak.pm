@@ -1,5 +1,5 @@
 # SGBenchSoak: a flapping responder against mod_staple_guard, for as long
-# as asked (bench/s9_soak.pl: 30 minutes; t/32-storm-short.t: a pass
+# as asked (bench/s10_soak.pl: 30 minutes; t/32-storm-short.t: a pass
 # through every mode). The responder's answer changes every MIN to MAX
 # seconds (random, seeded): every fault in a shuffled order, then good
 # again, cycle after cycle, while a client makes paced handshakes and checks every

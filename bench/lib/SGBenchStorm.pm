@@ -1,5 +1,5 @@
 # SGBenchStorm: restarts and killed fetchers under load, for as many as
-# asked (bench/s8_storm.pl: 200 graceful and 20 full restarts, 50 kills;
+# asked (bench/s9_storm.pl: 200 graceful and 20 full restarts, 50 kills;
 # t/32-storm-short.t: a few of each).
 #
 # restarts(): the responder down, a client doing full handshakes on two

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# Scenario 8: a restart storm under load, then the fetcher's child killed
+# Scenario 9: a restart storm under load, then the fetcher's child killed
 # again and again (bench/lib/SGBenchStorm.pm).
 #
 # Two client connections make full handshakes back to back all along and
@@ -31,15 +31,15 @@ my %restarts = (
     graceful => $ENV{SG_STORM_GRACEFUL} // ($Q ? 20 : 200),
     full => $ENV{SG_STORM_FULL} // ($Q ? 2 : 20),
     settle => 1.5,
-    out => SGBench::out_file('s8_storm-handshakes.txt'),
+    out => SGBench::out_file('s9_storm-handshakes.txt'),
 );
 my %kills = (
     kills => $ENV{SG_STORM_KILLS} // ($Q ? 5 : 50),
     validity => 30,
-    out => SGBench::out_file('s8_kills-handshakes.txt'),
+    out => SGBench::out_file('s9_kills-handshakes.txt'),
 );
 
-SGBench::progress("scenario 8: $restarts{graceful} graceful and "
+SGBench::progress("scenario 9: $restarts{graceful} graceful and "
     . "$restarts{full} full restarts under load, responder down");
 my $r = SGBenchStorm::restarts(%restarts);
 for my $k (qw(graceful full)) {
@@ -50,14 +50,14 @@ for my $k (qw(graceful full)) {
         $h->{valid_pct} // 'n/a', $h->{failed}, $sl->{parent_rss_kb},
         $sl->{parent_fds}, $sl->{child_rss_kb}, $sl->{child_fds}));
 }
-SGBench::progress("scenario 8: the same graceful restarts without the "
+SGBench::progress("scenario 9: the same graceful restarts without the "
                   . "module (control)");
 my $c = SGBenchStorm::control(%restarts);
 SGBench::progress(sprintf('control: slope per restart: parent %+.2f kB '
     . '%+.3f fds, children %+.2f kB %+.3f fds',
     @{$c->{slope_per_restart}}{qw(parent_rss_kb parent_fds child_rss_kb
                                   child_fds)}));
-SGBench::progress("scenario 8: $kills{kills} kill -9 of the fetcher's child");
+SGBench::progress("scenario 9: $kills{kills} kill -9 of the fetcher's child");
 my $k = SGBenchStorm::kills(%kills);
 SGBench::progress(sprintf('%d kills: fetcher resumed %d times (median %.2f '
     . 's, max %.2f s), store damaged after %d, %d refreshes; %s %% valid '
@@ -65,4 +65,4 @@ SGBench::progress(sprintf('%d kills: fetcher resumed %d times (median %.2f '
     $k->{resume_s_median} // -1, $k->{resume_s_max} // -1,
     $k->{damaged_after_kills}, $k->{requests},
     $k->{handshakes}{valid_pct} // 'n/a', $k->{handshakes}{failed}));
-SGBench::save('s8_storm', { restarts => $r, control => $c, kills => $k });
+SGBench::save('s9_storm', { restarts => $r, control => $c, kills => $k });

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# Scenario 9: a flapping responder, for half an hour (bench/lib/SGBenchSoak.pm).
+# Scenario 10: a flapping responder, for half an hour (bench/lib/SGBenchSoak.pm).
 #
 # Responses valid 2 minutes; every 20-40 s (random, seeded) the responder
 # switches to the next of unauthorized, tryLater, hang, garbage, wrong
@@ -31,9 +31,9 @@ my %o = (
     state_max => $ENV{SG_SOAK_STATE_MAX} // 40,
     rate => 10,
     retry_min => 5, retry_max => 20, responder_timeout => 5,
-    out => SGBench::out_file('s9_soak-handshakes.txt'),
+    out => SGBench::out_file('s10_soak-handshakes.txt'),
 );
-SGBench::progress("scenario 9: flapping responder for $o{seconds} s, "
+SGBench::progress("scenario 10: flapping responder for $o{seconds} s, "
                   . "responses valid $o{validity} s, seed $o{seed}");
 my $r = SGBenchSoak::run(%o);
 my $h = $r->{handshakes};
@@ -43,5 +43,5 @@ SGBench::progress(sprintf('%d handshakes: %d valid, %d bad, %d stale, %d '
     $h->{handshakes}, $h->{valid}, $h->{bad}, $h->{stale}, $h->{none},
     $h->{missed}, $h->{failed}, $r->{states}, $r->{log}{lines},
     $r->{log}{max_per_state}));
-SGBench::save('s9_soak', $r);
+SGBench::save('s10_soak', $r);
 exit($h->{bad} + $h->{stale} + $h->{missed} ? 1 : 0);
