@@ -22,6 +22,7 @@
 
 #define FUZZ_DIRECTIVE_FIELDS 4
 #define FUZZ_DIRECTIVE_ROOM 65536   /* for the request nobody reads */
+#define FUZZ_DIRECTIVE_TIMEOUT 10   /* as fuzz_fetch.c: a wait is a stall */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,7 +41,7 @@ static void fuzz_directive_fetch(apr_pool_t *p, const fuzz_env_t *e,
         a.url = url;
         a.proxy = px;
         a.req = &req;
-        a.timeout = 1;
+        a.timeout = FUZZ_DIRECTIVE_TIMEOUT;
         a.max_len = SG_RESPONSE_MAX;
         sg_fetch_run_bio(&res, p, &a, client);
     }

@@ -5,7 +5,8 @@ set -eu
 PKGS="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
       openssl libcmocka-dev curl perl valgrind iproute2 util-linux
       prometheus squid chromium
-      debhelper dpkg-dev fakeroot lintian"
+      debhelper dpkg-dev fakeroot lintian
+      clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
@@ -20,7 +21,9 @@ if [ -n "$missing" ]; then
     # squid (t/18-proxy.t runs its own on loopback). chromium renders the
     # status page in t/27-status-page.t. debhelper, dpkg-dev, fakeroot and
     # lintian build and check the package (make deb; apache2-dev provides
-    # dh-apache2).
+    # dh-apache2). clang builds the fuzz harnesses (make fuzz); its
+    # libFuzzer and sanitizer runtimes come in libclang-rt-14-dev, which
+    # Debian 12's clang does not pull in by itself.
     policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"
