@@ -20,6 +20,9 @@ typedef struct {
     sg_validate_args_t args;
 } fuzz_env_t;
 
+/* libFuzzer's hook, defined in fuzz_util.c: sets the environment up. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
 /* Set up once (exits on failure: a harness without its PKI would fuzz
  * nothing deep and still look green). */
 const fuzz_env_t *fuzz_env(void);
