@@ -148,7 +148,7 @@ asan: asan-build
 asan-test: asan-build tools
 	SG_ASAN=1 prove -j2 t/*.t
 
-# ---- fuzzing (fuzz/README) ----
+# ---- fuzzing (docs/fuzzing.md) ----
 # libFuzzer harnesses, one per input that crosses a trust boundary, linked
 # with a copy of the core built with clang for fuzzing and the sanitizers
 # into build/fuzz. `make fuzz` runs each for FUZZ_TIME seconds, one after
