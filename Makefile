@@ -60,6 +60,7 @@ TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts
 BENCH_TOOLS = $(B)/bench/sg_bench
 
+.PHONY: fuzz fuzz-build fuzz-ci fuzz-seeds
 .PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
 
 all: $(MODULE) $(CLI)
@@ -147,6 +148,50 @@ asan: asan-build
 # sanitizers' runtime preloaded into apache2 (t/lib/SGTest.pm, SG_ASAN).
 asan-test: asan-build tools bench-tools
 	SG_ASAN=1 prove -j2 t/*.t
+
+# ---- fuzzing (docs/fuzzing.md) ----
+# libFuzzer harnesses, one per input that crosses a trust boundary, linked
+# with a copy of the core built with clang for fuzzing and the sanitizers
+# into build/fuzz. `make fuzz` runs each for FUZZ_TIME seconds, one after
+# the other, each from a fresh work corpus in FUZZ_WORK (the seeds
+# in fuzz/seeds stay as committed); `make fuzz-ci` runs each over its
+# seeds and FUZZ_CI_TIME seconds more.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_CI_TIME ?= 4
+FUZZ_WORK    ?= $(B)/fuzz/work
+FUZZ_SAN     = -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_NAMES   = $(patsubst fuzz/fuzz_%.c,%, \
+                   $(filter-out fuzz/fuzz_util.c,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_BINS    = $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+FUZZ_CFLAGS  = -O1 -g $(WARN) -fsanitize=fuzzer,address,undefined \
+               -fno-omit-frame-pointer -fno-sanitize-recover=all \
+               -Iinclude -Ifuzz $(APR_CFLAGS) \
+               -DFUZZ_PKI_DIR='"$(CURDIR)/fuzz/pki"'
+
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c fuzz/fuzz_util.h \
+                  $(B)/fuzz/libsg.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< fuzz/fuzz_util.c \
+	    $(B)/fuzz/libsg.a -lcrypto -lpthread $(APR_LIBS)
+
+fuzz-build:
+	$(MAKE) B=$(B)/fuzz CC=$(FUZZ_CC) SAN="$(FUZZ_SAN)" OPT="-O1 -g" \
+	    $(B)/fuzz/libsg.a
+	$(MAKE) $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@st=0; for n in $(FUZZ_NAMES); do \
+	    FUZZ_BIN=$(B)/fuzz sh fuzz/run.sh $$n $(FUZZ_TIME) \
+	        $(FUZZ_WORK) || st=1; \
+	done; exit $$st
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_TIME=$(FUZZ_CI_TIME)
+
+# Regenerate the PKI and the seeds (new keys: every seed changes).
+fuzz-seeds:
+	sh fuzz/mkseeds.sh
 
 # ---- running ----
 # The whole suite: C unit tests, then real httpd against real responders.

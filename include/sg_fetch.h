@@ -5,6 +5,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
+#include <openssl/bio.h>
 
 #include "sg_reason.h"
 #include "sg_proxy.h"
@@ -42,5 +43,12 @@ const char *sg_fetch_host(apr_pool_t *p, const char *url);
  * when args->proxy says so (never one from the environment). */
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args);
+
+/* The same exchange over conn, a BIO already connected to the responder
+ * (or to args->proxy): what sg_fetch_run does once it has connected. The
+ * caller keeps conn. For the fuzz harness (fuzz/fuzz_fetch.c), which
+ * plays the responder's side from memory. */
+sg_reason_t sg_fetch_run_bio(sg_fetch_result_t *res, apr_pool_t *p,
+                             const sg_fetch_args_t *args, BIO *conn);
 
 #endif

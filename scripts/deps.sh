@@ -5,7 +5,8 @@ set -eu
 PKGS="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
       openssl libcmocka-dev curl perl valgrind iproute2 util-linux
       prometheus squid chromium redis-server memcached
-      debhelper dpkg-dev fakeroot lintian"
+      debhelper dpkg-dev fakeroot lintian
+      clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
@@ -21,7 +22,9 @@ if [ -n "$missing" ]; then
     # memcached (t/33-shared-cache.t runs its own). chromium renders the
     # status page in t/27-status-page.t. debhelper, dpkg-dev, fakeroot and
     # lintian build and check the package (make deb; apache2-dev provides
-    # dh-apache2).
+    # dh-apache2). clang builds the fuzz harnesses (make fuzz); its
+    # libFuzzer and sanitizer runtimes come in libclang-rt-14-dev, which
+    # Debian 12's clang does not pull in by itself.
     policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"

@@ -10,4 +10,6 @@ sh scripts/deps.sh
 make -s all tools bench-tools unit-build deb
 # the unit tests again, with AddressSanitizer and UBSan (t/00-unit.t)
 make -s asan-build
+# the fuzz harnesses, run briefly over their seeds by t/31-fuzz.t
+make -s fuzz-build
 prove -j2 t/*.t

@@ -432,6 +432,22 @@ static sg_reason_t sg_fetch_exchange(sg_fetch_result_t *res, apr_pool_t *p,
     return r;
 }
 
+/* What comes before connecting: the URL taken apart, and the body of a
+ * POST (*req stays NULL for GET). */
+static sg_reason_t sg_fetch_prepare(sg_fetch_result_t *res, apr_pool_t *p,
+                                    const sg_fetch_args_t *args,
+                                    sg_fetch_url_t *u, BIO **req)
+{
+    sg_reason_t r = sg_fetch_url(res, p, args, u);
+
+    if (r == SG_R_OK && res->used_post
+        && (*req = BIO_new_mem_buf(args->req->der,
+                                   (int)args->req->der_len)) == NULL) {
+        r = SG_R_INTERNAL;
+    }
+    return r;
+}
+
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args)
 {
@@ -445,14 +461,8 @@ sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
     memset(res, 0, sizeof(*res));
     memset(&u, 0, sizeof(u));
     ERR_clear_error();
-    res->reason = sg_fetch_url(res, p, args, &u);
+    res->reason = sg_fetch_prepare(res, p, args, &u, &req);
     if (res->reason != SG_R_OK) {
-        goto out;
-    }
-    if (res->used_post
-        && (req = BIO_new_mem_buf(args->req->der,
-                                  (int)args->req->der_len)) == NULL) {
-        res->reason = SG_R_INTERNAL;
         goto out;
     }
     res->reason = sg_fetch_open(res, p, &u, args->family, deadline, &sock);
@@ -472,6 +482,28 @@ out:
     if (sock != NULL) {
         apr_socket_close(sock);
     }
+    sg_fetch_url_free(&u);
+    return res->reason;
+}
+
+sg_reason_t sg_fetch_run_bio(sg_fetch_result_t *res, apr_pool_t *p,
+                             const sg_fetch_args_t *args, BIO *conn)
+{
+    sg_fetch_url_t u;
+    BIO *req = NULL;
+    apr_time_t start = apr_time_now();
+
+    memset(res, 0, sizeof(*res));
+    memset(&u, 0, sizeof(u));
+    ERR_clear_error();
+    res->reason = sg_fetch_prepare(res, p, args, &u, &req);
+    if (res->reason == SG_R_OK) {
+        res->reason = sg_fetch_exchange(res, p, args, &u, conn, req,
+                                        start + apr_time_from_sec(
+                                            args->timeout));
+    }
+    res->latency = apr_time_now() - start;
+    BIO_free(req);
     sg_fetch_url_free(&u);
     return res->reason;
 }

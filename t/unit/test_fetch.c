@@ -1,7 +1,8 @@
 /* test_fetch.c: the proxy's URL and bypass list, credentials kept out of
  * what is shown, and the outcomes of connecting directly or through a
- * proxy that is not there (loopback ports nobody listens on). Answers
- * from real proxies and DNS servers: t/18-proxy.t, t/19-resolver.t. */
+ * proxy that is not there (loopback ports nobody listens on), and
+ * answers given from memory (sg_fetch_run_bio). Answers from real
+ * proxies and DNS servers: t/18-proxy.t, t/19-resolver.t. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,10 +15,13 @@
 #include <apr_network_io.h>
 #include <apr_strings.h>
 
+#include <openssl/bio.h>
+
 #include "sg_fetch.h"
 #include "sg_url.h"
 
 #define TF_TIMEOUT 2            /* seconds: nothing here should take it */
+#define TF_SENT_MAX 4096        /* room for the request the client writes */
 
 static apr_pool_t *tf_root;
 
@@ -175,6 +179,71 @@ static void test_outcomes(void **state)
     apr_pool_destroy(p);
 }
 
+/* An exchange over a BIO pair (sg_fetch_run_bio, as fuzz/fuzz_fetch.c
+ * uses it): the answer is all there and the peer has closed. What the
+ * client wrote is returned in *sent. */
+static sg_reason_t tf_answer(apr_pool_t *p, const char *answer,
+                             apr_size_t len, const sg_proxy_t *px,
+                             sg_fetch_result_t *res, const char **sent)
+{
+    static const unsigned char der[] = { 0x30, 0x00 };
+    sg_request_t req = { .der = der, .der_len = sizeof(der) };
+    sg_fetch_args_t args = { .url = "http://ocsp.example:8080/ocsp",
+                             .proxy = px, .req = &req, .force_post = 1,
+                             .timeout = TF_TIMEOUT, .max_len = 1024 };
+    BIO *client, *server;
+    char buf[TF_SENT_MAX];
+    int n;
+    sg_reason_t r;
+
+    assert_true(BIO_new_bio_pair(&client, sizeof(buf), &server, len));
+    assert_int_equal(BIO_write(server, answer, (int)len), (int)len);
+    assert_int_equal(BIO_shutdown_wr(server), 1);
+    r = sg_fetch_run_bio(res, p, &args, client);
+    n = BIO_read(server, buf, sizeof(buf));
+    *sent = apr_pstrmemdup(p, buf, n > 0 ? (apr_size_t)n : 0);
+    BIO_free(client);
+    BIO_free(server);
+    return r;
+}
+
+#define TF_OK_HEAD "HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response"
+#define TF_TRY_LATER "\x30\x03\x0a\x01\x03"   /* a whole OCSPResponse */
+
+static void test_answers(void **state)
+{
+    static const char ok[] = TF_OK_HEAD "; charset=binary\r\n\r\n"
+                             TF_TRY_LATER;
+    static const char html[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html"
+                               "\r\n\r\n" TF_TRY_LATER;
+    static const char auth[] = "HTTP/1.1 407 Proxy Authentication Required"
+                               "\r\nContent-Length: 0\r\n\r\n";
+    apr_pool_t *p;
+    sg_proxy_t *px = NULL;
+    sg_fetch_result_t res;
+    const char *sent;
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    /* the media type, whatever its parameters say */
+    assert_int_equal(tf_answer(p, ok, sizeof(ok) - 1, NULL, &res, &sent),
+                     SG_R_OK);
+    assert_int_equal(res.der_len, 5);
+    assert_memory_equal(res.der, TF_TRY_LATER, 5);
+    assert_true(strncmp(sent, "POST /ocsp HTTP/1.0\r\n", 21) == 0);
+    assert_non_null(strstr(sent, "Host: ocsp.example:8080\r\n"));
+    assert_int_equal(tf_answer(p, html, sizeof(html) - 1, NULL, &res,
+                               &sent), SG_R_CONTENT_TYPE);
+    /* through a proxy: the whole URL asked of it, its 407 its own */
+    assert_null(sg_proxy_parse(&px, p, "http://sg:pw@proxy.example:3128"));
+    assert_int_equal(tf_answer(p, auth, sizeof(auth) - 1, px, &res, &sent),
+                     SG_R_PROXY_AUTH);
+    assert_true(strncmp(sent, "POST http://ocsp.example:8080/ocsp ", 35)
+                == 0);
+    assert_non_null(strstr(sent, "Proxy-Authorization: Basic c2c6cHc=\r\n"));
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_bypass_check),
         cmocka_unit_test(test_url_check),
         cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_answers),
     };
     int rc;
 
