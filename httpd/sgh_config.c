@@ -550,7 +550,7 @@ const command_rec sgh_config_cmds[] = {
                   "absolute path of a program run on a certificate's state "
                   "changes (default: none)"),
     AP_INIT_TAKE12("StapleGuardSharedCache", sgh_cmd_shared, NULL, RSRC_CONF,
-                   "provider:address [prefix]: an socache (e.g. "
+                   "provider:address [prefix]: a socache (e.g. "
                    "redis:127.0.0.1:6379) that the servers of a fleet share "
                    "verified responses through (default: none)"),
     SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_CMD)

@@ -20,6 +20,7 @@ use lib "$FindBin::Bin/lib";
 use Math::BigInt;
 use POSIX ();
 use Storable qw(store retrieve);
+use SGCache;
 use SGSource;
 use SGTest;
 BEGIN { SGTest::enter_netns() }
@@ -86,6 +87,19 @@ my %VALUES = (
                 '.', '..', 'a..b', '-', '-a', 'a-', ':', 'a/b', 'a_b',
                 '1::2::3', '"a b"',
                 'a "" b'],      # httpd's ITERATE would stop at "", drop b
+    },
+    StapleGuardSharedCache => {
+        good => ['redis:127.0.0.1:6379', 'memcache:127.0.0.1:11211 site-a',
+                 'redis:localhost:1'],
+        bad => [['foo:127.0.0.1:1', qr/no socache provider 'foo' is loaded/],
+                ['redis:127.0.0.1:port', qr/is not host:port/],
+                ['redis:127.0.0.1:0x10', qr/is not host:port/],
+                ['redis:', qr/is not provider:address/],
+                ['redis', qr/is not provider:address/],
+                ['memcache:127.0.0.1', qr/is not host:port/],
+                ['redis:127.0.0.1:6379 bad/prefix', qr/the prefix/],
+                ["redis:127.0.0.1:6379 $long", qr/the prefix/],
+                ['shmcb:/tmp/x(512000)', qr/local to one server/]],
     },
     StapleGuardAddressFamily => {
         good => ['any', 'ipv4', 'IPv6'],
@@ -167,6 +181,7 @@ delete @values{@uncovered};
 # Each directive's empty value: what httpd says for its kind.
 my %empty = (TAKE1 => qr/takes one argument/,
              ITERATE => qr/requires at least one argument/,
+             TAKE12 => qr/takes 1-2 arguments/,
              RAW_ARGS => qr/requires at least one argument/,
              FLAG => qr/must be On or Off/);
 for my $d (keys %values) {
@@ -174,6 +189,9 @@ for my $d (keys %values) {
     # one value too many
     push @{ $values{$d}{bad} }, ["$values{$d}{good}[0] x", qr/./]
         if $cmds{$d}{kind} eq 'TAKE1';
+    push @{ $values{$d}{bad} }, ["$values{$d}{good}[0] x y",
+                                 qr/takes 1-2 arguments/]
+        if $cmds{$d}{kind} eq 'TAKE12';
 }
 
 # ---- where a directive may stand -------------------------------------------
@@ -247,7 +265,10 @@ sub run_some {
     for my $i (@$mine) {
         my $c = $cases[$i];
         my $before = () = $inst->asan_reports;
-        $inst->write_conf(vhosts => [], global => $c->{conf}
+        # the socache providers StapleGuardSharedCache names
+        $inst->write_conf(vhosts => [], modules => SGCache::load_line('redis')
+                                                   . SGCache::load_line('memcache'),
+                          global => $c->{conf}
                           . ($c->{exact} ? '' : "\n$NEUTRAL"));
         my ($rc, $out, $sig) = $inst->apache('-t');
         my @asan = $inst->asan_reports;
