@@ -3,8 +3,8 @@
  * The life of a response: mod_ssl primes each certificate (prime hook,
  * httpd/sgh_prime.c); post_config puts every held response in shared
  * memory and fetches the missing ones within a startup budget
- * (httpd/sgh_fetcher.c); a singleton watchdog refreshes them in the
- * background; handshakes copy them out of shared memory (get hook), never
+ * (httpd/sgh_fetcher.c); a watchdog in the one child that holds the
+ * fetcher's lock refreshes them in the background; handshakes copy them out of shared memory (get hook), never
  * waiting for a responder.
  *
  * Layers: this file calls the glue (httpd/sgh_*), the glue calls the core
@@ -42,6 +42,7 @@ static int staple_guard_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     sgh_config_reset();
     sgh_gen_create(pconf, ptemp);
+    sgh_fetcher_register(pconf);
     return OK;
 }
 
@@ -133,10 +134,17 @@ static int staple_guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static void staple_guard_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)s;
+    sgh_fetcher_child_init(sgh_gen(), pchild);
+}
+
 static void staple_guard_register_hooks(apr_pool_t *p)
 {
     /* mod_ssl and mod_tls prime certificates in their post_config. */
     static const char *const after_ssl[] = { "mod_ssl.c", "mod_tls.c", NULL };
+    static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
 
     (void)p;
     ap_hook_pre_config(staple_guard_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -146,6 +154,9 @@ static void staple_guard_register_hooks(apr_pool_t *p)
      * that exist by then. */
     ap_hook_post_config(staple_guard_post_config, after_ssl, NULL,
                         APR_HOOK_MIDDLE);
+    /* Before mod_watchdog's, which starts the thread that takes the lock. */
+    ap_hook_child_init(staple_guard_child_init, NULL, before_watchdog,
+                       APR_HOOK_MIDDLE);
     ap_hook_ssl_ocsp_prime_hook(staple_guard_ocsp_prime, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     ap_hook_ssl_ocsp_get_resp_hook(staple_guard_ocsp_get_resp, NULL, NULL,

@@ -8,6 +8,7 @@
 #include <http_log.h>
 #include <ap_mpm.h>
 #include <mod_watchdog.h>
+#include <util_mutex.h>
 
 #include "sg_fetch.h"
 #include "sg_workq.h"
@@ -23,9 +24,19 @@
 APLOG_USE_MODULE(staple_guard);
 
 #define SGH_WATCHDOG_NAME "staple-guard"
+/* The lock that makes one child the fetcher; a `Mutex` directive may name
+ * its mechanism. */
+#define SGH_FETCHER_MUTEX "staple-guard-fetcher"
 /* How often the watchdog looks for due work. A look costs a loop over the
  * entries in memory; fetches happen only when due. */
 #define SGH_WATCHDOG_TICK apr_time_from_sec(1)
+/* A child's part in fetching (sgh_gen_t.fetcher_role). */
+enum {
+    SGH_ROLE_NONE = 0,      /* has not seen the lock held */
+    SGH_ROLE_WAITING,       /* has: another child is the fetcher */
+    SGH_ROLE_TAKEN,         /* took it from that one; starts next tick */
+    SGH_ROLE_FETCHING
+};
 /* Subjects named in one log line; the rest are counted. */
 #define SGH_FETCHER_NAMES_MAX 5
 
@@ -278,11 +289,11 @@ static void sgh_fetcher_resume(sgh_gen_t *g, sg_entry_t *e)
     }
 }
 
-/* Is this child on its way out? At a graceful restart prefork signals its
- * children, which then stop; one of them may still take the singleton
- * watchdog from the old fetcher's child for a moment, beside the new
- * generation's fetcher (seen in t/21-mpms.t). Such a child fetches
- * nothing. */
+/* Is this child on its way out? At a graceful restart the MPM signals
+ * its children, which then stop; one of them could still take the lock
+ * from the old fetcher's child for a moment, beside the new generation's
+ * fetcher (seen in t/23-mpms.t with the singleton watchdog this replaced).
+ * Such a child fetches nothing and takes no lock. */
 static int sgh_fetcher_retiring(void)
 {
     int state = AP_MPMQ_RUNNING;
@@ -291,41 +302,108 @@ static int sgh_fetcher_retiring(void)
            && state == AP_MPMQ_STOPPING;
 }
 
+/* This child has just become the fetcher: take up the schedules where the
+ * last one left them, and fetch what is due at once. */
+static void sgh_fetcher_begin(sgh_gen_t *g, apr_pool_t *p)
+{
+    apr_time_t start = apr_time_now();
+    int i;
+
+    sgh_event_start(g);
+    for (i = 0; i < sg_registry_count(g->reg); i++) {
+        sgh_fetcher_resume(g, sg_registry_at(g->reg, i));
+    }
+    /* What startup left due is fetched now, not a tick later. */
+    i = sgh_fetcher_tick(g, p);
+    sgh_log(SGH_M_FETCHER_STARTED, 0, g->s, 0, "background fetcher "
+            "started for %d certificates; first round: %d fetched in %"
+            APR_TIME_T_FMT " ms", sg_registry_count(g->reg), i,
+            apr_time_as_msec(apr_time_now() - start));
+}
+
+/* Not the fetcher yet: try to become it. The lock goes with the process
+ * that held it, so one child takes it within a tick of the holder's death.
+ * That holder may have died because httpd is stopping and this child has
+ * not had its signal yet: a child that takes the lock from another starts
+ * fetching one tick later, if it is not stopping by then. (mod_watchdog
+ * waits ten ticks for a singleton, hence this module's own lock: the
+ * fetcher came back 11 s after its child died.) */
+static void sgh_fetcher_try(sgh_gen_t *g, apr_pool_t *p)
+{
+    if (apr_proc_mutex_trylock(g->fetcher_lock) != APR_SUCCESS) {
+        g->fetcher_role = SGH_ROLE_WAITING;
+    }
+    else if (g->fetcher_role == SGH_ROLE_WAITING) {
+        g->fetcher_role = SGH_ROLE_TAKEN;
+    }
+    else {
+        g->fetcher_role = SGH_ROLE_FETCHING;
+        sgh_fetcher_begin(g, p);
+    }
+}
+
+/* Every child runs this once a second, in its plain watchdog; the child
+ * that holds the generation's lock is the fetcher. p is cleared after each
+ * call: nothing of it is kept. */
 static apr_status_t sgh_fetcher_watchdog(int state, void *data, apr_pool_t *p)
 {
     sgh_gen_t *g = data;
-    int i;
 
     if (state == AP_WATCHDOG_STATE_STOPPING) {
-        sgh_event_stop();
-        return APR_SUCCESS;
-    }
-    if (sgh_fetcher_retiring()) {
-        return APR_SUCCESS;
-    }
-    if (state == AP_WATCHDOG_STATE_STARTING) {
-        apr_time_t start = apr_time_now();
-
-        sgh_event_start(g);
-        for (i = 0; i < sg_registry_count(g->reg); i++) {
-            sgh_fetcher_resume(g, sg_registry_at(g->reg, i));
+        if (g->fetcher_role == SGH_ROLE_FETCHING) {
+            sgh_event_stop();
         }
-        /* What startup left due is fetched now, not a tick later. */
-        i = sgh_fetcher_tick(g, p);
-        sgh_log(SGH_M_FETCHER_STARTED, 0, g->s, 0, "background fetcher "
-                "started for %d certificates; first round: %d fetched in %"
-                APR_TIME_T_FMT " ms", sg_registry_count(g->reg), i,
-                apr_time_as_msec(apr_time_now() - start));
+        if (g->fetcher_role >= SGH_ROLE_TAKEN) {
+            apr_proc_mutex_unlock(g->fetcher_lock);
+        }
+        g->fetcher_role = SGH_ROLE_NONE;
     }
-    else if (state == AP_WATCHDOG_STATE_RUNNING) {
+    else if (g->fetcher_lock == NULL || sgh_fetcher_retiring()) {
+        /* no lock in this child (SG0045); or a lock of the old generation,
+         * kept until the watchdog stops or the child exits */
+    }
+    else if (g->fetcher_role == SGH_ROLE_FETCHING) {
         (void)sgh_fetcher_tick(g, p);
     }
+    else if (g->fetcher_role == SGH_ROLE_TAKEN) {
+        g->fetcher_role = SGH_ROLE_FETCHING;
+        sgh_fetcher_begin(g, p);
+    }
+    else {
+        sgh_fetcher_try(g, p);
+    }
+    /* Anything else would make mod_watchdog stop calling. */
     return APR_SUCCESS;
+}
+
+void sgh_fetcher_register(apr_pool_t *pconf)
+{
+    /* The default mechanism must go with a holder that dies: fcntl and
+     * flock locks do, and APR's process-shared pthread mutexes are robust
+     * where the system has them (Linux). */
+    ap_mutex_register(pconf, SGH_FETCHER_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+/* The watchdog instance, and the lock which decides where it fetches. */
+static apr_status_t sgh_fetcher_create(sgh_gen_t *g, server_rec *s,
+                                       apr_pool_t *pconf)
+{
+    ap_watchdog_t *wd;
+    apr_status_t rv;
+
+    rv = ap_proc_mutex_create(&g->fetcher_lock, NULL, SGH_FETCHER_MUTEX,
+                              NULL, s, pconf, 0);
+    if (rv == APR_SUCCESS) {
+        rv = sgh_wd_get_instance(&wd, SGH_WATCHDOG_NAME, 0, 0, pconf);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = sgh_wd_register(wd, SGH_WATCHDOG_TICK, g, sgh_fetcher_watchdog);
+    }
+    return rv;
 }
 
 void sgh_fetcher_start(sgh_gen_t *g, server_rec *s, apr_pool_t *pconf)
 {
-    ap_watchdog_t *wd;
     apr_status_t rv;
 
     if (sg_registry_count(g->reg) == 0) {
@@ -338,15 +416,30 @@ void sgh_fetcher_start(sgh_gen_t *g, server_rec *s, apr_pool_t *pconf)
                 "responses will not be refreshed and will expire");
         return;
     }
-    /* A singleton child watchdog: exactly one fetcher for the whole server,
-     * not one per child process. */
-    rv = sgh_wd_get_instance(&wd, SGH_WATCHDOG_NAME, 0, 1, pconf);
-    if (rv == APR_SUCCESS) {
-        rv = sgh_wd_register(wd, SGH_WATCHDOG_TICK, g, sgh_fetcher_watchdog);
-    }
+    rv = sgh_fetcher_create(g, s, pconf);
     if (rv != APR_SUCCESS) {
+        g->fetcher_lock = NULL;
         sgh_log(SGH_M_FETCHER_FAILED, 0, s, rv, "cannot start the "
                 "background fetcher: responses will not be refreshed and "
                 "will expire");
+    }
+}
+
+void sgh_fetcher_child_init(sgh_gen_t *g, apr_pool_t *pchild)
+{
+    apr_status_t rv;
+
+    if (g == NULL || g->fetcher_lock == NULL) {
+        return;
+    }
+    /* Some mechanisms (flock) need their file opened again in the child. */
+    rv = apr_proc_mutex_child_init(&g->fetcher_lock,
+                                   apr_proc_mutex_lockfile(g->fetcher_lock),
+                                   pchild);
+    if (rv != APR_SUCCESS) {
+        g->fetcher_lock = NULL;
+        sgh_log(SGH_M_FETCHER_LOCK, 0, g->s, rv, "this child cannot use "
+                "the lock of mutex %s: it will not run the background "
+                "fetcher", SGH_FETCHER_MUTEX);
     }
 }

@@ -6,6 +6,7 @@
 
 #include <apr_hash.h>
 #include <apr_pools.h>
+#include <apr_proc_mutex.h>
 
 #include <httpd.h>
 
@@ -28,6 +29,9 @@ typedef struct {
     apr_hash_t *declined;           /* cert hashes of StapleGuard Off hosts */
     sgh_shared_t *shared;           /* StapleGuardSharedCache in use, or
                                      * NULL (sgh_shared.c) */
+    apr_proc_mutex_t *fetcher_lock; /* held by the fetcher's child, or
+                                     * NULL (sgh_fetcher.c) */
+    int fetcher_role;               /* this process's part in it */
 } sgh_gen_t;
 
 /* A new generation, which becomes the current one. */

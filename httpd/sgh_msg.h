@@ -35,6 +35,7 @@ typedef enum {
     SGH_M_NO_WATCHDOG,          /* SG0042 */
     SGH_M_FETCHER_FAILED,       /* SG0043 */
     SGH_M_STARTUP_HELD,         /* SG0044 */
+    SGH_M_FETCHER_LOCK,         /* SG0045 */
     SGH_M_STORE_UNUSABLE,       /* SG0050 */
     SGH_M_STORE_REFUSED,        /* SG0051 */
     SGH_M_STORE_PRUNED,         /* SG0052 */

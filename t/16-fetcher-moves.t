@@ -1,7 +1,9 @@
 #!/usr/bin/perl
-# The fetcher (a singleton watchdog) moves to another child when its child
-# exits. The new one must take up the schedule from shared memory, not the
-# parent's copy from startup: no false "expired", no refetch of everything.
+# The fetcher (the child holding the staple-guard-fetcher lock) moves to
+# another child when its child exits. The new one must take up the schedule
+# from shared memory, not the parent's copy from startup: no false
+# "expired", no refetch of everything. And with each lock mechanism that
+# goes with a dead holder: one fetcher, back within seconds of a SIGKILL.
 use strict;
 use warnings;
 use FindBin;
@@ -55,4 +57,42 @@ ok($r->{stapled}, 'the refreshed response is still stapled');
 sleep 1;
 unlike($t->error_log, qr/SG0022/, 'no false "expired" from a stale schedule');
 $t->stop_httpd;
+
+# Another child takes the lock at its next tick and starts at the one
+# after: 2 s; the singleton watchdog this replaced took 11 s.
+my $MOVE_LIMIT = 5;
+# Long enough for every child to have tried the lock a few times.
+my $SETTLE = 3;
+
+# The pids that logged SG0041 in this log.
+sub fetchers {
+    my ($log) = @_;
+    return $log =~ /\[pid (\d+):tid \d+\] [^\n]*SG0041/g;
+}
+
+for my $mech (qw(default fcntl flock sysvsem)) {
+    $t->set_mode('good');
+    $t->write_conf(global => <<"EOF");
+StapleGuardStoreDir none
+Mutex $mech staple-guard-fetcher
+EOF
+    truncate($t->dir . '/logs/error.log', 0);
+    $t->start_httpd;
+    SGTest::wait_for(sub { fetchers($t->error_log) }, 10);
+    sleep $SETTLE;
+    my @f = fetchers($t->error_log);
+    is(scalar @f, 1, "Mutex $mech: one fetcher for the server");
+    my $killed = time();
+    kill 'KILL', $f[0] if @f;
+    my @g;
+    SGTest::wait_for(sub { @g = fetchers($t->error_log); @g > 1 },
+                     $MOVE_LIMIT * 2);
+    my $took = time() - $killed;
+    ok(@g == 2 && $g[1] != $g[0] && $took < $MOVE_LIMIT, sprintf(
+       "Mutex $mech: another child fetches %.1f s after a SIGKILL", $took));
+    sleep $SETTLE;
+    @g = fetchers($t->error_log);
+    is(scalar @g, 2, "Mutex $mech: and only one");
+    $t->stop_httpd;
+}
 done_testing;

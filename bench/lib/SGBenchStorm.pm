@@ -184,7 +184,7 @@ sub fetcher_line {
 }
 
 # Options: kills, validity (of each response: short, so that refreshes
-# happen all the time, but longer than mod_watchdog's 10 s), out.
+# happen all the time, but longer than a fetcher's move), out.
 sub kills {
     my (%o) = @_;
     my $t = SGBench::server(config => 'sg', loglevel => $LOGLEVEL,
@@ -225,6 +225,8 @@ sub kills {
         resumed => scalar @resume,
         resume_s_median => SGBench::median(@resume),
         resume_s_max => (SGBench::minmax(@resume))[1],
+        takeover_s_max => (SGBench::minmax(grep { defined }
+                                           map { $_->{takeover_s} } @k))[1],
         damaged_after_kills => scalar(grep { $_->{store}{damaged} } @k),
         mid_fetch => scalar(grep { $_->{mid_fetch} } @k),
         store => store_check($t),
@@ -236,8 +238,8 @@ sub kills {
 }
 
 # SIGKILL to the fetcher's child; then: when did another child's fetcher
-# start (seconds, from the kill to its SG0041 line's own timestamp), and is
-# the store sound?
+# start (seconds, from the kill to its SG0041 line's own timestamp; less
+# its first round: when it took over), and is the store sound?
 sub kill_fetcher {
     my ($t) = @_;
     my ($line, $pid) = fetcher_line($t->error_log);
@@ -259,6 +261,9 @@ sub kill_fetcher {
     if ($next) {
         ($r{new_pid}) = $next =~ /\[pid (\d+):/;
         $r{resume_s} = SGBench::log_time($next) - $at;
+        # SG0041 is logged after the first round, whose length it gives.
+        $r{takeover_s} = $r{resume_s} - $1 / 1000
+            if $next =~ /first round: \d+ fetched in (\d+) ms/;
     }
     $r{store} = store_check($t);
     return \%r;
