@@ -22,8 +22,11 @@ sub event_script {
     my ($t, $name, $body) = @_;
     my $out = $t->write_file("$name.out", '');
     chmod 0666, $out;
+    # One write per run (O_APPEND): two programs run at once, and a line
+    # written in two parts could be split by the other's.
     my $sh = $t->write_file("$name.sh", "#!/bin/sh\n"
-                            . "printf '%s|' \"\$@\" >> $out\necho >> $out\n"
+                            . "line=\$(printf '%s|' \"\$@\")\n"
+                            . "printf '%s\\n' \"\$line\" >> $out\n"
                             . ($body // ''));
     chmod 0755, $sh;
     return ($sh, $out);
