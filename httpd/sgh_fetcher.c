@@ -8,6 +8,7 @@
 #include <http_log.h>
 #include <ap_mpm.h>
 #include <mod_watchdog.h>
+#include <scoreboard.h>
 #include <util_mutex.h>
 
 #include "sg_fetch.h"
@@ -292,14 +293,22 @@ static void sgh_fetcher_resume(sgh_gen_t *g, sg_entry_t *e)
 /* Is this child on its way out? At a graceful restart the MPM signals
  * its children, which then stop; one of them could still take the lock
  * from the old fetcher's child for a moment, beside the new generation's
- * fetcher (seen in t/23-mpms.t with the singleton watchdog this replaced).
- * Such a child fetches nothing and takes no lock. */
+ * fetcher (seen in t/23-mpms.t). The signal alone does not tell: a prefork
+ * child forked just before it runs the parent's handler and never marks
+ * itself stopping; the generation the parent now runs does tell, as the
+ * MPMs' own loops check. Such a child fetches nothing and takes no lock. */
 static int sgh_fetcher_retiring(void)
 {
     int state = AP_MPMQ_RUNNING;
+    int gen = 0;
+    int old = 0;
 
-    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
-           && state == AP_MPMQ_STOPPING;
+    if (ap_mpm_query(AP_MPMQ_GENERATION, &gen) == APR_SUCCESS
+        && ap_scoreboard_image != NULL) {
+        old = gen != ap_scoreboard_image->global->running_generation;
+    }
+    return old || (ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+                   && state == AP_MPMQ_STOPPING);
 }
 
 /* This child has just become the fetcher: take up the schedules where the
