@@ -20,7 +20,9 @@ typedef struct sgh_shared_t sgh_shared_t;
 typedef struct {
     server_rec *s;                  /* set in post_config */
     apr_pool_t *pool;               /* pconf: dies with the generation */
-    apr_pool_t *ptemp;              /* this configuration pass's temp pool */
+    apr_pool_t *ptemp;              /* this configuration pass's temp pool:
+                                     * an allocator of its own, gone with
+                                     * httpd's ptemp */
     sgh_warm_t *warm;               /* startup work (sgh_warm.c) */
     sg_registry_t *reg;             /* owners: sgh_entry_t */
     sg_table_t *table;              /* NULL until post_config made it */

@@ -17,13 +17,9 @@ typedef struct sg_cert_cache_t sg_cert_cache_t;
 typedef struct sg_cert_t {
     OSSL_LIB_CTX *libctx;       /* the objects' (not owned), NULL: default */
     sg_cert_cache_t *cache;     /* parsed with it, or NULL */
-    const unsigned char *der;   /* the certificate, DER: an X509 held
-                                 * costs about 5 KiB of heap (50 MB for
-                                 * 10,000 certificates), so what is needed
-                                 * is taken out at parse time and the rare
-                                 * path that needs more parses it again
-                                 * (sg_cert_x509) */
-    apr_size_t der_len;
+    /* The leaf itself is not kept: an X509 held costs about 5 KiB of heap
+     * (50 MB for 10,000 certificates), its DER 0.5-2 kB more; what is
+     * needed is taken out at parse time. */
     X509 *issuer;               /* shared by the certificates of a CA
                                  * (sg_cert_cache_t) */
     OCSP_CERTID *certid;        /* SHA-1 CertID, as RFC 5019 asks */
@@ -68,9 +64,9 @@ void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
                            sg_cert_cache_t *cache, const char **err);
 
-/* The certificate as an X509 again, parsed from its DER; the caller
- * frees it. NULL when out of memory. */
-X509 *sg_cert_x509(const sg_cert_t *c);
+/* The certificate's CertID under md (for responders that answer under
+ * another hash than SHA-1); the caller frees it. NULL when out of memory. */
+OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md);
 
 /* Every http:// OCSP URL of the certificate, in the order of its AIA
  * (possibly none). https:// is skipped: a responder behind TLS would need

@@ -358,24 +358,17 @@ out:
     return rv;
 }
 
-/* What is kept of the leaf: its DER, CertID, URLs and the facts shown. */
+/* What is kept of the leaf: its CertID, URLs and the facts shown. */
 static apr_status_t sg_cert_take(sg_cert_t *c, apr_pool_t *p, X509 *leaf,
                                  sg_cert_cache_t *cache, const char **err)
 {
-    unsigned char *der = NULL;
-    int len = i2d_X509(leaf, &der);
-
     c->certid = OCSP_cert_to_id(cache && cache->sha1 ? cache->sha1
                                                      : EVP_sha1(),
                                 leaf, c->issuer);
-    if (c->certid == NULL || len <= 0) {
-        OPENSSL_free(der);
+    if (c->certid == NULL) {
         *err = "cannot compute the OCSP CertID";
         return APR_EINVAL;
     }
-    c->der = apr_pmemdup(p, der, (apr_size_t)len);
-    c->der_len = (apr_size_t)len;
-    OPENSSL_free(der);
     c->urls = sg_cert_ocsp_urls(p, leaf);
     c->url = c->urls->nelts > 0 ? APR_ARRAY_IDX(c->urls, 0, const char *)
                                 : NULL;
@@ -407,14 +400,14 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
     return rv;
 }
 
-X509 *sg_cert_x509(const sg_cert_t *c)
+OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md)
 {
-    const unsigned char *der = c->der;
-    X509 *x509 = X509_new_ex(c->libctx, NULL);
+    ASN1_INTEGER *serial = NULL;
 
-    /* a failed decode frees x509 and sets it to NULL */
-    if (x509 != NULL && d2i_X509(&x509, &der, (long)c->der_len) == NULL) {
-        x509 = NULL;
-    }
-    return x509;
+    /* The serial as the SHA-1 CertID holds it; the name and key of the
+     * issuer found to have signed the leaf, whose issuer name is that
+     * name (what OCSP_cert_to_id() reads from the leaf). */
+    OCSP_id_get0_info(NULL, NULL, NULL, &serial, c->certid);
+    return OCSP_cert_id_new(md, X509_get_subject_name(c->issuer),
+                            X509_get0_pubkey_bitstr(c->issuer), serial);
 }

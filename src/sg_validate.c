@@ -230,22 +230,19 @@ static int sg_validate_find(OCSP_BASICRESP *bs, const sg_cert_t *c,
                             const char **md_name)
 {
     int i = OCSP_resp_find(bs, c->certid, -1);
-    X509 *leaf = i < 0 ? sg_cert_x509(c) : NULL;
     size_t k;
 
     *md_name = NULL;
-    for (k = 0; i < 0 && leaf != NULL
-                && k < sizeof(sg_validate_certid_mds)
-                       / sizeof(sg_validate_certid_mds[0]); k++) {
+    for (k = 0; i < 0 && k < sizeof(sg_validate_certid_mds)
+                             / sizeof(sg_validate_certid_mds[0]); k++) {
         EVP_MD *md = EVP_MD_fetch(c->libctx, sg_validate_certid_mds[k], NULL);
-        OCSP_CERTID *id = md ? OCSP_cert_to_id(md, leaf, c->issuer) : NULL;
+        OCSP_CERTID *id = md ? sg_cert_certid(c, md) : NULL;
 
         i = id ? OCSP_resp_find(bs, id, -1) : -1;
         *md_name = i >= 0 ? sg_validate_certid_mds[k] : NULL;
         OCSP_CERTID_free(id);
         EVP_MD_free(md);
     }
-    X509_free(leaf);
     return i;
 }
 
