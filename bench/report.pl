@@ -346,6 +346,19 @@ sub s7_table {
                            scalar @{$x->{warm}{sg}}, @{$x->{warm}{sg}} > 1 ? 's' : '',
                            f($x->{warm_ratio_min}, 2), f($x->{warm_ratio_max}, 2)));
     }
+    if (grep { $s->{results}{$_}{warm_cpu_s} } @n) {
+        $md .= "\nCPU of the parent in a warm start (medians): httpd's own "
+             . "thread, which configures the server, and the whole process "
+             . "(with mod_staple_guard, its startup threads too):\n\n";
+        $md .= head('certificates', "httpd's thread: mod_staple_guard / none",
+                    'ratio', 'whole parent: mod_staple_guard / none');
+        for my $n (grep { $s->{results}{$_}{warm_cpu_s} } @n) {
+            my $c = $s->{results}{$n}{warm_cpu_s};
+            $md .= row($n, sprintf('%s / %s', s_($c->{sg}{main}), s_($c->{none}{main})),
+                       $c->{none}{main} ? f($c->{sg}{main} / $c->{none}{main}, 3) : 'n/a',
+                       sprintf('%s / %s', s_($c->{sg}{process}), s_($c->{none}{process})));
+        }
+    }
     $md .= "\nMemory once every certificate is good (two children: one runs "
          . "the fetcher and is the largest). Per certificate: the difference "
          . "to no stapling with the same hosts, divided by their number:\n\n";
@@ -1037,7 +1050,11 @@ with its report (scenarios 9 and 10).
    (DER, read from the store). Then the **status page** (first HTML page,
    `?json`, `?metrics`, `?auto`), each fetched three times: median time
    and size. Then **warm** starts, alternating with no stapling, with the
-   store full: the median of the per-round ratios and their range.
+   store full: the median of the per-round ratios and their range, and
+   the CPU the parent used once ready (`/proc/PID/task/PID/stat` for
+   httpd's own thread, `/proc/PID/stat` for all its threads, ended ones
+   included): what the startup threads took off httpd's thread and what
+   they cost it.
 8. **A fleet** (mod_staple_guard only): 1, 2 and 4 servers with the same
    3 certificates and one responder, each server alone, then all sharing
    one real `redis-server` through `StapleGuardSharedCache`. Responses are

@@ -329,6 +329,21 @@ sub server_cpu {
     return $ticks / $CLK_TCK;
 }
 
+# CPU seconds the parent of a running httpd has used: (its own first
+# thread, httpd's, which configured the server; the whole process, the
+# threads it ran and ended included).
+sub parent_cpu {
+    my ($t) = @_;
+    my $pid = $t->httpd_pid or die 'no httpd pid';
+    my @sec;
+    for my $stat ("/proc/$pid/task/$pid/stat", "/proc/$pid/stat") {
+        my $s = SGTest::slurp($stat);
+        my @f = $s =~ /\)\s+(.*)$/s ? split(' ', $1) : ();
+        push @sec, @f ? ($f[11] + $f[12]) / $CLK_TCK : undef;
+    }
+    return @sec;
+}
+
 # Size and resident part of the shared (MAP_SHARED) mappings of a
 # process, kB: where httpd keeps its scoreboard, mod_ssl its shmcb, and
 # the module its table.
