@@ -140,9 +140,16 @@ for my $q ('?json', '?metrics', '?auto', '?page=3') {
     cmp_ok($n, '>=', $q eq '?page=3' ? $PAGE : $CERTS, "$q has the rows");
 }
 my $growth = peak_kb() - $before;
-cmp_ok($growth, '<', $PEAK_GROWTH_KB,
-       "all rows of $CERTS certificates raised the child's peak by "
-       . "$growth kB, not in proportion to them");
+SKIP: {
+    # AddressSanitizer keeps freed memory aside (its quarantine) rather
+    # than reuse it, so the peak grows with what was ever allocated, not
+    # with what was held at once: measured 3096 kB here under SG_ASAN.
+    skip 'the peak is not a measure under AddressSanitizer', 1
+        if $SGTest::ASAN;
+    cmp_ok($growth, '<', $PEAK_GROWTH_KB,
+           "all rows of $CERTS certificates raised the child's peak by "
+           . "$growth kB, not in proportion to them");
+}
 
 # No length is announced. This passes for a page built whole in memory
 # too (httpd chunks any large answer); what tells streaming apart is the
