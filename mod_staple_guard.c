@@ -4,8 +4,8 @@
  * httpd/sgh_prime.c); post_config puts every held response in shared
  * memory and fetches the missing ones within a startup budget
  * (httpd/sgh_fetcher.c); a watchdog in the one child that holds the
- * fetcher's lock refreshes them in the background; handshakes copy them out of shared memory (get hook), never
- * waiting for a responder.
+ * fetcher's lock refreshes them in the background; handshakes copy them
+ * out of shared memory (get hook), never waiting for a responder.
  *
  * Layers: this file calls the glue (httpd/sgh_*), the glue calls the core
  * (src/sg_*, no httpd header); nothing calls back up.

@@ -346,13 +346,14 @@ sub s7_table {
                            scalar @{$x->{warm}{sg}}, @{$x->{warm}{sg}} > 1 ? 's' : '',
                            f($x->{warm_ratio_min}, 2), f($x->{warm_ratio_max}, 2)));
     }
-    if (grep { $s->{results}{$_}{warm_cpu_s} } @n) {
+    my @cpu = grep { $s->{results}{$_}{warm_cpu_s} } @n;
+    if (@cpu) {
         $md .= "\nCPU of the parent in a warm start (medians): httpd's own "
              . "thread, which configures the server, and the whole process "
              . "(with mod_staple_guard, its startup threads too):\n\n";
         $md .= head('certificates', "httpd's thread: mod_staple_guard / none",
                     'ratio', 'whole parent: mod_staple_guard / none');
-        for my $n (grep { $s->{results}{$_}{warm_cpu_s} } @n) {
+        for my $n (@cpu) {
             my $c = $s->{results}{$n}{warm_cpu_s};
             $md .= row($n, sprintf('%s / %s', s_($c->{sg}{main}), s_($c->{none}{main})),
                        $c->{none}{main} ? f($c->{sg}{main} / $c->{none}{main}, 3) : 'n/a',

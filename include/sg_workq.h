@@ -31,6 +31,12 @@ typedef void sg_workq_fn_t(void *ctx, void *item, apr_pool_t *keep,
  * not be set up concurrently with the caller's other work. May be NULL. */
 typedef void sg_workq_init_fn_t(void *ctx, apr_pool_t *keep);
 
+/* A child of parent with an allocator of its own: one thread may use it
+ * while others use its parent's, and what it held goes back to malloc
+ * when it is destroyed, not to the parent's allocator (which keeps what
+ * it is given). */
+apr_status_t sg_workq_pool(apr_pool_t **pp, apr_pool_t *parent);
+
 /* Start up to `threads` threads (0: everything runs in the caller, at
  * sg_workq_finish). keep and temp are where results go; temp must die no
  * later than keep. If temp or keep is cleaned up before sg_workq_finish,

@@ -56,9 +56,7 @@ struct sg_workq_t {
     sg_workq_worker_t *workers; /* the threads', then the caller's */
 };
 
-/* A pool with an allocator of its own, so that one thread may use it
- * while others use its parent's. */
-static apr_status_t sg_workq_pool(apr_pool_t **pp, apr_pool_t *parent)
+apr_status_t sg_workq_pool(apr_pool_t **pp, apr_pool_t *parent)
 {
     apr_allocator_t *a;
     apr_status_t rv = apr_allocator_create(&a);
