@@ -115,6 +115,7 @@ static int staple_guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     g->s = s;
     sgh_warm_finish(g, s);
+    sgh_prime_finish(g);
     if (sgh_table_create(g, s) != APR_SUCCESS) {
         return !OK;
     }

@@ -5,6 +5,7 @@
 #define SGH_GEN_H
 
 #include <apr_hash.h>
+#include <apr_tables.h>
 #include <apr_pools.h>
 #include <apr_proc_mutex.h>
 
@@ -24,6 +25,8 @@ typedef struct {
                                      * an allocator of its own, gone with
                                      * httpd's ptemp */
     sgh_warm_t *warm;               /* startup work (sgh_warm.c) */
+    apr_array_header_t *conflicts;  /* found while priming, logged after
+                                     * it (sgh_prime.c) */
     sg_registry_t *reg;             /* owners: sgh_entry_t */
     sg_table_t *table;              /* NULL until post_config made it */
     sg_refresh_conf_t refresh;

@@ -19,8 +19,9 @@ typedef enum {
     SGH_M_LIFETIME_SHORT,       /* SG0004 */
     SGH_M_NO_ISSUER,            /* SG0005 */
     SGH_M_URL_CONFLICT,         /* SG0006 */
-    SGH_M_THREADS,              /* SG0007 */
+    SGH_M_HELPERS,              /* SG0007 */
     SGH_M_WARM_DONE,            /* SG0008 */
+    SGH_M_HELPER_LOST,          /* SG0009 */
     SGH_M_NO_URL,               /* SG0010 */
     SGH_M_PRIMED,               /* SG0011 */
     SGH_M_GOOD,                 /* SG0020 */

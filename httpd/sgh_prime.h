@@ -9,4 +9,8 @@
 int sgh_prime(sgh_gen_t *g, server_rec *s, const char *id, apr_size_t id_len,
               const char *pem);
 
+/* After the startup work (sgh_warm_finish): log what priming found wrong
+ * with a certificate, named by its subject. */
+void sgh_prime_finish(sgh_gen_t *g);
+
 #endif

@@ -7,12 +7,13 @@
  * certificates take 1.16-1.25 times as long as one without stapling,
  * measured here (every X509 parse builds an OpenSSL 3 decoder; a
  * validation is one more parse and two signature checks). So the prime
- * hook only queues it, threads on the processors mod_ssl leaves idle do
- * the work meanwhile, and post_config collects the results in httpd's
- * thread, which alone logs, writes the shared table and touches the
- * store's files.
+ * hook sends it to helper processes (sgh_helper.c) on the processors
+ * mod_ssl leaves idle and takes their results as they come; post_config
+ * takes the rest, does in httpd's thread what no helper answered, and
+ * alone logs, writes the shared table and touches the store's files.
  */
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -21,18 +22,19 @@
 #include <http_log.h>
 #include <http_main.h>
 
-#include "sg_workq.h"
+#include "sg_pack.h"
 #include "sgh_carry.h"
 #include "sgh_config.h"
 #include "sgh_entry.h"
+#include "sgh_helper.h"
 #include "sgh_msg.h"
 #include "sgh_store.h"
 #include "sgh_warm.h"
 
 APLOG_USE_MODULE(staple_guard);
 
-/* More threads than this find nothing left to do. */
-#define SGH_WARM_THREADS_MAX 8
+/* More helpers than this find nothing left to do. */
+#define SGH_WARM_HELPERS_MAX 8
 #define SGH_WARM_ITEMS_INITIAL 64
 #define SGH_WARM_CACHE_KEY "staple_guard_cert_cache"
 
@@ -45,19 +47,21 @@ typedef struct {
     sg_reason_t carried_r;
     sg_verdict_t carried_v;
     sgh_store_found_t stored;
+    int done;                       /* by a helper or here */
 } sgh_warm_item_t;
 
 struct sgh_warm_t {
     sgh_gen_t *g;
     const sgh_carry_t *carry;
     int started;                    /* sgh_warm_start was called */
-    sg_workq_t *q;                  /* NULL: the work is done at once */
-    int done_inline;                /* that way */
+    sgh_helper_t *h;                /* NULL: the work is done here */
+    int done_here;                  /* in httpd's thread */
     apr_array_header_t *items;      /* sgh_warm_item_t *, in slot order */
 };
 
-/* The thread's own cache of parsed chain certificates, kept with its keep
- * pool: the intermediate of a CA is parsed once per thread. */
+/* The process's cache of parsed chain certificates, kept with its keep
+ * pool: the intermediate of a CA is parsed once per helper, and once in
+ * httpd's process. */
 static sg_cert_cache_t *sgh_warm_cache(apr_pool_t *keep)
 {
     void *cache = NULL;
@@ -70,18 +74,18 @@ static sg_cert_cache_t *sgh_warm_cache(apr_pool_t *keep)
     return cache;
 }
 
-/* In a worker: everything that needs no lock and leaves no trace. */
-static void sgh_warm_work(void *ctx, void *data, apr_pool_t *keep,
+/* Everything that needs no lock and leaves no trace, in a helper or
+ * here: the certificate (and e's request) in keep, the rest in temp. */
+static void sgh_warm_work(sgh_warm_t *w, sgh_warm_item_t *it,
+                          sg_cert_cache_t *cache, apr_pool_t *keep,
                           apr_pool_t *temp)
 {
-    sgh_warm_t *w = ctx;
-    sgh_warm_item_t *it = data;
     sg_entry_t *e = it->e;
     sg_cert_t *cert;
     apr_time_t now = apr_time_now();
 
-    if (sg_cert_parse(&cert, keep, it->pem, sgh_warm_cache(keep),
-                      &it->err) != APR_SUCCESS) {
+    if (sg_cert_parse(&cert, keep, it->pem, cache, &it->err)
+        != APR_SUCCESS) {
         return;
     }
     if (sg_registry_set_cert(e, keep, cert) != APR_SUCCESS) {
@@ -99,16 +103,124 @@ static void sgh_warm_work(void *ctx, void *data, apr_pool_t *keep,
     }
 }
 
-/* Each thread's cache (and OpenSSL library context) is made here, in
- * httpd's thread: loading OpenSSL's configuration into a new context
- * rebuilds process-wide tables that mod_ssl reads while it goes on. */
-static void sgh_warm_init(void *ctx, apr_pool_t *keep)
+/* What a helper is sent: the item's index, the id, the PEM. */
+static void sgh_warm_pack_job(sg_pack_t *job, int index,
+                              const sgh_warm_item_t *it)
 {
-    (void)ctx;
-    sgh_warm_cache(keep);
+    sg_pack_u32(job, (apr_uint32_t)index);
+    sg_pack_bytes(job, it->e->id, it->e->id_len);
+    sg_pack_str(job, it->pem);
 }
 
-/* Processors this process may run on: the threads are for those that
+/* What it sends back: the index, then an error or the certificate and
+ * what was found for it. */
+static void sgh_warm_pack_result(sg_pack_t *out, apr_uint32_t index,
+                                 const sgh_warm_item_t *it)
+{
+    sg_pack_u32(out, index);
+    sg_pack_str(out, it->err);
+    if (it->err != NULL) {
+        return;
+    }
+    sg_pack_cert(out, it->e->cert);
+    sg_pack_u32(out, it->carried != NULL);
+    sg_pack_u32(out, (apr_uint32_t)it->carried_r);
+    sg_pack_verdict(out, &it->carried_v);
+    sg_pack_u32(out, (apr_uint32_t)it->stored.present);
+    sg_pack_str(out, it->stored.refused);
+    sg_pack_bytes(out, it->stored.der, it->stored.der ? it->stored.len : 0);
+    sg_pack_verdict(out, &it->stored.verdict);
+}
+
+/* In a helper: one certificate, with an entry of its own (the helper's
+ * memory is httpd's as it was at the fork, before this entry existed).
+ * Parsed in temp: only its bytes go back. */
+static void sgh_warm_job(void *ctx, sg_unpack_t *job, sg_pack_t *out,
+                         apr_pool_t *keep, apr_pool_t *temp)
+{
+    sgh_warm_t *w = ctx;
+    apr_uint32_t index = sg_unpack_u32(job);
+    sg_entry_t e;
+    sgh_warm_item_t it;
+
+    memset(&e, 0, sizeof(e));
+    memset(&it, 0, sizeof(it));
+    e.id = (const char *)sg_unpack_bytes(job, &e.id_len);
+    it.e = &e;
+    it.pem = sg_unpack_str(job, temp);
+    if (!sg_unpack_done(job) || it.pem == NULL) {
+        return;                 /* an empty record: done in httpd's thread */
+    }
+    sgh_warm_work(w, &it, sgh_warm_cache(keep), temp, temp);
+    sgh_warm_pack_result(out, index, &it);
+}
+
+/* The stored response's part of a result, copied out of the record. */
+static void sgh_warm_unpack_stored(sg_unpack_t *r, sgh_store_found_t *f,
+                                   apr_pool_t *p)
+{
+    const unsigned char *der;
+    apr_size_t len;
+
+    f->present = sg_unpack_u32(r) != 0;
+    f->refused = sg_unpack_str(r, p);
+    der = sg_unpack_bytes(r, &len);
+    f->der = len > 0 ? apr_pmemdup(p, der, len) : NULL;
+    f->len = f->der ? len : 0;
+    sg_unpack_verdict(r, &f->verdict, p);
+}
+
+/* In httpd's thread: a helper's result for one item, taken only when
+ * every byte of it makes sense (else the item is done here later). */
+static void sgh_warm_result(void *ctx, sg_unpack_t *r)
+{
+    sgh_warm_t *w = ctx;
+    sgh_gen_t *g = w->g;
+    apr_uint32_t index = sg_unpack_u32(r);
+    sgh_warm_item_t *it, got;
+    sg_cert_t *cert = NULL;
+    int carried = 0;
+
+    if (!r->ok || index >= (apr_uint32_t)w->items->nelts
+        || (it = APR_ARRAY_IDX(w->items, index, sgh_warm_item_t *))->done) {
+        return;
+    }
+    got = *it;
+    got.err = sg_unpack_str(r, g->ptemp);
+    if (got.err == NULL) {
+        if (sg_unpack_cert(&cert, r, g->pool, sgh_warm_cache(g->pool))
+            != APR_SUCCESS) {
+            return;
+        }
+        carried = sg_unpack_u32(r) != 0;
+        got.carried_r = (sg_reason_t)sg_unpack_u32(r);
+        sg_unpack_verdict(r, &got.carried_v, g->ptemp);
+        sgh_warm_unpack_stored(r, &got.stored, g->ptemp);
+    }
+    if (!sg_unpack_done(r) || got.carried_r > SG_R_COUNT) {
+        return;
+    }
+    if (cert != NULL) {
+        if (sg_registry_set_cert(it->e, g->pool, cert) != APR_SUCCESS) {
+            got.err = "cannot build the OCSP request";
+        }
+        got.carried = carried ? sgh_carry_find(w->carry, it->e) : NULL;
+    }
+    *it = got;
+    it->done = 1;
+}
+
+/* In httpd's thread: an item no helper did. */
+static void sgh_warm_here(sgh_warm_t *w, sgh_warm_item_t *it)
+{
+    sgh_gen_t *g = w->g;
+
+    sgh_warm_work(w, it, sgh_warm_cache(g->pool), g->pool, g->ptemp);
+    it->done = 1;
+    w->done_here++;
+}
+
+/* Processors this process may run on: the helpers are for those that
  * mod_ssl's one thread leaves idle. */
 static int sgh_warm_cpus(void)
 {
@@ -122,8 +234,8 @@ static int sgh_warm_cpus(void)
     return n < 1 ? 1 : (int)n;
 }
 
-/* The generation's startup state; what the workers read is settled
- * before the first of them starts. */
+/* The generation's startup state; what the helpers read is settled
+ * before the first of them is forked. */
 static sgh_warm_t *sgh_warm_get(sgh_gen_t *g, server_rec *s)
 {
     const sgh_global_conf_t *gc = sgh_config_global();
@@ -147,25 +259,30 @@ static sgh_warm_t *sgh_warm_get(sgh_gen_t *g, server_rec *s)
     return w;
 }
 
-/* With the first certificate: the threads. Without them (one processor,
- * or none could be made) the work is done at once, in the prime hook. */
+/* With the first certificate: the helpers. Without them (one processor,
+ * or none could be forked) the work is done at once, in the prime hook.
+ * httpd's process's own cache is made first, while nothing else uses
+ * OpenSSL: the helpers inherit it unused. */
 static void sgh_warm_start(sgh_warm_t *w, server_rec *s)
 {
     sgh_gen_t *g = w->g;
-    int threads = sgh_warm_cpus() - 1;
-    apr_status_t rv;
+    int n = sgh_warm_cpus() - 1;
+    apr_status_t rv = APR_SUCCESS;
 
     w->started = 1;
-    threads = threads > SGH_WARM_THREADS_MAX ? SGH_WARM_THREADS_MAX : threads;
-    rv = sg_workq_create(&w->q, g->pool, g->ptemp, threads, sgh_warm_init,
-                         sgh_warm_work, w);
-    if (rv != APR_SUCCESS || sg_workq_threads(w->q) < threads) {
-        sgh_log(SGH_M_THREADS, 0, s, rv, "started %d of %d threads for the "
-                "startup work; httpd's thread does the rest",
-                rv == APR_SUCCESS ? sg_workq_threads(w->q) : 0, threads);
+    sgh_warm_cache(g->pool);
+    n = n > SGH_WARM_HELPERS_MAX ? SGH_WARM_HELPERS_MAX : n;
+    if (n > 0) {
+        rv = sgh_helper_start(&w->h, g->ptemp, n, sgh_warm_job,
+                              sgh_warm_result, w);
+    }
+    if (n > 0 && (rv != APR_SUCCESS || sgh_helper_count(w->h) < n)) {
+        sgh_log(SGH_M_HELPERS, 0, s, rv, "started %d of %d helper processes "
+                "for the startup work; httpd's thread does the rest",
+                rv == APR_SUCCESS ? sgh_helper_count(w->h) : 0, n);
     }
     if (rv != APR_SUCCESS) {
-        w->q = NULL;
+        w->h = NULL;
     }
 }
 
@@ -174,6 +291,7 @@ void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
 {
     sgh_warm_t *w = sgh_warm_get(g, ap_server_conf);
     sgh_warm_item_t *it = apr_pcalloc(g->ptemp, sizeof(*it));
+    sg_pack_t job;
 
     if (!w->started) {
         sgh_warm_start(w, ap_server_conf);
@@ -182,38 +300,48 @@ void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
     it->s = s;
     it->pem = apr_pstrdup(g->ptemp, pem);
     APR_ARRAY_PUSH(w->items, sgh_warm_item_t *) = it;
-    if (w->q != NULL) {
-        sg_workq_push(w->q, it, NULL);
+    if (w->h != NULL) {
+        sg_pack_init(&job, g->ptemp);
+        sgh_warm_pack_job(&job, w->items->nelts - 1, it);
+        if (sgh_helper_send(w->h, &job) == APR_SUCCESS) {
+            return;
+        }
     }
-    else {
-        sgh_warm_work(w, it, g->pool, g->ptemp);
-        w->done_inline++;
-    }
+    sgh_warm_here(w, it);
 }
 
-void sgh_warm_wait(sgh_gen_t *g, sg_entry_t *e)
+/* Every item done: the helpers' results taken, the rest done here. */
+static void sgh_warm_collect(sgh_warm_t *w, server_rec *s)
 {
-    sgh_warm_t *w = g->warm;
+    int i, helpers = w->h ? sgh_helper_count(w->h) : 0, lost = 0;
 
-    if (w != NULL && w->q != NULL && e->slot < w->items->nelts) {
-        sg_workq_wait(w->q, APR_ARRAY_IDX(w->items, e->slot,
-                                          sgh_warm_item_t *));
+    if (w->h != NULL) {
+        lost = sgh_helper_finish(w->h);
     }
+    if (lost > 0) {
+        sgh_log(SGH_M_HELPER_LOST, 0, s, 0, "%d startup helper process(es) "
+                "stopped before their work was done (died, or sent nothing "
+                "for 10 s); httpd's thread did the rest", lost);
+    }
+    for (i = 0; i < w->items->nelts; i++) {
+        sgh_warm_item_t *it = APR_ARRAY_IDX(w->items, i, sgh_warm_item_t *);
+
+        if (!it->done) {
+            sgh_warm_here(w, it);
+        }
+    }
+    sgh_log(SGH_M_WARM_DONE, 0, s, 0, "startup work for %d certificates: %d "
+            "done by %d helper processes, %d in httpd's thread",
+            w->items->nelts, w->items->nelts - w->done_here, helpers,
+            w->done_here);
 }
 
 void sgh_warm_finish(sgh_gen_t *g, server_rec *s)
 {
     sgh_warm_t *w = sgh_warm_get(g, s);
-    int i, early = w->done_inline;
+    int i;
 
-    if (w->q != NULL) {
-        early = sg_workq_done(w->q);
-        (void)sg_workq_finish(w->q);    /* no deadline: none left out */
-    }
-    sgh_log(SGH_M_WARM_DONE, 0, s, 0, "startup work for %d certificates: %d "
-            "done before post_config by %d threads, %d in post_config",
-            w->items->nelts, early, w->q ? sg_workq_threads(w->q) : 0,
-            w->items->nelts - early);
+    sgh_warm_collect(w, s);
     for (i = 0; i < w->items->nelts; i++) {
         sgh_warm_item_t *it = APR_ARRAY_IDX(w->items, i, sgh_warm_item_t *);
         sg_entry_t *e = it->e;

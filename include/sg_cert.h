@@ -56,6 +56,16 @@ int sg_cert_cache_signed(sg_cert_cache_t *cache, X509 *issuer, X509 *signer);
 void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
                               X509 *signer);
 
+/* A certificate parsed from DER once per cache (each later call returns
+ * the same object); the caller owns one reference. NULL when der is not
+ * exactly one certificate. */
+X509 *sg_cert_cache_der(sg_cert_cache_t *cache, const unsigned char *der,
+                        apr_size_t len);
+
+/* An empty certificate in p, to be filled (sg_unpack_cert): what it will
+ * hold is freed with p. */
+sg_cert_t *sg_cert_new(apr_pool_t *p, sg_cert_cache_t *cache);
+
 /* Parse the leaf and find its issuer in the PEM that httpd primes with
  * (certificate first, then its chain; only CERTIFICATE blocks count). The
  * issuer may be shared with other certificates parsed with the same cache

@@ -2,11 +2,10 @@
  * caller goes on with something else; optionally bounded per key (at most
  * so many items of one responder host at once) and by a deadline.
  *
- * At startup httpd configures itself in one thread: mod_ssl reads every
- * key and certificate, one virtual host after the other, and primes us on
- * the way. Parsing each certificate and validating its stored response on
- * the processors left idle meanwhile makes a warm start cost hardly more
- * than one without stapling.
+ * The fetcher's batches run on it: at most StapleGuardFetchConcurrency
+ * at once, a few per responder host, nothing begun after the startup
+ * budget. (The startup work beside mod_ssl runs in helper processes, not
+ * here: httpd/sgh_helper.h says why.)
  *
  * Pools are not thread-safe: every thread gets pools of its own, created
  * by the caller's thread, and the caller's pools are never touched by the

@@ -147,6 +147,7 @@ struct sg_cert_cache_t {
     EVP_MD *sha1;                   /* fetched from libctx once */
     EVP_MD *sha256;
     apr_hash_t *by_pem;             /* PEM block -> X509 * (a reference) */
+    apr_hash_t *by_der;             /* DER -> X509 * (a reference) */
     /* The last delegated responder certificate found issued by an issuer
      * of ours: one CA signs all its responses with it. The fetcher's
      * threads share it, hence the lock. */
@@ -190,6 +191,9 @@ static apr_status_t sg_cert_cache_cleanup(void *data)
     for (hi = apr_hash_first(NULL, cache->by_pem); hi; hi = apr_hash_next(hi)) {
         X509_free(apr_hash_this_val(hi));
     }
+    for (hi = apr_hash_first(NULL, cache->by_der); hi; hi = apr_hash_next(hi)) {
+        X509_free(apr_hash_this_val(hi));
+    }
     X509_free(cache->signed_issuer);
     X509_free(cache->signed_signer);
     EVP_MD_free(cache->sha1);
@@ -203,6 +207,7 @@ sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p)
 
     cache->pool = p;
     cache->by_pem = apr_hash_make(p);
+    cache->by_der = apr_hash_make(p);
     /* Registered first, so freed last: after every certificate made in
      * it (cleanups run in reverse order). */
     cache->libctx = sg_cert_libctx_new();
@@ -318,6 +323,42 @@ static X509 *sg_cert_from_chain(sg_cert_cache_t *cache, const char *start,
     return x509;
 }
 
+X509 *sg_cert_cache_der(sg_cert_cache_t *cache, const unsigned char *der,
+                        apr_size_t len)
+{
+    const unsigned char *pos = der;
+    X509 *x509 = cache ? apr_hash_get(cache->by_der, der,
+                                      (apr_ssize_t)len) : NULL;
+
+    if (x509 != NULL) {
+        X509_up_ref(x509);
+        return x509;
+    }
+    x509 = X509_new_ex(cache ? cache->libctx : NULL, NULL);
+    /* d2i frees x509 and sets it to NULL when it fails */
+    if (x509 == NULL || d2i_X509(&x509, &pos, (long)len) == NULL
+        || pos != der + len) {
+        X509_free(x509);
+        ERR_clear_error();
+        return NULL;
+    }
+    if (cache != NULL && X509_up_ref(x509)) {
+        apr_hash_set(cache->by_der, apr_pmemdup(cache->pool, der, len),
+                     (apr_ssize_t)len, x509);
+    }
+    return x509;
+}
+
+sg_cert_t *sg_cert_new(apr_pool_t *p, sg_cert_cache_t *cache)
+{
+    sg_cert_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->libctx = cache ? cache->libctx : NULL;
+    c->cache = cache;
+    apr_pool_cleanup_register(p, c, sg_cert_cleanup, apr_pool_cleanup_null);
+    return c;
+}
+
 /* Read the leaf (the first block) into *leaf, then look through the rest
  * for the certificate that issued it. */
 static apr_status_t sg_cert_read(sg_cert_t *c, X509 **leaf, const char *pem,
@@ -328,8 +369,6 @@ static apr_status_t sg_cert_read(sg_cert_t *c, X509 **leaf, const char *pem,
     X509 *next;
     apr_status_t rv = APR_EINVAL;
 
-    c->libctx = cache ? cache->libctx : NULL;
-    c->cache = cache;
     if (!sg_cert_next_block(&pos, &start, &len)) {
         *err = "no certificate in the PEM data";
         goto out;
@@ -384,13 +423,12 @@ static apr_status_t sg_cert_take(sg_cert_t *c, apr_pool_t *p, X509 *leaf,
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
                            sg_cert_cache_t *cache, const char **err)
 {
-    sg_cert_t *c = apr_pcalloc(p, sizeof(*c));
+    sg_cert_t *c = sg_cert_new(p, cache);
     X509 *leaf = NULL;
     apr_status_t rv;
 
     *pcert = NULL;
     *err = NULL;
-    apr_pool_cleanup_register(p, c, sg_cert_cleanup, apr_pool_cleanup_null);
     rv = sg_cert_read(c, &leaf, pem, cache, err);
     if (rv == APR_SUCCESS) {
         rv = sg_cert_take(c, p, leaf, cache, err);

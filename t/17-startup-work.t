@@ -1,6 +1,7 @@
 #!/usr/bin/perl
-# The startup work (mod_sg_warm.c): with many certificates, each is parsed
-# and its held response validated by threads beside mod_ssl, and each
+# The startup work (httpd/sgh_warm.c): with many certificates, each is
+# parsed and its held response validated by helper processes beside
+# mod_ssl (httpd/sgh_helper.c), and each
 # virtual host still staples its own certificate's response, from the
 # store after a full restart and from memory after a graceful one, with
 # the responder down.
@@ -14,7 +15,7 @@ use Test::More;
 
 my $N = 24;                     # certificates, one virtual host each
 my $SERIAL0 = 0x5000;           # their serials: $SERIAL0 + i
-my $THREADS_MAX = 8;            # SG_WARM_THREADS_MAX in mod_sg_warm.c
+my $HELPERS_MAX = 8;            # SGH_WARM_HELPERS_MAX in httpd/sgh_warm.c
 
 my $t = SGTest->new;
 my $pki = $t->pkifile('');
@@ -65,7 +66,7 @@ is(each_own(), $N, "cold start: all $N names staple their own response");
 $t->stop_httpd;
 $t->stop_responder;
 
-# Warm, full restart, responder down: from the store, through the threads.
+# Warm, full restart, responder down: from the store, through the helpers.
 my $before = length $t->error_log;
 $t->start_httpd;
 is(each_own(), $N, "full restart, responder down: all $N from the store");
@@ -74,15 +75,16 @@ my @stored = ($log =~ /SG0023: [^\n]*response from store kept/g);
 is(scalar @stored, $N, 'each validated and kept from the store once');
 # what the module counts: the processors it may run on (sched_getaffinity)
 my $cpus = (`nproc` =~ /(\d+)/)[0] || 1;
-my $threads = $cpus - 1 > $THREADS_MAX ? $THREADS_MAX : $cpus - 1;
-my ($total, $early, $nthreads, $late) = $log =~
-    /SG0008: startup work for (\d+) certificates: (\d+) done before post_config by (\d+) threads, (\d+) in post_config/;
+my $helpers = $cpus - 1 > $HELPERS_MAX ? $HELPERS_MAX : $cpus - 1;
+my ($total, $early, $nhelpers, $late) = $log =~
+    /SG0008: startup work for (\d+) certificates: (\d+) done by (\d+) helper processes, (\d+) in httpd's thread/;
 is($total, $N, 'the startup work covered every certificate');
-is($nthreads, $threads, "$threads startup threads on $cpus processors");
-is($early + $late, $N, 'each done once, before or in post_config');
-diag("$early of $N done beside mod_ssl, $late in post_config");
+is($nhelpers, $helpers, "$helpers startup helpers on $cpus processors");
+is($early + $late, $N, 'each done once, by a helper or by httpd');
+is($late, $helpers ? 0 : $N, 'the helpers did it all (when there are any)');
+diag("$early of $N done by helpers, $late in httpd's thread");
 
-# Graceful, responder still down: from memory, through the threads too.
+# Graceful, responder still down: from memory, through the helpers too.
 $before = length $t->error_log;
 $t->graceful;
 is(each_own(), $N, "graceful restart, responder down: all $N from memory");
@@ -92,7 +94,8 @@ is(scalar @carried, $N, 'each validated and kept from memory once');
 unlike($log, qr/SG0023: [^\n]*response from store kept/,
        'the store is not read when memory has a valid response');
 
-is(count_in_log(qr/SG000[17]|SG0051|SG0024/), 0,
-   'no certificate refused, no stored response refused, threads started');
+is(count_in_log(qr/SG000[179]|SG0051|SG0024/), 0,
+   'no certificate refused, no stored response refused, helpers started '
+   . 'and none lost');
 $t->stop_httpd;
 done_testing;
