@@ -348,16 +348,16 @@ sub s7_table {
     }
     my @cpu = grep { $s->{results}{$_}{warm_cpu_s} } @n;
     if (@cpu) {
-        $md .= "\nCPU of the parent in a warm start (medians): httpd's own "
-             . "thread, which configures the server, and the whole process "
-             . "(with mod_staple_guard, its startup threads too):\n\n";
+        $md .= "\nCPU in a warm start (medians): httpd's own thread, which "
+             . "configures the server, and mod_staple_guard's startup helper "
+             . "processes, which work beside it:\n\n";
         $md .= head('certificates', "httpd's thread: mod_staple_guard / none",
-                    'ratio', 'whole parent: mod_staple_guard / none');
+                    'ratio', 'startup helpers');
         for my $n (@cpu) {
             my $c = $s->{results}{$n}{warm_cpu_s};
             $md .= row($n, sprintf('%s / %s', s_($c->{sg}{main}), s_($c->{none}{main})),
                        $c->{none}{main} ? f($c->{sg}{main} / $c->{none}{main}, 3) : 'n/a',
-                       sprintf('%s / %s', s_($c->{sg}{process}), s_($c->{none}{process})));
+                       defined $c->{sg}{helpers} ? s_($c->{sg}{helpers}) : 'n/a');
         }
     }
     $md .= "\nMemory once every certificate is good (two children: one runs "
@@ -538,7 +538,7 @@ sub observations {
             $x->{sg}{startup_requests}, s_($x->{sg}{all_stapled_s}),
             s_($x->{modssl}{first_sweep_s}), s_($x->{none}{first_sweep_s}),
             s_($x->{md}{all_stapled_s}));
-        push @o, sprintf('Warm start, ratio to no stapling in the same round (median of %d, range): mod_staple_guard %s (%s–%s); no stapling started again, the A/A control, %s (%s–%s). mod_staple_guard parses the certificates and validates the stored responses in threads of their own while mod_ssl loads keys in httpd\'s one configuration thread (design.md, "Startup work"); with one processor that work would add to the start.',
+        push @o, sprintf('Warm start, ratio to no stapling in the same round (median of %d, range): mod_staple_guard %s (%s–%s); no stapling started again, the A/A control, %s (%s–%s). mod_staple_guard parses the certificates and validates the stored responses in helper processes while mod_ssl loads keys in httpd\'s one configuration thread (design.md, "Startup work"); with one processor that work would add to the start.',
             $s->{warm_rounds}, f($x->{sg}{warm_startup_ratio}, 3),
             f($x->{sg}{warm_startup_ratio_min}, 2), f($x->{sg}{warm_startup_ratio_max}, 2),
             f($x->{none_again}{warm_startup_ratio}, 3),
@@ -1054,8 +1054,9 @@ with its report (scenarios 9 and 10).
    store full: the median of the per-round ratios and their range, and
    the CPU the parent used once ready (`/proc/PID/task/PID/stat` for
    httpd's own thread, `/proc/PID/stat` for all its threads, ended ones
-   included): what the startup threads took off httpd's thread and what
-   they cost it.
+   included) and its reaped children (its startup helpers, at that
+   point): what the helpers took off httpd's thread and what they cost
+   it.
 8. **A fleet** (mod_staple_guard only): 1, 2 and 4 servers with the same
    3 certificates and one responder, each server alone, then all sharing
    one real `redis-server` through `StapleGuardSharedCache`. Responses are

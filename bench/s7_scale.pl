@@ -14,7 +14,7 @@
 #           each fetched $STATUS_ROUNDS times: median time and size.
 #   warm:   started again $WARM_ROUNDS times, alternating with no stapling,
 #           with the store full: startup time and its ratio, and the CPU
-#           the parent used (httpd's own thread, and all its threads).
+#           the parent used (httpd's own thread) and its startup helpers.
 use strict;
 use warnings;
 use FindBin;
@@ -155,10 +155,11 @@ sub run_size {
     for my $round (1 .. $WARM_ROUNDS) {
         for my $c ($round % 2 ? qw(none sg) : qw(sg none)) {
             my $s = SGBench::start($srv{$c});
-            my ($main, $all) = SGBench::parent_cpu($srv{$c});
+            my ($main, $all, $reaped) = SGBench::parent_cpu($srv{$c});
             SGBench::stop($srv{$c});
             push @{$r{warm}{$c}}, $s;
-            push @{$r{warm_cpu}{$c}}, { main => $main, process => $all };
+            push @{$r{warm_cpu}{$c}}, { main => $main, process => $all,
+                                        helpers => $reaped };
             SGBench::progress(sprintf("%5d %-4s warm start %d: ready in %.2f s",
                                       $n, $c, $round, $s));
         }
@@ -168,10 +169,10 @@ sub run_size {
     $r{warm_ratio} = SGBench::median(@ratios);
     $r{warm_ratio_min} = $ratios[0];
     $r{warm_ratio_max} = $ratios[-1];
-    # httpd's own thread against the whole parent: what the startup
-    # threads took off it, and what they cost it (docs/benchmarks.md)
+    # httpd's own thread, and the startup helpers it reaped: what they
+    # took off it, and what they cost it (docs/benchmarks.md)
     for my $c (qw(sg none)) {
-        for my $k (qw(main process)) {
+        for my $k (qw(main process helpers)) {
             $r{warm_cpu_s}{$c}{$k} = SGBench::median(map { $_->{$k} }
                                                      @{$r{warm_cpu}{$c}});
         }

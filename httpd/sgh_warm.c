@@ -55,6 +55,7 @@ struct sgh_warm_t {
     const sgh_carry_t *carry;
     int started;                    /* sgh_warm_start was called */
     sgh_helper_t *h;                /* NULL: the work is done here */
+    sg_pack_t job;                  /* the job being sent, reused */
     int done_here;                  /* in httpd's thread */
     apr_array_header_t *items;      /* sgh_warm_item_t *, in slot order */
 };
@@ -271,6 +272,7 @@ static void sgh_warm_start(sgh_warm_t *w, server_rec *s)
 
     w->started = 1;
     sgh_warm_cache(g->pool);
+    sg_pack_init(&w->job, g->ptemp);
     n = n > SGH_WARM_HELPERS_MAX ? SGH_WARM_HELPERS_MAX : n;
     if (n > 0) {
         rv = sgh_helper_start(&w->h, g->ptemp, n, sgh_warm_job,
@@ -291,7 +293,6 @@ void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
 {
     sgh_warm_t *w = sgh_warm_get(g, ap_server_conf);
     sgh_warm_item_t *it = apr_pcalloc(g->ptemp, sizeof(*it));
-    sg_pack_t job;
 
     if (!w->started) {
         sgh_warm_start(w, ap_server_conf);
@@ -301,9 +302,9 @@ void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
     it->pem = apr_pstrdup(g->ptemp, pem);
     APR_ARRAY_PUSH(w->items, sgh_warm_item_t *) = it;
     if (w->h != NULL) {
-        sg_pack_init(&job, g->ptemp);
-        sgh_warm_pack_job(&job, w->items->nelts - 1, it);
-        if (sgh_helper_send(w->h, &job) == APR_SUCCESS) {
+        sg_pack_reset(&w->job);
+        sgh_warm_pack_job(&w->job, w->items->nelts - 1, it);
+        if (sgh_helper_send(w->h, &w->job) == APR_SUCCESS) {
             return;
         }
     }

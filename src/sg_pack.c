@@ -18,6 +18,11 @@ void sg_pack_init(sg_pack_t *w, apr_pool_t *p)
     w->p = p;
 }
 
+void sg_pack_reset(sg_pack_t *w)
+{
+    w->len = 0;
+}
+
 static void sg_pack_grow(sg_pack_t *w, apr_size_t more)
 {
     apr_size_t cap = w->cap ? w->cap : SG_PACK_INITIAL;

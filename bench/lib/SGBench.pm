@@ -331,7 +331,7 @@ sub server_cpu {
 
 # CPU seconds the parent of a running httpd has used: (its own first
 # thread, httpd's, which configured the server; the whole process, the
-# threads it ran and ended included).
+# threads it ran and ended included; the children it reaped).
 sub parent_cpu {
     my ($t) = @_;
     my $pid = $t->httpd_pid or die 'no httpd pid';
@@ -340,6 +340,10 @@ sub parent_cpu {
         my $s = SGTest::slurp($stat);
         my @f = $s =~ /\)\s+(.*)$/s ? split(' ', $1) : ();
         push @sec, @f ? ($f[11] + $f[12]) / $CLK_TCK : undef;
+        # children it reaped (cutime, cstime): at ready, its startup
+        # helpers alone
+        push @sec, @f ? ($f[13] + $f[14]) / $CLK_TCK : undef
+            if $stat eq "/proc/$pid/stat";
     }
     return @sec;
 }
