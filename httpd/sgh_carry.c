@@ -24,6 +24,9 @@ struct sgh_carried_t {
 struct sgh_carry_t {
     apr_pool_t *pool;               /* child of the process pool */
     apr_hash_t *by_hash;            /* cert hash -> sgh_carried_t */
+    apr_hash_t *by_id;              /* the id httpd primes with -> the
+                                     * same, before the certificate is
+                                     * parsed */
     apr_uint64_t attempts[SG_R_COUNT];  /* the table's, by result */
     apr_size_t wanted;              /* responses that found no room */
 };
@@ -59,6 +62,7 @@ static apr_status_t sgh_carry_save(void *data)
     c = apr_pcalloc(pool, sizeof(*c));
     c->pool = pool;
     c->by_hash = apr_hash_make(pool);
+    c->by_id = apr_hash_make(pool);
     buf = apr_palloc(pool, SG_RESPONSE_MAX);
     for (i = 0; i < SG_R_COUNT; i++) {
         c->attempts[i] = sg_table_attempts(g->table, (sg_reason_t)i);
@@ -74,6 +78,8 @@ static apr_status_t sgh_carry_save(void *data)
         it->der = it->len ? apr_pmemdup(pool, buf, it->len) : NULL;
         apr_hash_set(c->by_hash, apr_pstrdup(pool, e->cert->hash),
                      APR_HASH_KEY_STRING, it);
+        apr_hash_set(c->by_id, apr_pmemdup(pool, e->id, e->id_len),
+                     (apr_ssize_t)e->id_len, it);
     }
     apr_pool_userdata_set(c, SGH_CARRY_KEY, apr_pool_cleanup_null, ctx->pproc);
     if (old != NULL) {
@@ -140,21 +146,15 @@ apr_size_t sgh_carry_len(const sgh_carried_t *it)
     return it->len;
 }
 
-const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e)
+const sgh_carried_t *sgh_carry_find_id(const sgh_carry_t *c, const char *id,
+                                       apr_size_t id_len)
 {
-    return c ? apr_hash_get(c->by_hash, e->cert->hash, APR_HASH_KEY_STRING)
-             : NULL;
+    return c ? apr_hash_get(c->by_id, id, (apr_ssize_t)id_len) : NULL;
 }
 
-sg_reason_t sgh_carry_check(const sgh_carried_t *it, sg_verdict_t *v,
-                            apr_pool_t *p, const sg_entry_t *e,
-                            const sg_refresh_conf_t *conf, apr_time_t now)
+const unsigned char *sgh_carry_der(const sgh_carried_t *it)
 {
-    if (it->der == NULL) {
-        memset(v, 0, sizeof(*v));
-        return SG_R_COUNT;
-    }
-    return sg_refresh_check(v, p, e, conf, it->der, it->len, now);
+    return it->der;
 }
 
 void sgh_carry_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,

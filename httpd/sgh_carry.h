@@ -32,17 +32,16 @@ void sgh_carry_counts(const sgh_carry_t *c, sg_table_t *t);
 /* The carried response's length (0: none). */
 apr_size_t sgh_carry_len(const sgh_carried_t *it);
 
-/* e's response and schedule in c, or NULL. Read only: any thread. */
-const sgh_carried_t *sgh_carry_find(const sgh_carry_t *c, const sg_entry_t *e);
+/* The response and schedule c holds for the certificate httpd primes
+ * with id, or NULL. Read only: any thread. */
+const sgh_carried_t *sgh_carry_find_id(const sgh_carry_t *c, const char *id,
+                                       apr_size_t id_len);
 
-/* Validate the carried response (any thread). SG_R_COUNT: there is none,
- * only a schedule. */
-sg_reason_t sgh_carry_check(const sgh_carried_t *it, sg_verdict_t *v,
-                            apr_pool_t *p, const sg_entry_t *e,
-                            const sg_refresh_conf_t *conf, apr_time_t now);
+/* The carried response (sgh_carry_len bytes), or NULL. */
+const unsigned char *sgh_carry_der(const sgh_carried_t *it);
 
 /* In httpd's thread, once the table exists: continue the schedule, hold
- * the response if sgh_carry_check said SG_R_OK, and log what was found. */
+ * the response if its validation (r) said SG_R_OK, and log what was found. */
 void sgh_carry_take(sgh_gen_t *g, server_rec *s, apr_pool_t *p, sg_entry_t *e,
                     const sgh_carried_t *it, sg_reason_t r,
                     const sg_verdict_t *v);

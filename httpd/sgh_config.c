@@ -14,7 +14,9 @@
 #include "sg_url.h"
 #include "sgh_config.h"
 #include "sgh_msg.h"
+#include "sgh_helper.h"
 #include "sgh_shared.h"
+#include "sgh_warm.h"
 
 APLOG_USE_MODULE(staple_guard);
 
@@ -518,6 +520,25 @@ static const char *sgh_cmd_shared(cmd_parms *cmd, void *dc, const char *spec,
     return err ? err : sgh_shared_parse(&sgh_global.shared, cmd, spec, prefix);
 }
 
+/* Not for configurations: the module starts its startup helpers as
+ * httpd's program with this directive (httpd/sgh_helper.c), and it
+ * refuses to run anywhere else. */
+static const char *sgh_cmd_helper(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *end = NULL;
+    apr_int64_t pid = apr_strtoi64(arg, &end, 10);
+    const char *err = (end == NULL || *end != '\0' || pid <= 0)
+                      ? "StapleGuardStartupHelper: not a process id"
+                      : sgh_helper_check((pid_t)pid);
+
+    (void)cmd;
+    (void)dc;
+    if (err == NULL) {
+        sgh_warm_serve((pid_t)pid);     /* never returns */
+    }
+    return err;
+}
+
 #define SGH_DIRECTIVE_CMD(name, kind, field, lo, hi, def, help)              \
     AP_INIT_TAKE1(#name, sgh_cmd_numeric, (void *)&sgh_directives[SGH_D_##name],\
                   RSRC_CONF, help " (" #lo "-" #hi SGH_UNIT_##kind           \
@@ -553,6 +574,9 @@ const command_rec sgh_config_cmds[] = {
                    "provider:address [prefix]: a socache (e.g. "
                    "redis:127.0.0.1:6379) that the servers of a fleet share "
                    "verified responses through (default: none)"),
+    AP_INIT_TAKE1("StapleGuardStartupHelper", sgh_cmd_helper, NULL,
+                  RSRC_CONF | EXEC_ON_READ, "internal: how the module starts "
+                  "its startup helpers; never in a configuration"),
     SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_CMD)
     { NULL }
 };

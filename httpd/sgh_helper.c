@@ -11,10 +11,20 @@
  * write them); a helper that takes and sends nothing for
  * SGH_HELPER_STALL_MS is killed, and its unanswered jobs are left to the
  * caller. A helper dies with httpd's process (PR_SET_PDEATHSIG), so a
- * start that fails on the way leaves none behind. */
+ * start that fails on the way leaves none behind.
+ *
+ * A helper is httpd's own program started afresh (posix_spawn), with
+ * only this module loaded and told by StapleGuardStartupHelper to serve
+ * on its standard input: a fork would share httpd's memory with it, and
+ * every page httpd's thread then writes would be copied (docs/design.md,
+ * "Startup work"). What it needs of the configuration comes in the
+ * first record. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,7 +34,7 @@
 #include <sys/prctl.h>
 #endif
 
-#include <apr_thread_proc.h>
+#include <apr_strings.h>
 
 #include "sgh_helper.h"
 
@@ -53,13 +63,19 @@ typedef struct {
     sgh_buf_t out;              /* jobs not sent yet */
 } sgh_helper_proc_t;
 
+/* The helper's command line: httpd's program, this module, the
+ * directive; no configuration file. */
+#define SGH_HELPER_MODULE "staple_guard_module"
+#define SGH_HELPER_DIRECTIVE "StapleGuardStartupHelper"
+
+extern char **environ;
+
 struct sgh_helper_t {
-    pid_t owner;                /* the process that forked them */
+    pid_t owner;                /* the process that started them */
     int n;
     int next;                   /* round robin */
     int lost;                   /* killed, or died, before the end */
     sgh_helper_proc_t *procs;
-    sgh_helper_job_fn *job;
     sgh_helper_result_fn *result;
     void *ctx;
 };
@@ -184,40 +200,66 @@ static int sgh_helper_read_more(int fd, sgh_buf_t *in, sgh_buf_t *out)
     return 1;
 }
 
-/* Jobs in, results out, until the end mark or httpd's process is gone;
- * then _exit: nothing of httpd's may run here (pool cleanups, atexit). */
-static void sgh_helper_main(sgh_helper_t *h, int fd)
+/* The next whole record from httpd's thread: 1 with its bytes, 0 at
+ * the end of the socket or a record that cannot be ours. */
+static int sgh_helper_take(int fd, sgh_buf_t *in, sgh_buf_t *out,
+                           const unsigned char **data, apr_uint32_t *len)
+{
+    int got;
+
+    while ((got = sgh_buf_next(in, data, len)) == 0) {
+        if (!sgh_helper_read_more(fd, in, out)) {
+            return 0;
+        }
+    }
+    return got > 0;
+}
+
+const char *sgh_helper_check(pid_t parent)
+{
+    int type = 0;
+    socklen_t len = sizeof(type);
+
+    if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) != 0
+        || type != SOCK_STREAM || getppid() != parent) {
+        return SGH_HELPER_DIRECTIVE " is for mod_staple_guard's own use: "
+               "it starts its helpers with it";
+    }
+    return NULL;
+}
+
+void sgh_helper_serve(pid_t parent, sgh_helper_hello_fn *hello,
+                      sgh_helper_job_fn *job, void *ctx)
 {
     apr_pool_t *keep, *temp;
     sgh_buf_t in = { NULL, 0, 0 }, out = { NULL, 0, 0 };
     const unsigned char *data = NULL;
     apr_uint32_t len = 0;
-    sg_unpack_t job;
+    sg_unpack_t r;
     sg_pack_t result;
-    int got;
+    int fd = 0;
 
 #if defined(__linux__)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-    if (getppid() != h->owner || apr_pool_create(&keep, NULL) != APR_SUCCESS
-        || apr_pool_create(&temp, keep) != APR_SUCCESS) {
+    if (getppid() != parent || apr_pool_create(&keep, NULL) != APR_SUCCESS
+        || apr_pool_create(&temp, keep) != APR_SUCCESS
+        || !sgh_helper_take(fd, &in, &out, &data, &len)) {
         _exit(1);
     }
-    for (;;) {
-        got = sgh_buf_next(&in, &data, &len);
-        if (got < 0 || (got == 0 && !sgh_helper_read_more(fd, &in, &out))) {
-            break;
-        }
-        if (got == 0) {
-            continue;
-        }
+    sg_unpack_init(&r, data, len);
+    if (!hello(ctx, &r, keep)) {
+        _exit(1);
+    }
+    sgh_buf_consume(&in, sizeof(len) + len);
+    while (sgh_helper_take(fd, &in, &out, &data, &len)) {
         if (len == 0) {                 /* the end: send what is left */
             sgh_helper_write_full(fd, out.data, out.len);
             break;
         }
-        sg_unpack_init(&job, data, len);
+        sg_unpack_init(&r, data, len);
         sg_pack_init(&result, temp);
-        h->job(h->ctx, &job, &result, keep, temp);
+        job(ctx, &r, &result, keep, temp);
         sgh_buf_consume(&in, sizeof(len) + len);
         apr_pool_clear(temp);
         if (!sgh_buf_record(&out, result.data, result.len)) {
@@ -362,44 +404,85 @@ static int sgh_helper_send_all(sgh_helper_t *h, sgh_helper_proc_t *hp,
     return 1;
 }
 
-static apr_status_t sgh_helper_fork(sgh_helper_t *h, int i, apr_pool_t *p)
+/* httpd's program and this module's file, for the helpers' command
+ * line; NULL when either cannot be known. */
+static const char **sgh_helper_argv(apr_pool_t *p, pid_t parent)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    Dl_info info;
+    const char **argv;
+
+    if (n <= 0 || !dladdr((void *)sgh_helper_argv, &info)
+        || info.dli_fname == NULL || info.dli_fname[0] != '/') {
+        return NULL;
+    }
+    exe[n] = '\0';
+    argv = apr_pcalloc(p, 10 * sizeof(*argv));
+    argv[0] = apr_pstrdup(p, exe);
+    argv[1] = "-d";
+    argv[2] = "/";
+    argv[3] = "-f";
+    argv[4] = "/dev/null";
+    argv[5] = "-C";
+    argv[6] = apr_pstrcat(p, "LoadModule " SGH_HELPER_MODULE " ",
+                          info.dli_fname, NULL);
+    argv[7] = "-C";
+    argv[8] = apr_psprintf(p, SGH_HELPER_DIRECTIVE " %" APR_PID_T_FMT,
+                           parent);
+    return argv;
+}
+
+/* One helper, its socket as standard input, every signal as a new
+ * program has it. */
+static apr_status_t sgh_helper_spawn(sgh_helper_t *h, int i,
+                                     const char **argv, const sg_pack_t *hello)
 {
     sgh_helper_proc_t *hp = &h->procs[i];
-    apr_proc_t proc;
-    apr_status_t rv;
-    int sv[2], j;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, all;
+    pid_t pid;
+    int sv[2], rc;
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         return APR_FROM_OS_ERROR(errno);
     }
-    rv = apr_proc_fork(&proc, p);
-    if (rv == APR_INCHILD) {
-        for (j = 0; j < i; j++) {
-            close(h->procs[j].fd);
-        }
-        close(sv[0]);
-        sgh_helper_main(h, sv[1]);
-    }
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK
+                                  | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    rc = posix_spawn(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
+    posix_spawnattr_destroy(&at);
+    posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
-    if (rv != APR_INPARENT) {
+    if (rc != 0) {
         close(sv[0]);
-        return rv;
+        return APR_FROM_OS_ERROR(rc);
     }
-    hp->pid = proc.pid;
+    hp->pid = pid;
     hp->fd = sv[0];
+    if (!sgh_buf_record(&hp->out, hello->data, hello->len)) {
+        return APR_ENOMEM;
+    }
     return APR_SUCCESS;
 }
 
 apr_status_t sgh_helper_start(sgh_helper_t **ph, apr_pool_t *p, int n,
-                              sgh_helper_job_fn *job,
+                              const sg_pack_t *hello,
                               sgh_helper_result_fn *result, void *ctx)
 {
     sgh_helper_t *h = apr_pcalloc(p, sizeof(*h));
+    const char **argv;
     apr_status_t rv = APR_SUCCESS;
     int i;
 
     h->owner = getpid();
-    h->job = job;
     h->result = result;
     h->ctx = ctx;
     h->procs = apr_pcalloc(p, (apr_size_t)(n > 0 ? n : 1) * sizeof(*h->procs));
@@ -407,11 +490,13 @@ apr_status_t sgh_helper_start(sgh_helper_t **ph, apr_pool_t *p, int n,
     for (i = 0; i < n; i++) {
         h->procs[i].fd = -1;
     }
+    argv = sgh_helper_argv(p, h->owner);
+    if (argv == NULL) {
+        rv = APR_ENOENT;
+    }
     for (i = 0; i < n && rv == APR_SUCCESS; i++) {
-        rv = sgh_helper_fork(h, i, p);
-        if (rv == APR_SUCCESS) {
-            h->n++;
-        }
+        rv = sgh_helper_spawn(h, i, argv, hello);
+        h->n += h->procs[i].fd >= 0;
     }
     *ph = h;
     return h->n > 0 ? APR_SUCCESS : rv;

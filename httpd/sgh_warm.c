@@ -44,6 +44,8 @@ typedef struct {
     const char *pem;                /* ours, in ptemp */
     const char *err;                /* why it cannot be used, or NULL */
     const sgh_carried_t *carried;    /* from the previous generation */
+    const unsigned char *carried_der; /* its response, or NULL */
+    apr_size_t carried_len;
     sg_reason_t carried_r;
     sg_verdict_t carried_v;
     sgh_store_found_t stored;
@@ -93,24 +95,28 @@ static void sgh_warm_work(sgh_warm_t *w, sgh_warm_item_t *it,
         it->err = "cannot build the OCSP request";
         return;
     }
-    it->carried = sgh_carry_find(w->carry, e);
-    if (it->carried != NULL) {
-        it->carried_r = sgh_carry_check(it->carried, &it->carried_v, temp, e,
-                                       &w->g->refresh, now);
+    /* SG_R_COUNT: nothing carried over, or a schedule alone */
+    it->carried_r = SG_R_COUNT;
+    if (it->carried_der != NULL) {
+        it->carried_r = sg_refresh_check(&it->carried_v, temp, e,
+                                         &w->g->refresh, it->carried_der,
+                                         it->carried_len, now);
     }
     /* the store only when nothing valid was carried over */
-    if (it->carried == NULL || it->carried_r != SG_R_OK) {
+    if (it->carried_r != SG_R_OK) {
         sgh_store_check(&it->stored, w->g, temp, e, now);
     }
 }
 
-/* What a helper is sent: the item's index, the id, the PEM. */
+/* What a helper is sent: the item's index, the id, the PEM, the
+ * response carried over. */
 static void sgh_warm_pack_job(sg_pack_t *job, int index,
                               const sgh_warm_item_t *it)
 {
     sg_pack_u32(job, (apr_uint32_t)index);
     sg_pack_bytes(job, it->e->id, it->e->id_len);
     sg_pack_str(job, it->pem);
+    sg_pack_bytes(job, it->carried_der, it->carried_len);
 }
 
 /* What it sends back: the index, then an error or the certificate and
@@ -124,7 +130,6 @@ static void sgh_warm_pack_result(sg_pack_t *out, apr_uint32_t index,
         return;
     }
     sg_pack_cert(out, it->e->cert);
-    sg_pack_u32(out, it->carried != NULL);
     sg_pack_u32(out, (apr_uint32_t)it->carried_r);
     sg_pack_verdict(out, &it->carried_v);
     sg_pack_u32(out, (apr_uint32_t)it->stored.present);
@@ -133,9 +138,8 @@ static void sgh_warm_pack_result(sg_pack_t *out, apr_uint32_t index,
     sg_pack_verdict(out, &it->stored.verdict);
 }
 
-/* In a helper: one certificate, with an entry of its own (the helper's
- * memory is httpd's as it was at the fork, before this entry existed).
- * Parsed in temp: only its bytes go back. */
+/* In a helper: one certificate, with an entry of its own (the helper
+ * has none of httpd's). Parsed in temp: only its bytes go back. */
 static void sgh_warm_job(void *ctx, sg_unpack_t *job, sg_pack_t *out,
                          apr_pool_t *keep, apr_pool_t *temp)
 {
@@ -149,6 +153,10 @@ static void sgh_warm_job(void *ctx, sg_unpack_t *job, sg_pack_t *out,
     e.id = (const char *)sg_unpack_bytes(job, &e.id_len);
     it.e = &e;
     it.pem = sg_unpack_str(job, temp);
+    it.carried_der = sg_unpack_bytes(job, &it.carried_len);
+    if (it.carried_len == 0) {
+        it.carried_der = NULL;
+    }
     if (!sg_unpack_done(job) || it.pem == NULL) {
         return;                 /* an empty record: done in httpd's thread */
     }
@@ -180,7 +188,6 @@ static void sgh_warm_result(void *ctx, sg_unpack_t *r)
     apr_uint32_t index = sg_unpack_u32(r);
     sgh_warm_item_t *it, got;
     sg_cert_t *cert = NULL;
-    int carried = 0;
 
     if (!r->ok || index >= (apr_uint32_t)w->items->nelts
         || (it = APR_ARRAY_IDX(w->items, index, sgh_warm_item_t *))->done) {
@@ -193,7 +200,6 @@ static void sgh_warm_result(void *ctx, sg_unpack_t *r)
             != APR_SUCCESS) {
             return;
         }
-        carried = sg_unpack_u32(r) != 0;
         got.carried_r = (sg_reason_t)sg_unpack_u32(r);
         sg_unpack_verdict(r, &got.carried_v, g->ptemp);
         sgh_warm_unpack_stored(r, &got.stored, g->ptemp);
@@ -201,14 +207,46 @@ static void sgh_warm_result(void *ctx, sg_unpack_t *r)
     if (!sg_unpack_done(r) || got.carried_r > SG_R_COUNT) {
         return;
     }
-    if (cert != NULL) {
-        if (sg_registry_set_cert(it->e, g->pool, cert) != APR_SUCCESS) {
-            got.err = "cannot build the OCSP request";
-        }
-        got.carried = carried ? sgh_carry_find(w->carry, it->e) : NULL;
+    if (cert != NULL
+        && sg_registry_set_cert(it->e, g->pool, cert) != APR_SUCCESS) {
+        got.err = "cannot build the OCSP request";
     }
     *it = got;
     it->done = 1;
+}
+
+/* What a helper needs of the configuration: where the store is, and
+ * how responses are judged. */
+static void sgh_warm_pack_hello(sg_pack_t *hello, const sgh_gen_t *g)
+{
+    sg_pack_init(hello, g->ptemp);
+    sg_pack_str(hello, g->store_dir);
+    sg_pack_time(hello, g->refresh.skew);
+    sg_pack_time(hello, g->refresh.max_age);
+    sg_pack_time(hello, g->refresh.no_next_lifetime);
+}
+
+/* In a helper: a generation of its own, with what httpd's sent. */
+static int sgh_warm_hello(void *ctx, sg_unpack_t *r, apr_pool_t *keep)
+{
+    sgh_warm_t *w = ctx;
+    sgh_gen_t *g = apr_pcalloc(keep, sizeof(*g));
+
+    g->pool = keep;
+    g->ptemp = keep;
+    g->store_dir = sg_unpack_str(r, keep);
+    g->refresh.skew = sg_unpack_time(r);
+    g->refresh.max_age = sg_unpack_time(r);
+    g->refresh.no_next_lifetime = sg_unpack_time(r);
+    w->g = g;
+    return sg_unpack_done(r);
+}
+
+void sgh_warm_serve(pid_t parent)
+{
+    static sgh_warm_t w;
+
+    sgh_helper_serve(parent, sgh_warm_hello, sgh_warm_job, &w);
 }
 
 /* In httpd's thread: an item no helper did. */
@@ -235,8 +273,8 @@ static int sgh_warm_cpus(void)
     return n < 1 ? 1 : (int)n;
 }
 
-/* The generation's startup state; what the helpers read is settled
- * before the first of them is forked. */
+/* The generation's startup state, settled before the first helper
+ * starts (the first record it is sent says what it needs of it). */
 static sgh_warm_t *sgh_warm_get(sgh_gen_t *g, server_rec *s)
 {
     const sgh_global_conf_t *gc = sgh_config_global();
@@ -261,22 +299,24 @@ static sgh_warm_t *sgh_warm_get(sgh_gen_t *g, server_rec *s)
 }
 
 /* With the first certificate: the helpers. Without them (one processor,
- * or none could be forked) the work is done at once, in the prime hook.
- * httpd's process's own cache is made first, while nothing else uses
- * OpenSSL: the helpers inherit it unused. */
+ * or none could be started) the work is done at once, in the prime
+ * hook. httpd's process's own cache is made first, while nothing else
+ * uses OpenSSL (loading a configuration into a new library context
+ * touches process-wide tables). */
 static void sgh_warm_start(sgh_warm_t *w, server_rec *s)
 {
     sgh_gen_t *g = w->g;
     int n = sgh_warm_cpus() - 1;
     apr_status_t rv = APR_SUCCESS;
+    sg_pack_t hello;
 
     w->started = 1;
     sgh_warm_cache(g->pool);
     sg_pack_init(&w->job, g->ptemp);
     n = n > SGH_WARM_HELPERS_MAX ? SGH_WARM_HELPERS_MAX : n;
     if (n > 0) {
-        rv = sgh_helper_start(&w->h, g->ptemp, n, sgh_warm_job,
-                              sgh_warm_result, w);
+        sgh_warm_pack_hello(&hello, g);
+        rv = sgh_helper_start(&w->h, g->ptemp, n, &hello, sgh_warm_result, w);
     }
     if (n > 0 && (rv != APR_SUCCESS || sgh_helper_count(w->h) < n)) {
         sgh_log(SGH_M_HELPERS, 0, s, rv, "started %d of %d helper processes "
@@ -300,6 +340,11 @@ void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
     it->e = e;
     it->s = s;
     it->pem = apr_pstrdup(g->ptemp, pem);
+    it->carried = sgh_carry_find_id(w->carry, e->id, e->id_len);
+    if (it->carried != NULL && sgh_carry_der(it->carried) != NULL) {
+        it->carried_der = sgh_carry_der(it->carried);
+        it->carried_len = sgh_carry_len(it->carried);
+    }
     APR_ARRAY_PUSH(w->items, sgh_warm_item_t *) = it;
     if (w->h != NULL) {
         sg_pack_reset(&w->job);

@@ -4,6 +4,8 @@
 #ifndef SGH_WARM_H
 #define SGH_WARM_H
 
+#include <unistd.h>
+
 #include "sgh_gen.h"
 
 /* From the prime hook, for a certificate seen for the first time in this
@@ -11,6 +13,10 @@
  * live until sgh_warm_finish; it is copied. */
 void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
                     const char *pem);
+
+/* In a helper process (StapleGuardStartupHelper): do the work httpd's
+ * process parent sends, then _exit. Never returns. */
+void sgh_warm_serve(pid_t parent);
 
 /* In post_config, before the table is made: wait for the helpers, drop
  * the certificates that could not be parsed (logged), settle each

@@ -1,8 +1,10 @@
 #!/usr/bin/perl
-# The startup helper (httpd/sgh_helper.c) lost half-way: killed, or
-# stopped so that it sends nothing. httpd's thread does what it left
-# (SG0009 says so), the start goes on, and every certificate is
-# registered and stapled as if nothing had happened.
+# The startup helper (httpd/sgh_helper.c: httpd's program started
+# afresh with only this module, told to serve by StapleGuardStartupHelper)
+# lost half-way: killed, or stopped so that it sends nothing. httpd's
+# thread does what it left (SG0009 says so), the start goes on, and every
+# certificate is registered and stapled as if nothing had happened. The
+# directive itself is refused in a configuration.
 use strict;
 use warnings;
 use FindBin;
@@ -35,17 +37,19 @@ $t->write_conf(global => SGTest::status_location('/sg-status'),
                vhosts => \@vhosts);
 my $conf = $t->dir . '/httpd.conf';
 
-# Processes started with this configuration, by PID: their parent.
+# Processes started with this configuration, and helpers started by
+# one of them, by PID: their parent.
 sub ours {
-    my %ppid;
+    my (%ppid, %helper);
     for my $d (glob '/proc/[0-9]*') {
         my ($pid) = $d =~ /(\d+)$/;
         my $cmd = eval { SGTest::slurp("$d/cmdline") } // next;
-        next unless index($cmd, $conf) >= 0;
         my $stat = eval { SGTest::slurp("$d/stat") } // next;
         my ($pp) = $stat =~ /\)\s+\S+\s+(\d+)/ or next;
-        $ppid{$pid} = $pp;
+        $ppid{$pid} = $pp if index($cmd, $conf) >= 0;
+        $helper{$pid} = $pp if $cmd =~ /StapleGuardStartupHelper/;
     }
+    $ppid{$_} = $helper{$_} for grep { $ppid{$helper{$_}} } keys %helper;
     return \%ppid;
 }
 
@@ -84,6 +88,17 @@ sub start_losing {
     diag(sprintf("%s: up %.1f s after the signal", $sig, time() - $t0));
     $t->track_httpd;
     return substr($t->error_log, $before);
+}
+
+# Written into a configuration, the helpers' directive is refused.
+{
+    my $saved = SGTest::slurp($conf);
+    $t->write_file($conf, "$saved\nStapleGuardStartupHelper 1\n");
+    my ($rc, $out) = $t->apache('-t');
+    isnt($rc, 0, 'apache2 -t refuses StapleGuardStartupHelper');
+    like($out, qr/StapleGuardStartupHelper is for mod_staple_guard's own use/,
+         'and says it is the module\'s own');
+    $t->write_file($conf, $saved);
 }
 
 for my $sig (qw(KILL STOP)) {
