@@ -57,7 +57,8 @@ UNIT_CFLAGS = -O0 -g $(SAN) $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
 TOOL_HELP = t/tools/sg_tool.c
 TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 # sg_mkcerts makes the many certificates of t/34-status-many.t too.
-TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts
+TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts \
+            $(B)/tools/mod_sg_failcache.so
 BENCH_TOOLS = $(B)/bench/sg_bench
 
 .PHONY: fuzz fuzz-build fuzz-ci fuzz-seeds
@@ -119,6 +120,12 @@ unit: $(UNIT)
 $(B)/tools/sg_responder: t/tools/sg_responder.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lcrypto
+
+# A socache provider whose init fails (t/36-shared-init.t): an httpd
+# module, built like ours.
+$(B)/tools/mod_sg_failcache.so: t/tools/mod_sg_failcache.c
+	@mkdir -p $(@D)
+	$(HTTPD_CC) $(GLUE_CFLAGS) -shared $(LDHARDEN) -o $@ $<
 
 $(B)/bench/sg_bench: bench/sg_bench.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)
