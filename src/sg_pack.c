@@ -98,25 +98,32 @@ static const unsigned char *sg_unpack_raw(sg_unpack_t *r, apr_size_t len)
     return b;
 }
 
-apr_uint32_t sg_unpack_u32(sg_unpack_t *r)
+/* A number of n bytes into out, zeros past the end. */
+static void sg_unpack_fixed(sg_unpack_t *r, void *out, apr_size_t n)
 {
-    const unsigned char *b = sg_unpack_raw(r, sizeof(apr_uint32_t));
-    apr_uint32_t v = 0;
+    const unsigned char *b = sg_unpack_raw(r, n);
 
     if (b != NULL) {
-        memcpy(&v, b, sizeof(v));
+        memcpy(out, b, n);
     }
+    else {
+        memset(out, 0, n);
+    }
+}
+
+apr_uint32_t sg_unpack_u32(sg_unpack_t *r)
+{
+    apr_uint32_t v;
+
+    sg_unpack_fixed(r, &v, sizeof(v));
     return v;
 }
 
 apr_time_t sg_unpack_time(sg_unpack_t *r)
 {
-    const unsigned char *b = sg_unpack_raw(r, sizeof(apr_time_t));
-    apr_time_t t = 0;
+    apr_time_t t;
 
-    if (b != NULL) {
-        memcpy(&t, b, sizeof(t));
-    }
+    sg_unpack_fixed(r, &t, sizeof(t));
     return t;
 }
 
