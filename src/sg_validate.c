@@ -229,9 +229,11 @@ static const char *const sg_validate_certid_mds[] = {
 static int sg_validate_find(OCSP_BASICRESP *bs, const sg_cert_t *c,
                             const char **md_name)
 {
-    int i = OCSP_resp_find(bs, c->certid, -1);
+    OCSP_CERTID *sha1 = sg_cert_certid(c, NULL);
+    int i = sha1 ? OCSP_resp_find(bs, sha1, -1) : -1;
     size_t k;
 
+    OCSP_CERTID_free(sha1);
     *md_name = NULL;
     for (k = 0; i < 0 && k < sizeof(sg_validate_certid_mds)
                              / sizeof(sg_validate_certid_mds[0]); k++) {

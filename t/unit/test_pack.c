@@ -91,7 +91,8 @@ static void test_cert_round_trip(void **state)
     assert_int_equal(c->must_staple, f->cert->must_staple);
     assert_string_equal(c->url, TP_OCSP_URL);
     assert_int_equal(c->urls->nelts, f->cert->urls->nelts);
-    assert_int_equal(OCSP_id_cmp(c->certid, f->cert->certid), 0);
+    assert_int_equal(c->certid_len, f->cert->certid_len);
+    assert_memory_equal(c->certid_der, f->cert->certid_der, c->certid_len);
     assert_int_equal(X509_cmp(c->issuer, tk_pki.ca.cert), 0);
 }
 
@@ -149,6 +150,40 @@ static void test_cert_issuer_parsed_once(void **state)
     assert_int_equal(rv2, APR_SUCCESS);
     assert_ptr_equal(a->issuer, b->issuer);
     assert_ptr_equal(a->cache, cache);
+}
+
+/* Certificates of one CA rebuilt with one cache share one copy of the
+ * issuer's name and of a list of responder URLs; another list is kept
+ * apart, and what is the certificate's own is not shared. */
+static void test_cert_shares_what_a_ca_has(void **state)
+{
+    tk_t *f = *state;
+    sg_cert_cache_t *cache = sg_cert_cache_create(f->p);
+    sg_cert_t other = *f->cert;
+    apr_array_header_t *urls = apr_array_make(f->p, 1, sizeof(char *));
+    sg_pack_t w;
+    apr_status_t rv1, rv2, rv3;
+    sg_cert_t *a = tk_unpack(f, f->w.data, f->w.len, cache, &rv1);
+    sg_cert_t *b = tk_unpack(f, f->w.data, f->w.len, cache, &rv2);
+    sg_cert_t *c;
+
+    APR_ARRAY_PUSH(urls, const char *) = "http://other.test/ocsp";
+    other.urls = urls;
+    other.url = APR_ARRAY_IDX(urls, 0, const char *);
+    sg_pack_init(&w, f->p);
+    sg_pack_cert(&w, &other);
+    c = tk_unpack(f, w.data, w.len, cache, &rv3);
+    assert_int_equal(rv1, APR_SUCCESS);
+    assert_int_equal(rv2, APR_SUCCESS);
+    assert_int_equal(rv3, APR_SUCCESS);
+    assert_ptr_equal(a->issuer_name, b->issuer_name);
+    assert_ptr_equal(a->issuer_name, c->issuer_name);
+    assert_ptr_equal(a->urls, b->urls);
+    assert_ptr_not_equal(a->urls, c->urls);
+    assert_string_equal(c->url, "http://other.test/ocsp");
+    assert_string_equal(a->url, TP_OCSP_URL);
+    assert_ptr_not_equal(a->subject, b->subject);
+    assert_ptr_not_equal(a->certid_der, b->certid_der);
 }
 
 /* The rebuilt certificate judges responses as the parsed one does: a
@@ -236,7 +271,7 @@ static void test_cert_flipped_bytes(void **state)
         c = tk_unpack(f, b, f->w.len, NULL, &rv);
         if (rv == APR_SUCCESS) {
             assert_non_null(c->issuer);
-            assert_non_null(c->certid);
+            assert_non_null(c->certid_der);
             assert_non_null(c->subject);
             assert_non_null(c->serial);
         }
@@ -253,10 +288,7 @@ static void tk_pack_prefix(tk_t *f, sg_pack_t *w)
     sg_pack_init(w, f->p);
     sg_pack_bytes(w, der, (apr_size_t)len);
     OPENSSL_free(der);
-    der = NULL;
-    len = i2d_OCSP_CERTID(f->cert->certid, &der);
-    sg_pack_bytes(w, der, (apr_size_t)len);
-    OPENSSL_free(der);
+    sg_pack_bytes(w, f->cert->certid_der, f->cert->certid_len);
 }
 
 static void test_url_count_lie(void **state)
@@ -405,6 +437,7 @@ int main(void)
         TK_TEST(test_cert_without_url),
         TK_TEST(test_cert_must_staple),
         TK_TEST(test_cert_issuer_parsed_once),
+        TK_TEST(test_cert_shares_what_a_ca_has),
         TK_TEST(test_cert_validates),
         TK_TEST(test_cert_every_cut_refused),
         TK_TEST(test_cert_trailing_bytes),
