@@ -378,6 +378,23 @@ sub s7_table {
                    $d->('max_child_rss_kb'), $d->('min_child_rss_kb'),
                    $d->('total_pss_kb'));
     }
+    my @warm = grep { $s->{results}{$_}{warm_memory} } @n;
+    if (@warm) {
+        $md .= "\nMemory after a warm start, before any request or fetch "
+             . "(the last warm round of each; per certificate as above):\n\n";
+        $md .= head('certificates', 'parent RSS (none)', 'per certificate: parent RSS',
+                    'largest child RSS (none)', 'per certificate: largest child',
+                    'smallest child', 'PSS, all processes');
+        for my $n (@warm) {
+            my ($m, $b) = @{$s->{results}{$n}{warm_memory}}{qw(sg none)};
+            my $d = sub { per_cert($m->{$_[0]}, $b->{$_[0]}, $n) };
+            $md .= row($n, sprintf('%s (%s)', kb($m->{parent_rss_kb}), kb($b->{parent_rss_kb})),
+                       $d->('parent_rss_kb'),
+                       sprintf('%s (%s)', kb($m->{max_child_rss_kb}), kb($b->{max_child_rss_kb})),
+                       $d->('max_child_rss_kb'), $d->('min_child_rss_kb'),
+                       $d->('total_pss_kb'));
+        }
+    }
     $md .= "\nThe status page, median of $s->{status_rounds} requests (time, size):\n\n";
     $md .= head('certificates', 'HTML (first page)', '?json', '?metrics', '?auto');
     for my $n (@n) {

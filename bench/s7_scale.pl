@@ -14,7 +14,10 @@
 #           each fetched $STATUS_ROUNDS times: median time and size.
 #   warm:   started again $WARM_ROUNDS times, alternating with no stapling,
 #           with the store full: startup time and its ratio, and the CPU
-#           the parent used (httpd's own thread) and its startup helpers.
+#           the parent used (httpd's own thread) and its startup helpers;
+#           after the last start of each, memory again, before any request
+#           or fetch (the cold figures include what the fetcher's threads
+#           and the status page's requests keep).
 use strict;
 use warnings;
 use FindBin;
@@ -156,6 +159,11 @@ sub run_size {
         for my $c ($round % 2 ? qw(none sg) : qw(sg none)) {
             my $s = SGBench::start($srv{$c});
             my ($main, $all, $reaped) = SGBench::parent_cpu($srv{$c});
+            if ($round == $WARM_ROUNDS) {
+                # before any request or fetch: what the hosts alone hold
+                sleep(2);
+                $r{warm_memory}{$c} = memory($srv{$c});
+            }
             SGBench::stop($srv{$c});
             push @{$r{warm}{$c}}, $s;
             push @{$r{warm_cpu}{$c}}, { main => $main, process => $all,
@@ -181,6 +189,8 @@ sub run_size {
     $r{warm_none_s} = SGBench::median(@{$r{warm}{none}});
     for my $k (qw(parent_rss_kb max_child_rss_kb min_child_rss_kb total_pss_kb)) {
         $r{per_cert_bytes}{$k} = 1024 * ($r{memory}{$k} - $r{none_memory}{$k}) / $n;
+        $r{warm_per_cert_bytes}{$k} = 1024 * ($r{warm_memory}{sg}{$k}
+                                              - $r{warm_memory}{none}{$k}) / $n;
     }
     return \%r;
 }
