@@ -356,10 +356,14 @@ void sgh_warm_prime(sgh_gen_t *g, server_rec *s, sg_entry_t *e,
 static void sgh_warm_collect(sgh_warm_t *w, server_rec *s)
 {
     int i, helpers = w->h ? sgh_helper_count(w->h) : 0, lost = 0;
+    apr_time_t waited = apr_time_now();
 
+    /* the part of the start the helpers add: what httpd's thread waits
+     * for here, after mod_ssl is done */
     if (w->h != NULL) {
         lost = sgh_helper_finish(w->h);
     }
+    waited = apr_time_now() - waited;
     if (lost > 0) {
         sgh_log(SGH_M_HELPER_LOST, 0, s, 0, "%d startup helper process(es) "
                 "stopped before their work was done (died, or sent nothing "
@@ -373,9 +377,10 @@ static void sgh_warm_collect(sgh_warm_t *w, server_rec *s)
         }
     }
     sgh_log(SGH_M_WARM_DONE, 0, s, 0, "startup work for %d certificates: %d "
-            "done by %d helper processes, %d in httpd's thread",
+            "done by %d helper processes, %d in httpd's thread; waited "
+            "%" APR_TIME_T_FMT " ms for the helpers' last results",
             w->items->nelts, w->items->nelts - w->done_here, helpers,
-            w->done_here);
+            w->done_here, apr_time_as_msec(waited));
 }
 
 void sgh_warm_finish(sgh_gen_t *g, server_rec *s)

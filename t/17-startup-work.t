@@ -76,13 +76,15 @@ is(scalar @stored, $N, 'each validated and kept from the store once');
 # what the module counts: the processors it may run on (sched_getaffinity)
 my $cpus = (`nproc` =~ /(\d+)/)[0] || 1;
 my $helpers = $cpus - 1 > $HELPERS_MAX ? $HELPERS_MAX : $cpus - 1;
-my ($total, $early, $nhelpers, $late) = $log =~
-    /SG0008: startup work for (\d+) certificates: (\d+) done by (\d+) helper processes, (\d+) in httpd's thread/;
+my ($total, $early, $nhelpers, $late, $waited) = $log =~
+    /SG0008: startup work for (\d+) certificates: (\d+) done by (\d+) helper processes, (\d+) in httpd's thread; waited (\d+) ms for the helpers' last results/;
+ok(defined $waited, "SG0008 says how long httpd's thread waited for the helpers");
 is($total, $N, 'the startup work covered every certificate');
 is($nhelpers, $helpers, "$helpers startup helpers on $cpus processors");
 is($early + $late, $N, 'each done once, by a helper or by httpd');
 is($late, $helpers ? 0 : $N, 'the helpers did it all (when there are any)');
-diag("$early of $N done by helpers, $late in httpd's thread");
+diag("$early of $N done by helpers, $late in httpd's thread; waited "
+     . ($waited // '?') . " ms");
 
 # Graceful, responder still down: from memory, through the helpers too.
 $before = length $t->error_log;
