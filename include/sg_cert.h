@@ -90,8 +90,9 @@ sg_cert_t *sg_cert_new(apr_pool_t *p, sg_cert_cache_t *cache);
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
                            sg_cert_cache_t *cache, const char **err);
 
-/* Longest CertID DER taken: SHA-512 hashes and a 20-octet serial (RFC
- * 5280) need about 160 bytes. */
+/* Longest CertID DER kept: a SHA-1 CertID is 59 bytes and the serial
+ * (20 octets at most by RFC 5280, more from some CAs); a certificate
+ * whose serial does not fit is refused as unusable (SG0001). */
 #define SG_CERT_CERTID_MAX 256
 
 /* The certificate's CertID: under SHA-1 with md NULL, else under md (for
