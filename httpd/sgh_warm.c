@@ -78,7 +78,7 @@ static sg_cert_cache_t *sgh_warm_cache(apr_pool_t *keep)
 }
 
 /* Everything that needs no lock and leaves no trace, in a helper or
- * here: the certificate (and e's request) in keep, the rest in temp. */
+ * here: the certificate in keep, the rest in temp. */
 static void sgh_warm_work(sgh_warm_t *w, sgh_warm_item_t *it,
                           sg_cert_cache_t *cache, apr_pool_t *keep,
                           apr_pool_t *temp)

@@ -61,15 +61,22 @@ int sg_cert_cache_signed(sg_cert_cache_t *cache, X509 *issuer, X509 *signer);
 void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
                               X509 *signer);
 
-/* What certificates of one CA have in common (the issuer's name, the
- * responder URLs), kept once per cache under the bytes that say it: at
- * 10,000 certificates a copy each costs a megabyte. get returns NULL for
- * what is not kept yet; set keeps val (made in sg_cert_cache_pool) under a
- * copy of the key. */
-const void *sg_cert_cache_get(sg_cert_cache_t *cache, const void *key,
-                              apr_size_t len);
-void sg_cert_cache_set(sg_cert_cache_t *cache, const void *key,
-                       apr_size_t len, const void *val);
+/* What certificates of one CA have in common, kept once per cache under
+ * the bytes that say it: at 10,000 certificates a copy each costs a
+ * megabyte. Each kind has a table of its own: an empty name and an empty
+ * list of URLs are packed alike. */
+typedef enum {
+    SG_CERT_SHARED_NAME,        /* const char *: the issuer's name */
+    SG_CERT_SHARED_URLS,        /* const apr_array_header_t *: responders */
+    SG_CERT_SHARED_KINDS
+} sg_cert_shared_t;
+
+/* get returns NULL for what is not kept yet; set keeps val (made in
+ * sg_cert_cache_pool) under a copy of the key. */
+const void *sg_cert_cache_get(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                              const void *key, apr_size_t len);
+void sg_cert_cache_set(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                       const void *key, apr_size_t len, const void *val);
 apr_pool_t *sg_cert_cache_pool(sg_cert_cache_t *cache);
 
 /* A certificate parsed from DER once per cache (each later call returns
@@ -97,7 +104,7 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
 
 /* The certificate's CertID: under SHA-1 with md NULL, else under md (for
  * responders that answer under another hash); the caller frees it. NULL
- * when out of memory. */
+ * when out of memory, or when the DER kept is not exactly one CertID. */
 OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md);
 
 /* Every http:// OCSP URL of the certificate, in the order of its AIA

@@ -147,8 +147,8 @@ struct sg_cert_cache_t {
     EVP_MD *sha256;
     apr_hash_t *by_pem;             /* PEM block -> X509 * (a reference) */
     apr_hash_t *by_der;             /* DER -> X509 * (a reference) */
-    apr_hash_t *shared;             /* bytes -> what they say
-                                     * (sg_cert_cache_get) */
+    /* bytes -> what they say, by kind (sg_cert_cache_get) */
+    apr_hash_t *shared[SG_CERT_SHARED_KINDS];
     /* The last delegated responder certificate found issued by an issuer
      * of ours: one CA signs all its responses with it. The fetcher's
      * threads share it, hence the lock. */
@@ -205,11 +205,14 @@ static apr_status_t sg_cert_cache_cleanup(void *data)
 sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p)
 {
     sg_cert_cache_t *cache = apr_pcalloc(p, sizeof(*cache));
+    int i;
 
     cache->pool = p;
     cache->by_pem = apr_hash_make(p);
     cache->by_der = apr_hash_make(p);
-    cache->shared = apr_hash_make(p);
+    for (i = 0; i < SG_CERT_SHARED_KINDS; i++) {
+        cache->shared[i] = apr_hash_make(p);
+    }
     /* Registered first, so freed last: after every certificate made in
      * it (cleanups run in reverse order). */
     cache->libctx = sg_cert_libctx_new();
@@ -225,16 +228,16 @@ sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p)
     return cache;
 }
 
-const void *sg_cert_cache_get(sg_cert_cache_t *cache, const void *key,
-                              apr_size_t len)
+const void *sg_cert_cache_get(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                              const void *key, apr_size_t len)
 {
-    return apr_hash_get(cache->shared, key, (apr_ssize_t)len);
+    return apr_hash_get(cache->shared[kind], key, (apr_ssize_t)len);
 }
 
-void sg_cert_cache_set(sg_cert_cache_t *cache, const void *key,
-                       apr_size_t len, const void *val)
+void sg_cert_cache_set(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                       const void *key, apr_size_t len, const void *val)
 {
-    apr_hash_set(cache->shared, apr_pmemdup(cache->pool, key, len),
+    apr_hash_set(cache->shared[kind], apr_pmemdup(cache->pool, key, len),
                  (apr_ssize_t)len, val);
 }
 
@@ -417,7 +420,8 @@ out:
     return rv;
 }
 
-/* The leaf's SHA-1 CertID, as DER in p. */
+/* The leaf's SHA-1 CertID, as DER in p. APR_ENOSPC: longer than we
+ * keep (a serial of some 200 bytes). */
 static apr_status_t sg_cert_take_certid(sg_cert_t *c, apr_pool_t *p,
                                         X509 *leaf, sg_cert_cache_t *cache)
 {
@@ -428,7 +432,10 @@ static apr_status_t sg_cert_take_certid(sg_cert_t *c, apr_pool_t *p,
     int len = id != NULL ? i2d_OCSP_CERTID(id, &der) : -1;
     apr_status_t rv = APR_EINVAL;
 
-    if (len > 0 && len <= SG_CERT_CERTID_MAX) {
+    if (len > SG_CERT_CERTID_MAX) {
+        rv = APR_ENOSPC;
+    }
+    else if (len > 0) {
         c->certid_der = apr_pmemdup(p, der, (apr_size_t)len);
         c->certid_len = (apr_size_t)len;
         rv = APR_SUCCESS;
@@ -442,8 +449,12 @@ static apr_status_t sg_cert_take_certid(sg_cert_t *c, apr_pool_t *p,
 static apr_status_t sg_cert_take(sg_cert_t *c, apr_pool_t *p, X509 *leaf,
                                  sg_cert_cache_t *cache, const char **err)
 {
-    if (sg_cert_take_certid(c, p, leaf, cache) != APR_SUCCESS) {
-        *err = "cannot compute the OCSP CertID";
+    apr_status_t rv = sg_cert_take_certid(c, p, leaf, cache);
+
+    if (rv != APR_SUCCESS) {
+        *err = rv == APR_ENOSPC ? "the serial number is too long for an "
+                                  "OCSP request"
+                                : "cannot compute the OCSP CertID";
         return APR_EINVAL;
     }
     c->urls = sg_cert_ocsp_urls(p, leaf);
@@ -484,6 +495,10 @@ OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md)
 
     if (pos != NULL) {
         sha1 = d2i_OCSP_CERTID(NULL, &pos, (long)c->certid_len);
+    }
+    if (sha1 != NULL && pos != c->certid_der + c->certid_len) {
+        OCSP_CERTID_free(sha1);
+        sha1 = NULL;
     }
     if (sha1 == NULL || md == NULL) {
         id = sha1;

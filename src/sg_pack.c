@@ -200,18 +200,25 @@ void sg_pack_cert(sg_pack_t *w, const sg_cert_t *c)
     sg_pack_raw(w, c->hash_bin, sizeof(c->hash_bin));
 }
 
-/* The CertID's DER, copied into p; it is decoded where it is used. */
+/* The CertID's DER, copied into p once it reads as exactly one CertID
+ * (it is decoded again where it is used). */
 static void sg_unpack_certid(sg_unpack_t *r, sg_cert_t *c, apr_pool_t *p)
 {
     apr_size_t len;
-    const unsigned char *der = sg_unpack_bytes(r, &len);
+    const unsigned char *der = sg_unpack_bytes(r, &len), *pos = der;
+    OCSP_CERTID *id = NULL;
 
-    if (der == NULL || len == 0 || len > SG_CERT_CERTID_MAX) {
-        r->ok = 0;
-        return;
+    if (der != NULL && len > 0 && len <= SG_CERT_CERTID_MAX) {
+        id = d2i_OCSP_CERTID(NULL, &pos, (long)len);
     }
-    c->certid_der = apr_pmemdup(p, der, len);
-    c->certid_len = len;
+    if (id == NULL || pos != der + len) {
+        r->ok = 0;
+    }
+    else {
+        c->certid_der = apr_pmemdup(p, der, len);
+        c->certid_len = len;
+    }
+    OCSP_CERTID_free(id);
 }
 
 /* The next of the URLs as sg_cert_ocsp_urls() made them: http:// only. */
@@ -263,7 +270,8 @@ static const apr_array_header_t *sg_unpack_urls(sg_unpack_t *r,
     }
     key_len = (apr_size_t)(r->pos - key);
     if (cache != NULL
-        && (kept = sg_cert_cache_get(cache, key, key_len)) != NULL) {
+        && (kept = sg_cert_cache_get(cache, SG_CERT_SHARED_URLS, key,
+                                     key_len)) != NULL) {
         return kept;
     }
     p = sg_unpack_shared_pool(cache, p);
@@ -275,15 +283,15 @@ static const apr_array_header_t *sg_unpack_urls(sg_unpack_t *r,
             p, (const char *)b, len);
     }
     if (cache != NULL) {
-        sg_cert_cache_set(cache, key, key_len, urls);
+        sg_cert_cache_set(cache, SG_CERT_SHARED_URLS, key, key_len, urls);
     }
     return urls;
 }
 
-/* A string that certificates of one CA share (the issuer's name): one
- * copy per cache. */
-static const char *sg_unpack_shared_str(sg_unpack_t *r, apr_pool_t *p,
-                                        sg_cert_cache_t *cache)
+/* The issuer's name, which certificates of one CA share: one copy per
+ * cache. */
+static const char *sg_unpack_shared_name(sg_unpack_t *r, apr_pool_t *p,
+                                         sg_cert_cache_t *cache)
 {
     const unsigned char *start = r->pos, *b;
     apr_size_t n, key_len;
@@ -294,12 +302,13 @@ static const char *sg_unpack_shared_str(sg_unpack_t *r, apr_pool_t *p,
     }
     key_len = (apr_size_t)(r->pos - start);
     if (cache != NULL
-        && (s = sg_cert_cache_get(cache, start, key_len)) != NULL) {
+        && (s = sg_cert_cache_get(cache, SG_CERT_SHARED_NAME, start,
+                                  key_len)) != NULL) {
         return s;
     }
     s = apr_pstrmemdup(sg_unpack_shared_pool(cache, p), (const char *)b, n);
     if (cache != NULL) {
-        sg_cert_cache_set(cache, start, key_len, s);
+        sg_cert_cache_set(cache, SG_CERT_SHARED_NAME, start, key_len, s);
     }
     return s;
 }
@@ -333,7 +342,7 @@ apr_status_t sg_unpack_cert(sg_cert_t **pc, sg_unpack_t *r, apr_pool_t *p,
                                 : NULL;
     c->must_staple = sg_unpack_u32(r) != 0;
     c->subject = sg_unpack_str(r, p);
-    c->issuer_name = sg_unpack_shared_str(r, p, cache);
+    c->issuer_name = sg_unpack_shared_name(r, p, cache);
     c->serial = sg_unpack_str(r, p);
     c->not_after = sg_unpack_time(r);
     sg_unpack_hash(r, c);

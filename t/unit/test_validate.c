@@ -916,6 +916,36 @@ static void test_cert_parse_issuer_among_others(void **state)
     assert_int_equal(X509_cmp(c->issuer, tv_pki.ca.cert), 0);
 }
 
+/* A serial too long for the CertID we keep (SG_CERT_CERTID_MAX): the
+ * certificate is refused with a reason that says so. */
+static void test_cert_parse_serial_too_long(void **state)
+{
+    tv_t *f = *state;
+    X509 *leaf = X509_dup(tv_pki.leaf.cert);
+    BIGNUM *bn = BN_new();
+    ASN1_INTEGER *serial = NULL;
+    sg_cert_t *c = NULL;
+    const char *err = NULL;
+
+    assert_non_null(leaf);
+    assert_non_null(bn);
+    /* 200 octets: the CertID would be 259 bytes */
+    assert_int_equal(BN_set_bit(bn, 200 * 8 - 2), 1);
+    serial = BN_to_ASN1_INTEGER(bn, NULL);
+    assert_non_null(serial);
+    assert_int_equal(X509_set_serialNumber(leaf, serial), 1);
+    assert_true(X509_sign(leaf, tv_pki.ca.key, EVP_sha256()) > 0);
+    assert_int_equal(sg_cert_parse(&c, f->p,
+                                   tp_pem_chain(f->p, leaf, tv_pki.ca.cert),
+                                   NULL, &err), APR_EINVAL);
+    assert_null(c);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "serial number is too long"));
+    ASN1_INTEGER_free(serial);
+    BN_free(bn);
+    X509_free(leaf);
+}
+
 static void test_cert_parse_ocsp_url(void **state)
 {
     tv_t *f = *state;
@@ -1194,6 +1224,7 @@ int main(void)
         cmocka_unit_test(test_reason_responder_errors),
         TV_TEST(test_cert_parse_finds_issuer),
         TV_TEST(test_cert_parse_issuer_among_others),
+        TV_TEST(test_cert_parse_serial_too_long),
         TV_TEST(test_cert_parse_ocsp_url),
         TV_TEST(test_cert_parse_must_staple),
         TV_TEST(test_cert_parse_no_aia),
