@@ -250,10 +250,10 @@ static int sgc_entry(sgc_run_t *r, const sg_proxy_t *px)
 
     r->table = sg_table_init(mem, 1, arena);
     r->e = sg_registry_add(reg, r->cert->hash, SG_CERT_HASH_HEX_LEN, NULL);
-    if (r->table == NULL
-        || sg_registry_set_cert(r->e, r->p, r->cert) != APR_SUCCESS) {
-        return sgc_fail("cannot build the OCSP request");
+    if (r->table == NULL) {
+        return sgc_fail("cannot make the table");
     }
+    sg_registry_set_cert(r->e, r->cert);
     sg_registry_set_proxy(r->e, px);
     if (r->o->url != NULL) {
         sg_registry_set_url(r->e, r->o->url);

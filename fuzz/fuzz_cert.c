@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * ever parsed, and make an input's outcome depend on the ones before. */
     if (sg_cert_parse(&c, p, fuzz_strdup(p, data, size), NULL, &err)
         == APR_SUCCESS) {
-        sg_request_build(&req, p, c->certid);
+        sg_request_build(&req, p, c->certid_der, c->certid_len);
         if (req.get_enc != NULL && c->url != NULL) {
             sg_request_get_target(p, &req, c->url);
         }

@@ -35,7 +35,8 @@ static void fuzz_directive_fetch(apr_pool_t *p, const fuzz_env_t *e,
     sg_fetch_result_t res;
     sg_request_t req;
 
-    if (sg_request_build(&req, p, e->cert->certid) == APR_SUCCESS
+    if (sg_request_build(&req, p, e->cert->certid_der,
+                         e->cert->certid_len) == APR_SUCCESS
         && BIO_new_bio_pair(&client, FUZZ_DIRECTIVE_ROOM, &server, 1)
         && BIO_shutdown_wr(server) == 1) {
         a.url = url;

@@ -38,7 +38,8 @@ static void fuzz_fetch(apr_pool_t *p, const fuzz_env_t *e, int flags,
     sg_proxy_t *px = NULL;
     sg_verdict_t v;
 
-    if (sg_request_build(&req, p, e->cert->certid) != APR_SUCCESS
+    if (sg_request_build(&req, p, e->cert->certid_der,
+                         e->cert->certid_len) != APR_SUCCESS
         || sg_proxy_parse(&px, p, FUZZ_FETCH_PROXY_URL) != NULL
         || !BIO_new_bio_pair(&client, FUZZ_FETCH_REQ_ROOM, &server,
                              size > 0 ? size : 1)

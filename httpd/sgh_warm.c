@@ -78,7 +78,7 @@ static sg_cert_cache_t *sgh_warm_cache(apr_pool_t *keep)
 }
 
 /* Everything that needs no lock and leaves no trace, in a helper or
- * here: the certificate (and e's request) in keep, the rest in temp. */
+ * here: the certificate in keep, the rest in temp. */
 static void sgh_warm_work(sgh_warm_t *w, sgh_warm_item_t *it,
                           sg_cert_cache_t *cache, apr_pool_t *keep,
                           apr_pool_t *temp)
@@ -91,10 +91,7 @@ static void sgh_warm_work(sgh_warm_t *w, sgh_warm_item_t *it,
         != APR_SUCCESS) {
         return;
     }
-    if (sg_registry_set_cert(e, keep, cert) != APR_SUCCESS) {
-        it->err = "cannot build the OCSP request";
-        return;
-    }
+    sg_registry_set_cert(e, cert);
     /* SG_R_COUNT: nothing carried over, or a schedule alone */
     it->carried_r = SG_R_COUNT;
     if (it->carried_der != NULL) {
@@ -207,9 +204,8 @@ static void sgh_warm_result(void *ctx, sg_unpack_t *r)
     if (!sg_unpack_done(r) || got.carried_r > SG_R_COUNT) {
         return;
     }
-    if (cert != NULL
-        && sg_registry_set_cert(it->e, g->pool, cert) != APR_SUCCESS) {
-        got.err = "cannot build the OCSP request";
+    if (cert != NULL) {
+        sg_registry_set_cert(it->e, cert);
     }
     *it = got;
     it->done = 1;

@@ -22,7 +22,12 @@ typedef struct sg_cert_t {
      * needed is taken out at parse time. */
     X509 *issuer;               /* shared by the certificates of a CA
                                  * (sg_cert_cache_t) */
-    OCSP_CERTID *certid;        /* SHA-1 CertID, as RFC 5019 asks */
+    /* The SHA-1 CertID (RFC 5019 asks for it), as DER: 70-odd bytes in
+     * the pool where the OpenSSL object takes five allocations and about
+     * 250 bytes of heap; decoded where a response is judged
+     * (sg_cert_certid). */
+    const unsigned char *certid_der;
+    apr_size_t certid_len;
     const char *url;            /* responder URL, NULL when there is none */
     const apr_array_header_t *urls; /* every http:// OCSP URL of the AIA,
                                      * in order (const char *); url is the
@@ -56,6 +61,24 @@ int sg_cert_cache_signed(sg_cert_cache_t *cache, X509 *issuer, X509 *signer);
 void sg_cert_cache_set_signed(sg_cert_cache_t *cache, X509 *issuer,
                               X509 *signer);
 
+/* What certificates of one CA have in common, kept once per cache under
+ * the bytes that say it: at 10,000 certificates a copy each costs a
+ * megabyte. Each kind has a table of its own: an empty name and an empty
+ * list of URLs are packed alike. */
+typedef enum {
+    SG_CERT_SHARED_NAME,        /* const char *: the issuer's name */
+    SG_CERT_SHARED_URLS,        /* const apr_array_header_t *: responders */
+    SG_CERT_SHARED_KINDS
+} sg_cert_shared_t;
+
+/* get returns NULL for what is not kept yet; set keeps val (made in
+ * sg_cert_cache_pool) under a copy of the key. */
+const void *sg_cert_cache_get(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                              const void *key, apr_size_t len);
+void sg_cert_cache_set(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                       const void *key, apr_size_t len, const void *val);
+apr_pool_t *sg_cert_cache_pool(sg_cert_cache_t *cache);
+
 /* A certificate parsed from DER once per cache (each later call returns
  * the same object); the caller owns one reference. NULL when der is not
  * exactly one certificate. */
@@ -74,8 +97,14 @@ sg_cert_t *sg_cert_new(apr_pool_t *p, sg_cert_cache_t *cache);
 apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
                            sg_cert_cache_t *cache, const char **err);
 
-/* The certificate's CertID under md (for responders that answer under
- * another hash than SHA-1); the caller frees it. NULL when out of memory. */
+/* Longest CertID DER kept: a SHA-1 CertID is 59 bytes and the serial
+ * (20 octets at most by RFC 5280, more from some CAs); a certificate
+ * whose serial does not fit is refused as unusable (SG0001). */
+#define SG_CERT_CERTID_MAX 256
+
+/* The certificate's CertID: under SHA-1 with md NULL, else under md (for
+ * responders that answer under another hash); the caller frees it. NULL
+ * when out of memory, or when the DER kept is not exactly one CertID. */
 OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md);
 
 /* Every http:// OCSP URL of the certificate, in the order of its AIA

@@ -12,7 +12,6 @@
 #include "sg_cert.h"
 #include "sg_proxy.h"
 #include "sg_reason.h"
-#include "sg_request.h"
 
 typedef struct {
     const char *id;             /* the key httpd primes and asks with */
@@ -24,7 +23,6 @@ typedef struct {
     const apr_array_header_t *urls; /* all, in order (const char *); NULL:
                                      * url alone */
     const sg_proxy_t *proxy;    /* to reach them through, or NULL */
-    sg_request_t req;
     int slot;                   /* index in the shared table */
 
     /* Fetcher-side schedule; only the process that fetches touches it. */
@@ -51,10 +49,9 @@ sg_entry_t *sg_registry_get(const sg_registry_t *reg, const char *id,
 sg_entry_t *sg_registry_add(sg_registry_t *reg, const char *id,
                             apr_size_t id_len, void *owner);
 
-/* The parsed certificate, and the OCSP request built from it in p. Safe in
- * any thread for an entry no other thread touches. */
-apr_status_t sg_registry_set_cert(sg_entry_t *e, apr_pool_t *p,
-                                  sg_cert_t *cert);
+/* The parsed certificate. Safe in any thread for an entry no other thread
+ * touches. */
+void sg_registry_set_cert(sg_entry_t *e, sg_cert_t *cert);
 
 /* The responder to ask (NULL: none). url must live as long as e. */
 void sg_registry_set_url(sg_entry_t *e, const char *url);

@@ -15,9 +15,13 @@ typedef struct {
                                  * when too long for GET */
 } sg_request_t;
 
-/* Build the request for certid. Returns APR_SUCCESS or APR_ENOMEM. */
+/* Build the request, in p, for the CertID given as DER (sg_cert_t keeps
+ * it so). Built for each responder asked, not kept: 200 bytes a
+ * certificate, for a microsecond's work an hour. APR_SUCCESS, APR_EINVAL
+ * (certid is not exactly one CertID) or APR_ENOMEM. */
 apr_status_t sg_request_build(sg_request_t *req, apr_pool_t *p,
-                              OCSP_CERTID *certid);
+                              const unsigned char *certid_der,
+                              apr_size_t certid_len);
 
 /* The GET target: the responder URL's path, "/", the encoded request. */
 const char *sg_request_get_target(apr_pool_t *p, const sg_request_t *req,

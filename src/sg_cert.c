@@ -21,7 +21,6 @@ static apr_status_t sg_cert_cleanup(void *data)
 {
     sg_cert_t *c = data;
 
-    OCSP_CERTID_free(c->certid);
     X509_free(c->issuer);
     return APR_SUCCESS;
 }
@@ -148,6 +147,8 @@ struct sg_cert_cache_t {
     EVP_MD *sha256;
     apr_hash_t *by_pem;             /* PEM block -> X509 * (a reference) */
     apr_hash_t *by_der;             /* DER -> X509 * (a reference) */
+    /* bytes -> what they say, by kind (sg_cert_cache_get) */
+    apr_hash_t *shared[SG_CERT_SHARED_KINDS];
     /* The last delegated responder certificate found issued by an issuer
      * of ours: one CA signs all its responses with it. The fetcher's
      * threads share it, hence the lock. */
@@ -204,10 +205,14 @@ static apr_status_t sg_cert_cache_cleanup(void *data)
 sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p)
 {
     sg_cert_cache_t *cache = apr_pcalloc(p, sizeof(*cache));
+    int i;
 
     cache->pool = p;
     cache->by_pem = apr_hash_make(p);
     cache->by_der = apr_hash_make(p);
+    for (i = 0; i < SG_CERT_SHARED_KINDS; i++) {
+        cache->shared[i] = apr_hash_make(p);
+    }
     /* Registered first, so freed last: after every certificate made in
      * it (cleanups run in reverse order). */
     cache->libctx = sg_cert_libctx_new();
@@ -221,6 +226,24 @@ sg_cert_cache_t *sg_cert_cache_create(apr_pool_t *p)
     apr_pool_cleanup_register(p, cache, sg_cert_cache_cleanup,
                               apr_pool_cleanup_null);
     return cache;
+}
+
+const void *sg_cert_cache_get(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                              const void *key, apr_size_t len)
+{
+    return apr_hash_get(cache->shared[kind], key, (apr_ssize_t)len);
+}
+
+void sg_cert_cache_set(sg_cert_cache_t *cache, sg_cert_shared_t kind,
+                       const void *key, apr_size_t len, const void *val)
+{
+    apr_hash_set(cache->shared[kind], apr_pmemdup(cache->pool, key, len),
+                 (apr_ssize_t)len, val);
+}
+
+apr_pool_t *sg_cert_cache_pool(sg_cert_cache_t *cache)
+{
+    return cache->pool;
 }
 
 /* Same certificate, signature included. */
@@ -397,15 +420,41 @@ out:
     return rv;
 }
 
+/* The leaf's SHA-1 CertID, as DER in p. APR_ENOSPC: longer than we
+ * keep (a serial of some 200 bytes). */
+static apr_status_t sg_cert_take_certid(sg_cert_t *c, apr_pool_t *p,
+                                        X509 *leaf, sg_cert_cache_t *cache)
+{
+    OCSP_CERTID *id = OCSP_cert_to_id(cache && cache->sha1 ? cache->sha1
+                                                           : EVP_sha1(),
+                                      leaf, c->issuer);
+    unsigned char *der = NULL;
+    int len = id != NULL ? i2d_OCSP_CERTID(id, &der) : -1;
+    apr_status_t rv = APR_EINVAL;
+
+    if (len > SG_CERT_CERTID_MAX) {
+        rv = APR_ENOSPC;
+    }
+    else if (len > 0) {
+        c->certid_der = apr_pmemdup(p, der, (apr_size_t)len);
+        c->certid_len = (apr_size_t)len;
+        rv = APR_SUCCESS;
+    }
+    OPENSSL_free(der);
+    OCSP_CERTID_free(id);
+    return rv;
+}
+
 /* What is kept of the leaf: its CertID, URLs and the facts shown. */
 static apr_status_t sg_cert_take(sg_cert_t *c, apr_pool_t *p, X509 *leaf,
                                  sg_cert_cache_t *cache, const char **err)
 {
-    c->certid = OCSP_cert_to_id(cache && cache->sha1 ? cache->sha1
-                                                     : EVP_sha1(),
-                                leaf, c->issuer);
-    if (c->certid == NULL) {
-        *err = "cannot compute the OCSP CertID";
+    apr_status_t rv = sg_cert_take_certid(c, p, leaf, cache);
+
+    if (rv != APR_SUCCESS) {
+        *err = rv == APR_ENOSPC ? "the serial number is too long for an "
+                                  "OCSP request"
+                                : "cannot compute the OCSP CertID";
         return APR_EINVAL;
     }
     c->urls = sg_cert_ocsp_urls(p, leaf);
@@ -440,12 +489,29 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
 
 OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md)
 {
+    const unsigned char *pos = c->certid_der;
+    OCSP_CERTID *sha1 = NULL, *id = NULL;
     ASN1_INTEGER *serial = NULL;
 
+    if (pos != NULL) {
+        sha1 = d2i_OCSP_CERTID(NULL, &pos, (long)c->certid_len);
+    }
+    if (sha1 != NULL && pos != c->certid_der + c->certid_len) {
+        OCSP_CERTID_free(sha1);
+        sha1 = NULL;
+    }
+    if (sha1 == NULL || md == NULL) {
+        id = sha1;
+        sha1 = NULL;
+        goto out;
+    }
     /* The serial as the SHA-1 CertID holds it; the name and key of the
      * issuer found to have signed the leaf, whose issuer name is that
      * name (what OCSP_cert_to_id() reads from the leaf). */
-    OCSP_id_get0_info(NULL, NULL, NULL, &serial, c->certid);
-    return OCSP_cert_id_new(md, X509_get_subject_name(c->issuer),
-                            X509_get0_pubkey_bitstr(c->issuer), serial);
+    OCSP_id_get0_info(NULL, NULL, NULL, &serial, sha1);
+    id = OCSP_cert_id_new(md, X509_get_subject_name(c->issuer),
+                          X509_get0_pubkey_bitstr(c->issuer), serial);
+out:
+    OCSP_CERTID_free(sha1);
+    return id;
 }

@@ -136,20 +136,34 @@ const unsigned char *sg_unpack_bytes(sg_unpack_t *r, apr_size_t *len)
     return b;
 }
 
+/* A string's bytes, where they are; 0 for NULL, past the end or with a
+ * NUL inside (r is no longer ok then, but for NULL). */
+static int sg_unpack_str_at(sg_unpack_t *r, const unsigned char **b,
+                            apr_size_t *n)
+{
+    apr_uint32_t len = sg_unpack_u32(r);
+
+    *b = NULL;
+    *n = 0;
+    if (!r->ok || len == SG_PACK_NULL_STR) {
+        return 0;
+    }
+    *b = sg_unpack_raw(r, len);
+    if (*b == NULL || memchr(*b, '\0', len) != NULL) {
+        r->ok = 0;
+        return 0;
+    }
+    *n = len;
+    return 1;
+}
+
 const char *sg_unpack_str(sg_unpack_t *r, apr_pool_t *p)
 {
-    apr_uint32_t n = sg_unpack_u32(r);
     const unsigned char *b;
+    apr_size_t n;
 
-    if (!r->ok || n == SG_PACK_NULL_STR) {
-        return NULL;
-    }
-    b = sg_unpack_raw(r, n);
-    if (b == NULL || memchr(b, '\0', n) != NULL) {
-        r->ok = 0;
-        return NULL;
-    }
-    return apr_pstrmemdup(p, (const char *)b, n);
+    return sg_unpack_str_at(r, &b, &n)
+           ? apr_pstrmemdup(p, (const char *)b, n) : NULL;
 }
 
 int sg_unpack_done(const sg_unpack_t *r)
@@ -168,21 +182,12 @@ static void sg_pack_x509(sg_pack_t *w, X509 *x)
     OPENSSL_free(der);
 }
 
-static void sg_pack_certid(sg_pack_t *w, OCSP_CERTID *id)
-{
-    unsigned char *der = NULL;
-    int len = id ? i2d_OCSP_CERTID(id, &der) : -1;
-
-    sg_pack_bytes(w, der, len > 0 ? (apr_size_t)len : 0);
-    OPENSSL_free(der);
-}
-
 void sg_pack_cert(sg_pack_t *w, const sg_cert_t *c)
 {
     int i, n = c->urls ? c->urls->nelts : 0;
 
     sg_pack_x509(w, c->issuer);
-    sg_pack_certid(w, c->certid);
+    sg_pack_bytes(w, c->certid_der, c->certid_len);
     sg_pack_u32(w, (apr_uint32_t)n);
     for (i = 0; i < n; i++) {
         sg_pack_str(w, APR_ARRAY_IDX(c->urls, i, const char *));
@@ -195,44 +200,117 @@ void sg_pack_cert(sg_pack_t *w, const sg_cert_t *c)
     sg_pack_raw(w, c->hash_bin, sizeof(c->hash_bin));
 }
 
-static OCSP_CERTID *sg_unpack_certid(sg_unpack_t *r)
+/* The CertID's DER, copied into p once it reads as exactly one CertID
+ * (it is decoded again where it is used). */
+static void sg_unpack_certid(sg_unpack_t *r, sg_cert_t *c, apr_pool_t *p)
 {
     apr_size_t len;
     const unsigned char *der = sg_unpack_bytes(r, &len), *pos = der;
     OCSP_CERTID *id = NULL;
 
-    if (der != NULL && len > 0) {
+    if (der != NULL && len > 0 && len <= SG_CERT_CERTID_MAX) {
         id = d2i_OCSP_CERTID(NULL, &pos, (long)len);
-        if (id != NULL && pos != der + len) {
-            OCSP_CERTID_free(id);
-            id = NULL;
-        }
     }
-    return id;
+    if (id == NULL || pos != der + len) {
+        r->ok = 0;
+    }
+    else {
+        c->certid_der = apr_pmemdup(p, der, len);
+        c->certid_len = len;
+    }
+    OCSP_CERTID_free(id);
 }
 
-/* The URLs as sg_cert_ocsp_urls() made them: http:// only, in order. */
-static apr_array_header_t *sg_unpack_urls(sg_unpack_t *r, apr_pool_t *p)
+/* The next of the URLs as sg_cert_ocsp_urls() made them: http:// only. */
+static int sg_unpack_url_at(sg_unpack_t *r, const unsigned char **b,
+                            apr_size_t *n)
 {
+    static const char http[] = "http://";
+
+    if (!sg_unpack_str_at(r, b, n) || *n < sizeof(http) - 1
+        || memcmp(*b, http, sizeof(http) - 1) != 0) {
+        r->ok = 0;
+        return 0;
+    }
+    return 1;
+}
+
+/* Where what certificates of one CA share is made: the cache's pool, or p
+ * without a cache. */
+static apr_pool_t *sg_unpack_shared_pool(sg_cert_cache_t *cache,
+                                         apr_pool_t *p)
+{
+    return cache != NULL ? sg_cert_cache_pool(cache) : p;
+}
+
+/* The responder URLs, in order; the same array for every certificate
+ * with the same list, when there is a cache. */
+static const apr_array_header_t *sg_unpack_urls(sg_unpack_t *r,
+                                                apr_pool_t *p,
+                                                sg_cert_cache_t *cache)
+{
+    sg_unpack_t again = *r;         /* to read the list a second time */
+    const unsigned char *key = r->pos;
     apr_uint32_t i, n = sg_unpack_u32(r);
-    apr_array_header_t *urls;
-    const char *u;
+    const unsigned char *b;
+    apr_size_t len, key_len;
+    apr_array_header_t *urls = NULL;
+    const apr_array_header_t *kept = NULL;
 
     /* each takes at least its length: a count beyond the bytes left is
      * a lie, and would make a huge array */
     if (n > r->left / sizeof(apr_uint32_t)) {
         r->ok = 0;
-        n = 0;
     }
-    urls = apr_array_make(p, n > 0 ? (int)n : 1, sizeof(const char *));
     for (i = 0; i < n && r->ok; i++) {
-        u = sg_unpack_str(r, p);
-        if (u == NULL || strncmp(u, "http://", sizeof("http://") - 1) != 0) {
-            r->ok = 0;
-        }
-        APR_ARRAY_PUSH(urls, const char *) = u;
+        sg_unpack_url_at(r, &b, &len);
+    }
+    if (!r->ok) {
+        return apr_array_make(p, 1, sizeof(const char *));
+    }
+    key_len = (apr_size_t)(r->pos - key);
+    if (cache != NULL
+        && (kept = sg_cert_cache_get(cache, SG_CERT_SHARED_URLS, key,
+                                     key_len)) != NULL) {
+        return kept;
+    }
+    p = sg_unpack_shared_pool(cache, p);
+    urls = apr_array_make(p, n > 0 ? (int)n : 1, sizeof(const char *));
+    sg_unpack_u32(&again);
+    for (i = 0; i < n; i++) {
+        sg_unpack_url_at(&again, &b, &len);
+        APR_ARRAY_PUSH(urls, const char *) = apr_pstrmemdup(
+            p, (const char *)b, len);
+    }
+    if (cache != NULL) {
+        sg_cert_cache_set(cache, SG_CERT_SHARED_URLS, key, key_len, urls);
     }
     return urls;
+}
+
+/* The issuer's name, which certificates of one CA share: one copy per
+ * cache. */
+static const char *sg_unpack_shared_name(sg_unpack_t *r, apr_pool_t *p,
+                                         sg_cert_cache_t *cache)
+{
+    const unsigned char *start = r->pos, *b;
+    apr_size_t n, key_len;
+    const char *s = NULL;
+
+    if (!sg_unpack_str_at(r, &b, &n)) {
+        return NULL;
+    }
+    key_len = (apr_size_t)(r->pos - start);
+    if (cache != NULL
+        && (s = sg_cert_cache_get(cache, SG_CERT_SHARED_NAME, start,
+                                  key_len)) != NULL) {
+        return s;
+    }
+    s = apr_pstrmemdup(sg_unpack_shared_pool(cache, p), (const char *)b, n);
+    if (cache != NULL) {
+        sg_cert_cache_set(cache, SG_CERT_SHARED_NAME, start, key_len, s);
+    }
+    return s;
 }
 
 static void sg_unpack_hash(sg_unpack_t *r, sg_cert_t *c)
@@ -258,18 +336,18 @@ apr_status_t sg_unpack_cert(sg_cert_t **pc, sg_unpack_t *r, apr_pool_t *p,
 
     *pc = NULL;
     c->issuer = der && len > 0 ? sg_cert_cache_der(cache, der, len) : NULL;
-    c->certid = sg_unpack_certid(r);
-    c->urls = sg_unpack_urls(r, p);
+    sg_unpack_certid(r, c, p);
+    c->urls = sg_unpack_urls(r, p, cache);
     c->url = c->urls->nelts > 0 ? APR_ARRAY_IDX(c->urls, 0, const char *)
                                 : NULL;
     c->must_staple = sg_unpack_u32(r) != 0;
     c->subject = sg_unpack_str(r, p);
-    c->issuer_name = sg_unpack_str(r, p);
+    c->issuer_name = sg_unpack_shared_name(r, p, cache);
     c->serial = sg_unpack_str(r, p);
     c->not_after = sg_unpack_time(r);
     sg_unpack_hash(r, c);
     ERR_clear_error();
-    if (!r->ok || c->issuer == NULL || c->certid == NULL
+    if (!r->ok || c->issuer == NULL || c->certid_der == NULL
         || c->subject == NULL || c->issuer_name == NULL
         || c->serial == NULL) {
         r->ok = 0;

@@ -48,13 +48,14 @@ static sg_state_t sg_refresh_failed_state(const sg_entry_t *e, apr_time_t now,
     return (e->held_next_update != 0) ? SG_STATE_EXPIRED : SG_STATE_NONE;
 }
 
-/* How to ask e's responder, under conf. */
+/* How to ask e's responder, under conf, with req. */
 static void sg_refresh_fetch_args(sg_fetch_args_t *args, const sg_entry_t *e,
-                                  const sg_refresh_conf_t *conf)
+                                  const sg_refresh_conf_t *conf,
+                                  const sg_request_t *req)
 {
     memset(args, 0, sizeof(*args));
     args->url = e->url;
-    args->req = &e->req;
+    args->req = req;
     args->force_post = e->force_post;
     args->timeout = conf->timeout;
     args->max_len = SG_RESPONSE_MAX;
@@ -84,10 +85,16 @@ static sg_reason_t sg_refresh_ask(sg_refresh_result_t *res, apr_pool_t *p,
 {
     sg_fetch_args_t args;
     sg_validate_args_t vargs;
+    sg_request_t req;
     apr_interval_time_t left;
     sg_reason_t r;
 
-    sg_refresh_fetch_args(&args, e, conf);
+    memset(&res->verdict, 0, sizeof(res->verdict));
+    if (sg_request_build(&req, p, e->cert->certid_der, e->cert->certid_len)
+        != APR_SUCCESS) {
+        return SG_R_INTERNAL;
+    }
+    sg_refresh_fetch_args(&args, e, conf, &req);
     args.url = sg_registry_url_at(e, i);
     if (conf->deadline != 0) {
         left = apr_time_sec(conf->deadline - apr_time_now()
@@ -95,7 +102,6 @@ static sg_reason_t sg_refresh_ask(sg_refresh_result_t *res, apr_pool_t *p,
         args.timeout = left < 1 ? 1 : left < args.timeout ? (int)left
                                                           : args.timeout;
     }
-    memset(&res->verdict, 0, sizeof(res->verdict));
     r = sg_fetch_run(&res->fetch, p, &args);
     if (r == SG_R_OK) {
         sg_refresh_validate_args(&vargs, e, conf, now);

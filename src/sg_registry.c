@@ -38,15 +38,9 @@ sg_entry_t *sg_registry_add(sg_registry_t *reg, const char *id,
     return e;
 }
 
-apr_status_t sg_registry_set_cert(sg_entry_t *e, apr_pool_t *p,
-                                  sg_cert_t *cert)
+void sg_registry_set_cert(sg_entry_t *e, sg_cert_t *cert)
 {
-    apr_status_t rv = sg_request_build(&e->req, p, cert->certid);
-
-    if (rv == APR_SUCCESS) {
-        e->cert = cert;
-    }
-    return rv;
+    e->cert = cert;
 }
 
 void sg_registry_set_url(sg_entry_t *e, const char *url)

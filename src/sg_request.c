@@ -56,16 +56,24 @@ const char *sg_request_get_target(apr_pool_t *p, const sg_request_t *req,
 }
 
 apr_status_t sg_request_build(sg_request_t *req, apr_pool_t *p,
-                              OCSP_CERTID *certid)
+                              const unsigned char *certid_der,
+                              apr_size_t certid_len)
 {
+    const unsigned char *pos = certid_der;
     OCSP_REQUEST *oreq = OCSP_REQUEST_new();
-    OCSP_CERTID *id = OCSP_CERTID_dup(certid);
+    OCSP_CERTID *id = NULL;
     unsigned char *der = NULL;
     int len;
     apr_status_t rv = APR_ENOMEM;
 
     memset(req, 0, sizeof(*req));
-    if (oreq == NULL || id == NULL) {
+    if (oreq == NULL) {
+        goto out;
+    }
+    if (pos == NULL
+        || (id = d2i_OCSP_CERTID(NULL, &pos, (long)certid_len)) == NULL
+        || pos != certid_der + certid_len) {
+        rv = APR_EINVAL;
         goto out;
     }
     if (OCSP_request_add0_id(oreq, id) == NULL) {

@@ -222,18 +222,25 @@ static const char *const sg_validate_certid_mds[] = {
     "SHA256", "SHA384", "SHA512"
 };
 
-/* The index of the SingleResponse for this certificate, or -1: under
- * SHA-1 first, then with the certificate's CertID computed under each
- * other hash a responder may use (OCSP_resp_find() compares the algorithm
- * too); *md_name says which one matched, NULL for SHA-1. */
+/* sg_validate_find: the certificate's own CertID could not be made (out
+ * of memory). */
+#define SG_VALIDATE_NO_CERTID (-2)
+
+/* The index of the SingleResponse for this certificate, -1 when there is
+ * none, or SG_VALIDATE_NO_CERTID: under SHA-1 first, then with the
+ * certificate's CertID computed under each other hash a responder may use
+ * (OCSP_resp_find() compares the algorithm too); *md_name says which one
+ * matched, NULL for SHA-1. */
 static int sg_validate_find(OCSP_BASICRESP *bs, const sg_cert_t *c,
                             const char **md_name)
 {
-    int i = OCSP_resp_find(bs, c->certid, -1);
+    OCSP_CERTID *sha1 = sg_cert_certid(c, NULL);
+    int i = sha1 ? OCSP_resp_find(bs, sha1, -1) : SG_VALIDATE_NO_CERTID;
     size_t k;
 
+    OCSP_CERTID_free(sha1);
     *md_name = NULL;
-    for (k = 0; i < 0 && k < sizeof(sg_validate_certid_mds)
+    for (k = 0; i == -1 && k < sizeof(sg_validate_certid_mds)
                              / sizeof(sg_validate_certid_mds[0]); k++) {
         EVP_MD *md = EVP_MD_fetch(c->libctx, sg_validate_certid_mds[k], NULL);
         OCSP_CERTID *id = md ? sg_cert_certid(c, md) : NULL;
@@ -254,6 +261,9 @@ static sg_reason_t sg_validate_single(sg_verdict_t *v, apr_pool_t *p,
     int i = sg_validate_find(bs, c, &md_name), status, reason = -1;
     ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
 
+    if (i == SG_VALIDATE_NO_CERTID) {
+        return SG_R_INTERNAL;
+    }
     if (i < 0) {
         return SG_R_CERTID_MISMATCH;
     }

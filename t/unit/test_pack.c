@@ -17,6 +17,7 @@
 
 #include "sg_cert.h"
 #include "sg_pack.h"
+#include "sg_request.h"
 #include "sg_validate.h"
 #include "sg_testpki.h"
 
@@ -91,7 +92,8 @@ static void test_cert_round_trip(void **state)
     assert_int_equal(c->must_staple, f->cert->must_staple);
     assert_string_equal(c->url, TP_OCSP_URL);
     assert_int_equal(c->urls->nelts, f->cert->urls->nelts);
-    assert_int_equal(OCSP_id_cmp(c->certid, f->cert->certid), 0);
+    assert_int_equal(c->certid_len, f->cert->certid_len);
+    assert_memory_equal(c->certid_der, f->cert->certid_der, c->certid_len);
     assert_int_equal(X509_cmp(c->issuer, tk_pki.ca.cert), 0);
 }
 
@@ -151,6 +153,82 @@ static void test_cert_issuer_parsed_once(void **state)
     assert_ptr_equal(a->cache, cache);
 }
 
+/* Certificates of one CA rebuilt with one cache share one copy of the
+ * issuer's name and of a list of responder URLs; another list is kept
+ * apart, and what is the certificate's own is not shared. */
+static void test_cert_shares_what_a_ca_has(void **state)
+{
+    tk_t *f = *state;
+    sg_cert_cache_t *cache = sg_cert_cache_create(f->p);
+    sg_cert_t other = *f->cert;
+    apr_array_header_t *urls = apr_array_make(f->p, 1, sizeof(char *));
+    sg_pack_t w;
+    apr_status_t rv1, rv2, rv3;
+    sg_cert_t *a = tk_unpack(f, f->w.data, f->w.len, cache, &rv1);
+    sg_cert_t *b = tk_unpack(f, f->w.data, f->w.len, cache, &rv2);
+    sg_cert_t *c;
+
+    APR_ARRAY_PUSH(urls, const char *) = "http://other.test/ocsp";
+    other.urls = urls;
+    other.url = APR_ARRAY_IDX(urls, 0, const char *);
+    sg_pack_init(&w, f->p);
+    sg_pack_cert(&w, &other);
+    c = tk_unpack(f, w.data, w.len, cache, &rv3);
+    assert_int_equal(rv1, APR_SUCCESS);
+    assert_int_equal(rv2, APR_SUCCESS);
+    assert_int_equal(rv3, APR_SUCCESS);
+    assert_ptr_equal(a->issuer_name, b->issuer_name);
+    assert_ptr_equal(a->issuer_name, c->issuer_name);
+    assert_ptr_equal(a->urls, b->urls);
+    assert_ptr_not_equal(a->urls, c->urls);
+    assert_string_equal(c->url, "http://other.test/ocsp");
+    assert_string_equal(a->url, TP_OCSP_URL);
+    assert_ptr_not_equal(a->subject, b->subject);
+    assert_ptr_not_equal(a->certid_der, b->certid_der);
+}
+
+/* An empty issuer name and an empty list of URLs are packed alike (a
+ * length of 0): each is still taken as what it is, whichever comes
+ * first. */
+static void test_cert_shared_kinds_apart(void **state)
+{
+    tk_t *f = *state;
+    sg_cert_t no_name = *f->cert, no_url = *f->cert, *a, *b;
+    apr_array_header_t *none = apr_array_make(f->p, 1, sizeof(char *));
+    sg_pack_t wa, wb;
+    apr_status_t rv;
+    int order;
+
+    no_name.issuer_name = "";
+    no_url.urls = none;
+    no_url.url = NULL;
+    sg_pack_init(&wa, f->p);
+    sg_pack_cert(&wa, &no_name);
+    sg_pack_init(&wb, f->p);
+    sg_pack_cert(&wb, &no_url);
+    for (order = 0; order < 2; order++) {
+        sg_cert_cache_t *cache = sg_cert_cache_create(f->p);
+
+        if (order == 0) {
+            a = tk_unpack(f, wa.data, wa.len, cache, &rv);
+            assert_int_equal(rv, APR_SUCCESS);
+            b = tk_unpack(f, wb.data, wb.len, cache, &rv);
+        }
+        else {
+            b = tk_unpack(f, wb.data, wb.len, cache, &rv);
+            assert_int_equal(rv, APR_SUCCESS);
+            a = tk_unpack(f, wa.data, wa.len, cache, &rv);
+        }
+        assert_int_equal(rv, APR_SUCCESS);
+        assert_string_equal(a->issuer_name, "");
+        assert_string_equal(a->url, TP_OCSP_URL);
+        assert_int_equal(a->urls->nelts, 1);
+        assert_string_equal(b->issuer_name, f->cert->issuer_name);
+        assert_null(b->url);
+        assert_int_equal(b->urls->nelts, 0);
+    }
+}
+
 /* The rebuilt certificate judges responses as the parsed one does: a
  * good one, one under a SHA-256 CertID (matched through the issuer and
  * the serial, then refused by rule), one for another serial. */
@@ -162,6 +240,8 @@ static void test_cert_validates(void **state)
     tp_resp_t a = tp_resp_default(&tk_pki, TK_NOW);
     sg_validate_args_t args;
     sg_verdict_t v;
+    sg_cert_t bad;
+    unsigned char *longer;
     const unsigned char *der;
     apr_size_t len;
     int i;
@@ -186,6 +266,18 @@ static void test_cert_validates(void **state)
     der = tp_response_der(f->p, &a, &len);
     assert_int_equal(sg_validate_response(&v, f->p, der, len, c, &args),
                      SG_R_OK);
+    /* A CertID that cannot be decoded (a byte too many) is our fault,
+     * not the responder's: internal, never "for another certificate". */
+    bad = *c;
+    longer = apr_palloc(f->p, c->certid_len + 1);
+    memcpy(longer, c->certid_der, c->certid_len);
+    longer[c->certid_len] = 0;
+    bad.certid_der = longer;
+    bad.certid_len = c->certid_len + 1;
+    assert_null(sg_cert_certid(&bad, NULL));
+    assert_null(sg_cert_certid(&bad, EVP_sha256()));
+    assert_int_equal(sg_validate_response(&v, f->p, der, len, &bad, &args),
+                     SG_R_INTERNAL);
 }
 
 /* ---- bad records ---------------------------------------------------- */
@@ -195,17 +287,23 @@ static void test_cert_validates(void **state)
 static void test_cert_every_cut_refused(void **state)
 {
     tk_t *f = *state;
+    sg_cert_cache_t *cache = sg_cert_cache_create(f->p);
     apr_size_t n;
     apr_status_t rv;
+    int with;
 
-    for (n = 0; n < f->w.len; n++) {
-        unsigned char *cut = malloc(n > 0 ? n : 1);
+    /* with a cache too, holding what the whole record shares */
+    assert_non_null(tk_unpack(f, f->w.data, f->w.len, cache, &rv));
+    for (with = 0; with < 2; with++) {
+        for (n = 0; n < f->w.len; n++) {
+            unsigned char *cut = malloc(n > 0 ? n : 1);
 
-        assert_non_null(cut);
-        memcpy(cut, f->w.data, n);
-        assert_null(tk_unpack(f, cut, n, NULL, &rv) != NULL
-                    && rv == APR_SUCCESS ? "accepted" : NULL);
-        free(cut);
+            assert_non_null(cut);
+            memcpy(cut, f->w.data, n);
+            assert_null(tk_unpack(f, cut, n, with ? cache : NULL, &rv) != NULL
+                        && rv == APR_SUCCESS ? "accepted" : NULL);
+            free(cut);
+        }
     }
 }
 
@@ -220,25 +318,40 @@ static void test_cert_trailing_bytes(void **state)
 }
 
 /* A flipped byte anywhere: refused, or a certificate whose every field
- * is there (the bytes of a string may change, never its safety). */
+ * is there (the bytes of a string may change, never its safety), with
+ * a CertID a request can be built from. */
 static void test_cert_flipped_bytes(void **state)
 {
     tk_t *f = *state;
+    sg_cert_cache_t *cache = sg_cert_cache_create(f->p);
     unsigned char *b = malloc(f->w.len);
     apr_size_t i;
     apr_status_t rv;
     sg_cert_t *c;
+    sg_request_t req;
+    int with, u;
 
     assert_non_null(b);
-    for (i = 0; i < f->w.len; i++) {
-        memcpy(b, f->w.data, f->w.len);
-        b[i] ^= 0xff;
-        c = tk_unpack(f, b, f->w.len, NULL, &rv);
-        if (rv == APR_SUCCESS) {
+    assert_non_null(tk_unpack(f, f->w.data, f->w.len, cache, &rv));
+    for (with = 0; with < 2; with++) {
+        for (i = 0; i < f->w.len; i++) {
+            memcpy(b, f->w.data, f->w.len);
+            b[i] ^= 0xff;
+            c = tk_unpack(f, b, f->w.len, with ? cache : NULL, &rv);
+            if (rv != APR_SUCCESS) {
+                continue;
+            }
             assert_non_null(c->issuer);
-            assert_non_null(c->certid);
             assert_non_null(c->subject);
+            assert_non_null(c->issuer_name);
             assert_non_null(c->serial);
+            /* what is taken can be asked about */
+            assert_int_equal(sg_request_build(&req, f->p, c->certid_der,
+                                              c->certid_len), APR_SUCCESS);
+            for (u = 0; u < c->urls->nelts; u++) {
+                assert_memory_equal(APR_ARRAY_IDX(c->urls, u, const char *),
+                                    "http://", 7);
+            }
         }
     }
     free(b);
@@ -253,10 +366,7 @@ static void tk_pack_prefix(tk_t *f, sg_pack_t *w)
     sg_pack_init(w, f->p);
     sg_pack_bytes(w, der, (apr_size_t)len);
     OPENSSL_free(der);
-    der = NULL;
-    len = i2d_OCSP_CERTID(f->cert->certid, &der);
-    sg_pack_bytes(w, der, (apr_size_t)len);
-    OPENSSL_free(der);
+    sg_pack_bytes(w, f->cert->certid_der, f->cert->certid_len);
 }
 
 static void test_url_count_lie(void **state)
@@ -405,6 +515,8 @@ int main(void)
         TK_TEST(test_cert_without_url),
         TK_TEST(test_cert_must_staple),
         TK_TEST(test_cert_issuer_parsed_once),
+        TK_TEST(test_cert_shares_what_a_ca_has),
+        TK_TEST(test_cert_shared_kinds_apart),
         TK_TEST(test_cert_validates),
         TK_TEST(test_cert_every_cut_refused),
         TK_TEST(test_cert_trailing_bytes),

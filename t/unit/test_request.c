@@ -45,7 +45,8 @@ static int tr_setup(void **state)
                                    tp_pem_chain(f->p, tr_pki.leaf.cert,
                                                 tr_pki.ca.cert), NULL, &err),
                      APR_SUCCESS);
-    assert_int_equal(sg_request_build(&f->req, f->p, f->cert->certid),
+    assert_int_equal(sg_request_build(&f->req, f->p, f->cert->certid_der,
+                                      f->cert->certid_len),
                      APR_SUCCESS);
     *state = f;
     return 0;
@@ -155,7 +156,6 @@ static void test_request_has_one_certid(void **state)
     assert_non_null(expected);
     assert_int_equal(OCSP_request_onereq_count(req), 1);
     id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0));
-    assert_int_equal(OCSP_id_cmp(id, f->cert->certid), 0);
     assert_int_equal(OCSP_id_cmp(id, expected), 0);
     /* RFC 5019 2.1.1: SHA-1 CertIDs, which every responder understands */
     assert_int_equal(OCSP_id_get0_info(NULL, &md, NULL, NULL, id), 1);
@@ -224,6 +224,8 @@ static void test_get_enc_only_when_it_fits(void **state)
     for (bytes = 1; bytes <= TR_SERIAL_MAX_BYTES; bytes++) {
         sg_request_t req;
         OCSP_CERTID *id;
+        unsigned char *id_der = NULL;
+        int id_len;
         apr_size_t want;
 
         assert_int_equal(BN_set_bit(bn, bytes * TR_BITS_PER_BYTE - 2), 1);
@@ -232,7 +234,11 @@ static void test_get_enc_only_when_it_fits(void **state)
         id = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(tr_pki.ca.cert),
                               X509_get0_pubkey_bitstr(tr_pki.ca.cert), serial);
         assert_non_null(id);
-        assert_int_equal(sg_request_build(&req, f->p, id), APR_SUCCESS);
+        id_len = i2d_OCSP_CERTID(id, &id_der);
+        assert_true(id_len > 0);
+        assert_int_equal(sg_request_build(&req, f->p, id_der,
+                                          (apr_size_t)id_len), APR_SUCCESS);
+        OPENSSL_free(id_der);
         OCSP_CERTID_free(id);
         want = tr_get_enc_len(f->p, req.der, req.der_len);
         if (want <= SG_REQUEST_GET_MAX) {
@@ -259,6 +265,29 @@ static void tr_expect_target(tr_t *f, const char *base, const char *prefix)
     const char *want = apr_pstrcat(f->p, prefix, f->req.get_enc, NULL);
 
     assert_string_equal(sg_request_get_target(f->p, &f->req, base), want);
+}
+
+/* What is not exactly one CertID is refused, not sent: nothing, garbage,
+ * a CertID cut short, one with a byte after it. */
+static void test_bad_certid_refused(void **state)
+{
+    tr_t *f = *state;
+    const unsigned char *der = f->cert->certid_der;
+    apr_size_t len = f->cert->certid_len;
+    unsigned char *longer = apr_palloc(f->p, len + 1);
+    static const unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01 };
+    sg_request_t req;
+
+    memcpy(longer, der, len);
+    longer[len] = 0;
+    assert_int_equal(sg_request_build(&req, f->p, NULL, 0), APR_EINVAL);
+    assert_int_equal(sg_request_build(&req, f->p, junk, sizeof(junk)),
+                     APR_EINVAL);
+    assert_int_equal(sg_request_build(&req, f->p, der, len - 1), APR_EINVAL);
+    assert_int_equal(sg_request_build(&req, f->p, longer, len + 1),
+                     APR_EINVAL);
+    assert_null(req.der);
+    assert_int_equal(sg_request_build(&req, f->p, longer, len), APR_SUCCESS);
 }
 
 static void test_target_root(void **state)
@@ -316,6 +345,7 @@ int main(void)
         TR_TEST(test_get_enc_is_url_safe),
         TR_TEST(test_get_enc_decodes_to_der),
         TR_TEST(test_get_enc_only_when_it_fits),
+        TR_TEST(test_bad_certid_refused),
         TR_TEST(test_target_root),
         TR_TEST(test_target_empty_path),
         TR_TEST(test_target_no_path),

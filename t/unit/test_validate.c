@@ -880,6 +880,7 @@ static void test_cert_parse_finds_issuer(void **state)
     OCSP_CERTID *id256 = OCSP_cert_to_id(EVP_sha256(), tv_pki.leaf.cert,
                                          tv_pki.ca.cert);
     OCSP_CERTID *again = sg_cert_certid(c, EVP_sha256());
+    OCSP_CERTID *mine = sg_cert_certid(c, NULL);
     char serial[16];
 
     /* the leaf is not kept, yet its CertID under another hash is the
@@ -890,8 +891,9 @@ static void test_cert_parse_finds_issuer(void **state)
     OCSP_CERTID_free(id256);
     assert_int_equal(X509_cmp(c->issuer, tv_pki.ca.cert), 0);
     assert_non_null(id);
-    assert_non_null(c->certid);
-    assert_int_equal(OCSP_id_cmp(c->certid, id), 0);
+    assert_non_null(mine);
+    assert_int_equal(OCSP_id_cmp(mine, id), 0);
+    OCSP_CERTID_free(mine);
     OCSP_CERTID_free(id);
     snprintf(serial, sizeof(serial), "%X", TP_LEAF_SERIAL);
     assert_string_equal(c->serial, serial);
@@ -912,6 +914,36 @@ static void test_cert_parse_issuer_among_others(void **state)
     sg_cert_t *c = tv_parse_ok(f, pem);
 
     assert_int_equal(X509_cmp(c->issuer, tv_pki.ca.cert), 0);
+}
+
+/* A serial too long for the CertID we keep (SG_CERT_CERTID_MAX): the
+ * certificate is refused with a reason that says so. */
+static void test_cert_parse_serial_too_long(void **state)
+{
+    tv_t *f = *state;
+    X509 *leaf = X509_dup(tv_pki.leaf.cert);
+    BIGNUM *bn = BN_new();
+    ASN1_INTEGER *serial = NULL;
+    sg_cert_t *c = NULL;
+    const char *err = NULL;
+
+    assert_non_null(leaf);
+    assert_non_null(bn);
+    /* 200 octets: the CertID would be 259 bytes */
+    assert_int_equal(BN_set_bit(bn, 200 * 8 - 2), 1);
+    serial = BN_to_ASN1_INTEGER(bn, NULL);
+    assert_non_null(serial);
+    assert_int_equal(X509_set_serialNumber(leaf, serial), 1);
+    assert_true(X509_sign(leaf, tv_pki.ca.key, EVP_sha256()) > 0);
+    assert_int_equal(sg_cert_parse(&c, f->p,
+                                   tp_pem_chain(f->p, leaf, tv_pki.ca.cert),
+                                   NULL, &err), APR_EINVAL);
+    assert_null(c);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "serial number is too long"));
+    ASN1_INTEGER_free(serial);
+    BN_free(bn);
+    X509_free(leaf);
 }
 
 static void test_cert_parse_ocsp_url(void **state)
@@ -1004,7 +1036,8 @@ static void test_cert_parse_cache_shares_issuer(void **state)
     assert_ptr_equal(a->issuer, b->issuer);
     assert_ptr_not_equal(a->issuer, plain->issuer);
     assert_int_equal(X509_cmp(a->issuer, tv_pki.ca.cert), 0);
-    assert_int_equal(OCSP_id_cmp(a->certid, plain->certid), 0);
+    assert_int_equal(a->certid_len, plain->certid_len);
+    assert_memory_equal(a->certid_der, plain->certid_der, a->certid_len);
     assert_string_equal(a->hash, plain->hash);
     assert_true(b->must_staple);
 }
@@ -1191,6 +1224,7 @@ int main(void)
         cmocka_unit_test(test_reason_responder_errors),
         TV_TEST(test_cert_parse_finds_issuer),
         TV_TEST(test_cert_parse_issuer_among_others),
+        TV_TEST(test_cert_parse_serial_too_long),
         TV_TEST(test_cert_parse_ocsp_url),
         TV_TEST(test_cert_parse_must_staple),
         TV_TEST(test_cert_parse_no_aia),
