@@ -67,6 +67,8 @@ typedef struct {
  * directive; no configuration file. */
 #define SGH_HELPER_MODULE "staple_guard_module"
 #define SGH_HELPER_DIRECTIVE "StapleGuardStartupHelper"
+/* program -d / -f /dev/null -C LoadModule... -C directive, and NULL */
+#define SGH_HELPER_ARGV 10
 
 extern char **environ;
 
@@ -418,7 +420,7 @@ static const char **sgh_helper_argv(apr_pool_t *p, pid_t parent)
         return NULL;
     }
     exe[n] = '\0';
-    argv = apr_pcalloc(p, 10 * sizeof(*argv));
+    argv = apr_pcalloc(p, SGH_HELPER_ARGV * sizeof(*argv));
     argv[0] = apr_pstrdup(p, exe);
     argv[1] = "-d";
     argv[2] = "/";

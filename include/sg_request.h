@@ -16,7 +16,7 @@ typedef struct {
 } sg_request_t;
 
 /* Build the request, in p, for the CertID given as DER (sg_cert_t keeps
- * it so). Built for each responder asked, not kept: 200 bytes a
+ * it so). Built for each refresh, not kept: 200 bytes a
  * certificate, for a microsecond's work an hour. APR_SUCCESS, APR_EINVAL
  * (certid is not exactly one CertID) or APR_ENOMEM. */
 apr_status_t sg_request_build(sg_request_t *req, apr_pool_t *p,

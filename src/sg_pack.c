@@ -235,27 +235,49 @@ static int sg_unpack_url_at(sg_unpack_t *r, const unsigned char **b,
     return 1;
 }
 
-/* Where what certificates of one CA share is made: the cache's pool, or p
- * without a cache. */
+/* What certificates of one CA share (sg_cert_shared_t) is found in the
+ * cache under the bytes just read, from key to where r is now; NULL: not
+ * kept yet, or no cache. */
+static const void *sg_unpack_shared(const sg_unpack_t *r,
+                                    sg_cert_cache_t *cache,
+                                    sg_cert_shared_t kind,
+                                    const unsigned char *key)
+{
+    return cache != NULL ? sg_cert_cache_get(cache, kind, key,
+                                             (apr_size_t)(r->pos - key))
+                         : NULL;
+}
+
+/* Where it is made when it is not: the cache's pool, or p without one. */
 static apr_pool_t *sg_unpack_shared_pool(sg_cert_cache_t *cache,
                                          apr_pool_t *p)
 {
     return cache != NULL ? sg_cert_cache_pool(cache) : p;
 }
 
-/* The responder URLs, in order; the same array for every certificate
- * with the same list, when there is a cache. */
+/* val, made so, kept for the next certificate read with the cache. */
+static const void *sg_unpack_share(const sg_unpack_t *r,
+                                   sg_cert_cache_t *cache,
+                                   sg_cert_shared_t kind,
+                                   const unsigned char *key, const void *val)
+{
+    if (cache != NULL) {
+        sg_cert_cache_set(cache, kind, key, (apr_size_t)(r->pos - key), val);
+    }
+    return val;
+}
+
+/* The responder URLs, in order; an empty list when they do not read. */
 static const apr_array_header_t *sg_unpack_urls(sg_unpack_t *r,
                                                 apr_pool_t *p,
                                                 sg_cert_cache_t *cache)
 {
     sg_unpack_t again = *r;         /* to read the list a second time */
-    const unsigned char *key = r->pos;
+    const unsigned char *key = r->pos, *b;
     apr_uint32_t i, n = sg_unpack_u32(r);
-    const unsigned char *b;
-    apr_size_t len, key_len;
-    apr_array_header_t *urls = NULL;
-    const apr_array_header_t *kept = NULL;
+    apr_size_t len;
+    const apr_array_header_t *urls = NULL;
+    apr_array_header_t *made;
 
     /* each takes at least its length: a count beyond the bytes left is
      * a lie, and would make a huge array */
@@ -266,49 +288,37 @@ static const apr_array_header_t *sg_unpack_urls(sg_unpack_t *r,
         sg_unpack_url_at(r, &b, &len);
     }
     if (!r->ok) {
-        return apr_array_make(p, 1, sizeof(const char *));
+        urls = apr_array_make(p, 1, sizeof(const char *));
     }
-    key_len = (apr_size_t)(r->pos - key);
-    if (cache != NULL
-        && (kept = sg_cert_cache_get(cache, SG_CERT_SHARED_URLS, key,
-                                     key_len)) != NULL) {
-        return kept;
-    }
-    p = sg_unpack_shared_pool(cache, p);
-    urls = apr_array_make(p, n > 0 ? (int)n : 1, sizeof(const char *));
-    sg_unpack_u32(&again);
-    for (i = 0; i < n; i++) {
-        sg_unpack_url_at(&again, &b, &len);
-        APR_ARRAY_PUSH(urls, const char *) = apr_pstrmemdup(
-            p, (const char *)b, len);
-    }
-    if (cache != NULL) {
-        sg_cert_cache_set(cache, SG_CERT_SHARED_URLS, key, key_len, urls);
+    else if ((urls = sg_unpack_shared(r, cache, SG_CERT_SHARED_URLS, key))
+             == NULL) {
+        p = sg_unpack_shared_pool(cache, p);
+        made = apr_array_make(p, n > 0 ? (int)n : 1, sizeof(const char *));
+        sg_unpack_u32(&again);
+        for (i = 0; i < n; i++) {
+            sg_unpack_url_at(&again, &b, &len);
+            APR_ARRAY_PUSH(made, const char *) = apr_pstrmemdup(
+                p, (const char *)b, len);
+        }
+        urls = sg_unpack_share(r, cache, SG_CERT_SHARED_URLS, key, made);
     }
     return urls;
 }
 
-/* The issuer's name, which certificates of one CA share: one copy per
- * cache. */
-static const char *sg_unpack_shared_name(sg_unpack_t *r, apr_pool_t *p,
+/* The issuer's name, or NULL when it does not read. */
+static const char *sg_unpack_issuer_name(sg_unpack_t *r, apr_pool_t *p,
                                          sg_cert_cache_t *cache)
 {
-    const unsigned char *start = r->pos, *b;
-    apr_size_t n, key_len;
+    const unsigned char *key = r->pos, *b;
+    apr_size_t n;
     const char *s = NULL;
 
-    if (!sg_unpack_str_at(r, &b, &n)) {
-        return NULL;
-    }
-    key_len = (apr_size_t)(r->pos - start);
-    if (cache != NULL
-        && (s = sg_cert_cache_get(cache, SG_CERT_SHARED_NAME, start,
-                                  key_len)) != NULL) {
-        return s;
-    }
-    s = apr_pstrmemdup(sg_unpack_shared_pool(cache, p), (const char *)b, n);
-    if (cache != NULL) {
-        sg_cert_cache_set(cache, SG_CERT_SHARED_NAME, start, key_len, s);
+    if (sg_unpack_str_at(r, &b, &n)
+        && (s = sg_unpack_shared(r, cache, SG_CERT_SHARED_NAME, key))
+           == NULL) {
+        s = sg_unpack_share(r, cache, SG_CERT_SHARED_NAME, key,
+                            apr_pstrmemdup(sg_unpack_shared_pool(cache, p),
+                                           (const char *)b, n));
     }
     return s;
 }
@@ -342,7 +352,7 @@ apr_status_t sg_unpack_cert(sg_cert_t **pc, sg_unpack_t *r, apr_pool_t *p,
                                 : NULL;
     c->must_staple = sg_unpack_u32(r) != 0;
     c->subject = sg_unpack_str(r, p);
-    c->issuer_name = sg_unpack_shared_name(r, p, cache);
+    c->issuer_name = sg_unpack_issuer_name(r, p, cache);
     c->serial = sg_unpack_str(r, p);
     c->not_after = sg_unpack_time(r);
     sg_unpack_hash(r, c);

@@ -77,24 +77,20 @@ static void sg_refresh_validate_args(sg_validate_args_t *vargs,
     vargs->held_this_update = e->held_this_update;
 }
 
-/* Ask e's i-th responder and judge its answer. */
+/* Ask e's i-th responder with req and judge its answer. */
 static sg_reason_t sg_refresh_ask(sg_refresh_result_t *res, apr_pool_t *p,
                                   const sg_entry_t *e,
-                                  const sg_refresh_conf_t *conf, int i,
+                                  const sg_refresh_conf_t *conf,
+                                  const sg_request_t *req, int i,
                                   apr_time_t now)
 {
     sg_fetch_args_t args;
     sg_validate_args_t vargs;
-    sg_request_t req;
     apr_interval_time_t left;
     sg_reason_t r;
 
     memset(&res->verdict, 0, sizeof(res->verdict));
-    if (sg_request_build(&req, p, e->cert->certid_der, e->cert->certid_len)
-        != APR_SUCCESS) {
-        return SG_R_INTERNAL;
-    }
-    sg_refresh_fetch_args(&args, e, conf, &req);
+    sg_refresh_fetch_args(&args, e, conf, req);
     args.url = sg_registry_url_at(e, i);
     if (conf->deadline != 0) {
         left = apr_time_sec(conf->deadline - apr_time_now()
@@ -121,8 +117,16 @@ static void sg_refresh_ask_all(sg_refresh_result_t *res, apr_pool_t *p,
 {
     int i, n = sg_registry_url_count(e);
     apr_interval_time_t latency = 0;
+    sg_request_t req;
 
     res->reason = SG_R_BAD_URL;     /* no responder at all */
+    /* one request for all of them, built now rather than held between
+     * refreshes (200 bytes a certificate) */
+    if (n > 0 && sg_request_build(&req, p, e->cert->certid_der,
+                                  e->cert->certid_len) != APR_SUCCESS) {
+        res->reason = SG_R_INTERNAL;
+        n = 0;                      /* none can be asked */
+    }
     for (i = 0; i < n; i++) {
         if (i > 0 && conf->deadline != 0 && apr_time_now() >= conf->deadline) {
             break;
@@ -135,7 +139,7 @@ static void sg_refresh_ask_all(sg_refresh_result_t *res, apr_pool_t *p,
         }
         res->url = sg_registry_url_at(e, i);
         res->url_index = i;
-        res->reason = sg_refresh_ask(res, p, e, conf, i, now);
+        res->reason = sg_refresh_ask(res, p, e, conf, &req, i, now);
         latency += res->fetch.latency;
         if (res->reason == SG_R_OK) {
             break;
