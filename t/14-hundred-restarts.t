@@ -21,7 +21,10 @@ $t->stop_responder;
 my ($stapled, $curl_ok, $curl_runs) = (0, 0, 0);
 for my $i (1 .. $restarts) {
     if ($i % 4 == 0) {
-        $t->stop_httpd;         # a full stop and start every fourth time
+        # a full stop and start every fourth time, once the children are
+        # up (SGTest::settle_children says why)
+        $t->settle_children or diag('children still starting at the stop');
+        $t->stop_httpd;
         $t->start_httpd;
     }
     else {
@@ -39,6 +42,7 @@ is($curl_ok, $curl_runs, 'curl --cert-status accepted every one it checked');
 # The responder is down, so its log cannot grow: count the module's own
 # attempts instead (each one is logged, at debug when nothing changed).
 unlike($t->error_log, qr/SG010[2-4]/, 'not one attempt to reach the responder');
-unlike($t->error_log, qr/AH00052|Segmentation/, 'no child crashed');
+# AH00051 when the child left a core, AH00052 when not
+unlike($t->error_log, qr/AH0005[12]|Segmentation/, 'no child crashed');
 $t->stop_httpd;
 done_testing;

@@ -13,16 +13,6 @@ BEGIN { SGTest::enter_netns() }
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-sub children {
-    my ($ppid) = @_;
-    my @kids;
-    for my $status (glob '/proc/[0-9]*/status') {
-        my $s = SGTest::slurp($status);
-        push @kids, $1 if $s =~ /^PPid:\s+$ppid$/m && $status =~ m{/proc/(\d+)/};
-    }
-    return @kids;
-}
-
 my $t = SGTest->new;
 $t->start_responder(mode => 'good', validity => 12);
 $t->write_conf(global => <<'EOF');
@@ -39,7 +29,7 @@ my $before = scalar @{$t->requests};
 ok($before >= 3, "the fetcher refreshed in the meantime ($before requests)");
 $t->set_mode('http500');
 truncate($t->dir . '/logs/error.log', 0);
-my @kids = children($t->httpd_pid);
+my @kids = SGTest::children($t->httpd_pid);
 ok(@kids >= 2, 'children found: ' . scalar @kids);
 kill 'KILL', @kids;
 # The parent starts new children; one of them takes the watchdog.
