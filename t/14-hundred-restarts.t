@@ -13,7 +13,9 @@ use Test::More;
 my $restarts = 100;
 my $t = SGTest->new;
 $t->start_responder(mode => 'good');
-$t->write_conf;     # LoadModule and the SSL virtual host; no module directive
+# LoadModule and the SSL virtual host; no module directive. Two children
+# of 25 threads, and no more: see the full stops below.
+$t->write_conf(global => "MinSpareThreads 25\nMaxSpareThreads 75\n");
 $t->start_httpd;
 ok($t->s_client->{stapled}, 'stapled after the first start');
 $t->stop_responder;
@@ -23,7 +25,7 @@ for my $i (1 .. $restarts) {
     if ($i % 4 == 0) {
         # a full stop and start every fourth time, once the children are
         # up (SGTest::settle_children says why)
-        $t->settle_children or diag('children still starting at the stop');
+        $t->settle_children(2) or diag('children still starting at the stop');
         $t->stop_httpd;
         $t->start_httpd;
     }

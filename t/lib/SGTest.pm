@@ -406,28 +406,22 @@ sub thread_count {
     return $s =~ /^Threads:\s+(\d+)/m ? $1 : 0;
 }
 
-# Wait (up to $WAIT) until the threaded MPM's children are all past their
-# start and no more are being made: every child has its threads, and the
-# set has not changed for SETTLE_S. Until a child of event or worker has
-# started its threads, SIGTERM runs httpd's just_die(), which destroys
-# the child's pool inside the signal handler; landing in the child's own
-# malloc() (in initgroups() while it drops privileges) it aborts with
-# glibc's "corrupted double-linked list" (three core dumps, 2026-12-02).
-# A test that stops httpd over and over, to see whether *this* module
-# crashes a child, stops it once the children are up.
-my $SETTLE_S = 1.1;     # event's maintenance runs once a second
+# Wait (up to $WAIT) until the threaded MPM runs exactly $n children and
+# each has started its threads (the configuration must keep $n: spare
+# threads within MinSpareThreads..MaxSpareThreads). Until a child of
+# event or worker has started its threads, SIGTERM runs httpd's
+# just_die(), which destroys the child's pool inside the signal handler;
+# landing in the child's own malloc() (in initgroups() while it drops
+# privileges) it aborts with glibc's "corrupted double-linked list"
+# (three core dumps, 2026-12-02). A test that stops httpd over and over,
+# to see whether *this* module crashes a child, stops it once the
+# children are up.
 sub settle_children {
-    my ($self) = @_;
+    my ($self, $n) = @_;
     my $ppid = $self->{httpd_pid} // return 0;
-    my ($seen, $since) = ('', time());
     return wait_for(sub {
-        my @kids = sort { $a <=> $b } children($ppid);
-        my $set = join ',', @kids;
-        if (!@kids || grep({ thread_count($_) < 2 } @kids) || $set ne $seen) {
-            ($seen, $since) = ($set, time());
-            return 0;
-        }
-        return time() - $since >= $SETTLE_S;
+        my @kids = children($ppid);
+        return @kids == $n && !grep { thread_count($_) < 2 } @kids;
     }, $WAIT);
 }
 
