@@ -222,9 +222,14 @@ sub start_responder {
     return $self->{rsp_pid};
 }
 
+# The responder reads the mode file at each request, and an empty one
+# means good: it is replaced whole (rename), never seen half-written. (A
+# request between a plain rewrite's truncate and write was answered good,
+# and t/02 then rightly kept stapling that answer through its faults.)
 sub set_mode {
     my ($self, $mode) = @_;
-    $self->write_file('mode', "$mode\n");
+    my $tmp = $self->write_file('mode.new', "$mode\n");
+    rename($tmp, "$self->{dir}/mode") or die "rename $tmp: $!";
 }
 
 # Requests the fault-injecting responder saw: [time, method, mode].
