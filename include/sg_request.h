@@ -15,6 +15,10 @@ typedef struct {
                                  * when too long for GET */
 } sg_request_t;
 
+/* The CertID der says, when it is exactly one (nothing before or after
+ * it); NULL otherwise. The caller frees it. */
+OCSP_CERTID *sg_request_certid(const unsigned char *der, apr_size_t len);
+
 /* Build the request, in p, for the CertID given as DER (sg_cert_t keeps
  * it so). Built for each refresh, not kept: 200 bytes a
  * certificate, for a microsecond's work an hour. APR_SUCCESS, APR_EINVAL

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "sg_cert.h"
+#include "sg_request.h"
 
 /* RFC 7633 TLS Feature "status_request" is TLS extension 5. */
 #define SG_TLSFEATURE_STATUS_REQUEST 5
@@ -489,17 +490,10 @@ apr_status_t sg_cert_parse(sg_cert_t **pcert, apr_pool_t *p, const char *pem,
 
 OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md)
 {
-    const unsigned char *pos = c->certid_der;
-    OCSP_CERTID *sha1 = NULL, *id = NULL;
+    OCSP_CERTID *sha1 = sg_request_certid(c->certid_der, c->certid_len);
+    OCSP_CERTID *id = NULL;
     ASN1_INTEGER *serial = NULL;
 
-    if (pos != NULL) {
-        sha1 = d2i_OCSP_CERTID(NULL, &pos, (long)c->certid_len);
-    }
-    if (sha1 != NULL && pos != c->certid_der + c->certid_len) {
-        OCSP_CERTID_free(sha1);
-        sha1 = NULL;
-    }
     if (sha1 == NULL || md == NULL) {
         id = sha1;
         sha1 = NULL;

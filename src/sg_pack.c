@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include "sg_pack.h"
+#include "sg_request.h"
 
 /* A buffer's first size: a certificate's record is 1-3 kB. */
 #define SG_PACK_INITIAL 2048
@@ -205,13 +206,11 @@ void sg_pack_cert(sg_pack_t *w, const sg_cert_t *c)
 static void sg_unpack_certid(sg_unpack_t *r, sg_cert_t *c, apr_pool_t *p)
 {
     apr_size_t len;
-    const unsigned char *der = sg_unpack_bytes(r, &len), *pos = der;
-    OCSP_CERTID *id = NULL;
+    const unsigned char *der = sg_unpack_bytes(r, &len);
+    OCSP_CERTID *id = len <= SG_CERT_CERTID_MAX ? sg_request_certid(der, len)
+                                                : NULL;
 
-    if (der != NULL && len > 0 && len <= SG_CERT_CERTID_MAX) {
-        id = d2i_OCSP_CERTID(NULL, &pos, (long)len);
-    }
-    if (id == NULL || pos != der + len) {
+    if (id == NULL) {
         r->ok = 0;
     }
     else {

@@ -55,11 +55,25 @@ const char *sg_request_get_target(apr_pool_t *p, const sg_request_t *req,
                        req->get_enc, NULL);
 }
 
+OCSP_CERTID *sg_request_certid(const unsigned char *der, apr_size_t len)
+{
+    const unsigned char *pos = der;
+    OCSP_CERTID *id = NULL;
+
+    if (der != NULL && len > 0) {
+        id = d2i_OCSP_CERTID(NULL, &pos, (long)len);
+    }
+    if (id != NULL && pos != der + len) {
+        OCSP_CERTID_free(id);
+        id = NULL;
+    }
+    return id;
+}
+
 apr_status_t sg_request_build(sg_request_t *req, apr_pool_t *p,
                               const unsigned char *certid_der,
                               apr_size_t certid_len)
 {
-    const unsigned char *pos = certid_der;
     OCSP_REQUEST *oreq = OCSP_REQUEST_new();
     OCSP_CERTID *id = NULL;
     unsigned char *der = NULL;
@@ -70,9 +84,7 @@ apr_status_t sg_request_build(sg_request_t *req, apr_pool_t *p,
     if (oreq == NULL) {
         goto out;
     }
-    if (pos == NULL
-        || (id = d2i_OCSP_CERTID(NULL, &pos, (long)certid_len)) == NULL
-        || pos != certid_der + certid_len) {
+    if ((id = sg_request_certid(certid_der, certid_len)) == NULL) {
         rv = APR_EINVAL;
         goto out;
     }

@@ -129,8 +129,7 @@ is($code, 400, 'an unknown state is refused');
 ok(SGTest::wait_for(sub { $t->error_log =~ /SG0041: background fetcher started/ },
                     60), "the fetcher's first round is over");
 my $ppid = $t->httpd_pid;
-my @kids = grep { ((SGTest::slurp("/proc/$_/status") =~ /^PPid:\s+(\d+)/m)[0]
-                   // 0) == $ppid } map { m{/proc/(\d+)} } glob('/proc/[0-9]*');
+my @kids = SGTest::children($ppid);
 is(scalar @kids, 1, 'one child serves every request');
 sub peak_kb {
     return (SGTest::slurp("/proc/$kids[0]/status") =~ /^VmHWM:\s+(\d+)/m)[0];
