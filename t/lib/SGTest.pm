@@ -414,7 +414,7 @@ sub thread_count {
 # Wait (up to $WAIT) until the threaded MPM runs exactly $n children and
 # each has started its threads (the configuration must keep $n: spare
 # threads within MinSpareThreads..MaxSpareThreads). Until a child of
-# event or worker has started its threads, SIGTERM runs httpd's
+# event has started its threads, SIGTERM runs httpd's
 # just_die(), which destroys the child's pool inside the signal handler;
 # landing in the child's own malloc() (in initgroups() while it drops
 # privileges) it aborts with glibc's "corrupted double-linked list"
