@@ -49,6 +49,48 @@ my $expired_der = $t->dir . '/expired.der';
 $t->start_responder(mode => 'expired');
 ok($t->fetch_der('leaf', $expired_der), 'an expired response to plant');
 $t->stop_responder;
+# A genuine response, signed by the delegated responder, padded past
+# SG_RESPONSE_MAX (16384) with extra certificates in its unsigned list:
+# its signature still verifies, and whoever can write the store can
+# make one. `openssl ocsp` answers a request file offline.
+my $padded_der = $t->dir . '/padded.der';
+my $req = $t->dir . '/leaf.req';
+my $others = $t->dir . '/others.pem';
+my $p = $t->{pki};
+system("openssl ocsp -issuer $p/inter.crt -cert $p/leaf.crt -no_nonce "
+       . "-reqout $req >/dev/null 2>&1") == 0 or die "request";
+# openssl includes each distinct certificate once: throw-away ones, the
+# last one's comment sized so that the response is a few bytes over the
+# limit (a store file of it is no larger than one of the largest
+# response held: only the response's own length tells).
+sub pad_response {
+    my ($comment) = @_;
+    my $pad = '';
+    for my $n (1 .. 4) {
+        my $c = $t->dir . "/pad$n.crt";
+        my $len = $n < 4 ? 3000 : $comment;
+        system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+               . "-nodes -keyout /dev/null -subj /CN=pad$n -days 1 -out $c "
+               . "-addext nsComment=" . ('x' x $len) . " >/dev/null 2>&1") == 0
+            or die "pad certificate";
+        $pad .= SGTest::slurp($c);
+    }
+    $t->write_file($others, $pad);
+    system("openssl ocsp -index $p/index.txt -rsigner $p/ocsp.crt "
+           . "-rkey $p/ocsp.key -CA $p/inter.crt -rother $others -nmin 60 "
+           . "-reqin $req -respout $padded_der >/dev/null 2>&1") == 0
+        or die "padded response";
+    return -s $padded_der;
+}
+my $comment = 3000;
+for (1 .. 6) {
+    my $size = pad_response($comment);
+    last if $size > 16384 && $size <= 16400;
+    $comment += 16390 - $size;
+}
+ok(-s $padded_der > 16384 && -s $padded_der <= 16400,
+   'a signed response a few bytes over the table\'s limit, to plant ('
+   . (-s $padded_der) . ' bytes)');
 my %damage = (
     'truncated' => [qr/truncated/, sub {
         truncate($file, (-s $file) / 2) }],
@@ -66,6 +108,9 @@ my %damage = (
         unlink $file; symlink($pristine, $file) }],
     'not a store file' => [qr/not a store file/, sub {
         $t->write_file($file, "hello\n" x 20) }],
+    'a signed response padded past the table' => [qr/too large;/, sub {
+        $t->write_file($file, $t->store_encode('leaf',
+                                               SGTest::slurp($padded_der))) }],
     'larger than any store file' => [qr/too large;/, sub {
         $t->write_file($file, "x" x (64 * 1024)) }],
 );
