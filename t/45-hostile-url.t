@@ -142,6 +142,18 @@ is($again, 4, 'a graceful restart does not repeat SG0012');
 ok(!-e $heard, 'nothing reached the listener after the restart either');
 $t->stop_httpd;
 
+# The command says the same of such a certificate, asks nothing, and
+# writes nothing raw either.
+my ($rc, $out, $err) = $t->cli('check', 'crlf-chain.pem');
+is($rc, 1, 'staple-guard check: a certificate with no usable URL, exit 1');
+like($out, qr/^SG0012 OCSP URL refused: CN=crlf\.localhost: "\Q$shown{crlf}\E" has a character that RFC 3986 does not allow/m,
+     'staple-guard check: SG0012, the URL escaped') or diag("$out$err");
+unlike($out . $err, qr/[\r\x80-\xff]/, 'staple-guard check: nothing raw');
+($rc, $out, $err) = $t->cli('check', 'mixed-chain.pem');
+is($rc, 0, 'staple-guard check: the usable URL answers good')
+    or diag("$out$err");
+ok(!-e $heard, 'the command asked nothing of the listener');
+
 # StapleGuardResponderURL: refused at `apache2 -t`, naming the directive,
 # the URL escaped.
 for my $bad (['"http://127.0.0.1:1/a b"', "http://127.0.0.1:1/a b"],
