@@ -22,6 +22,8 @@
 #include "sgh_entry.h"
 #include "sgh_fetcher.h"
 #include "sgh_gen.h"
+#include "sgh_helper.h"
+#include "sgh_msg.h"
 #include "sgh_prime.h"
 #include "sgh_shared.h"
 #include "sgh_status.h"
@@ -34,6 +36,29 @@
 static int staple_guard_dry_run(void)
 {
     return ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG;
+}
+
+/* A startup helper (httpd started afresh by sgh_helper.c, with only this
+ * module and StapleGuardStartupHelper) serves its parent here, once the
+ * command line is read and before any other module's pre_config; it never
+ * returns. The directive anywhere else refuses the start. */
+static int staple_guard_helper(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp)
+{
+    pid_t parent = sgh_config_helper_parent();
+    const char *err = parent != 0 ? sgh_helper_check(parent) : NULL;
+
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    if (err != NULL) {
+        sgh_log(SGH_M_HELPER_REFUSED, 0, NULL, 0, "%s", err);
+        return !OK;
+    }
+    if (parent != 0) {
+        sgh_warm_serve(parent);
+    }
+    return OK;
 }
 
 static int staple_guard_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -163,6 +188,8 @@ static void staple_guard_register_hooks(apr_pool_t *p)
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
 
     (void)p;
+    ap_hook_pre_config(staple_guard_helper, NULL, NULL,
+                       APR_HOOK_REALLY_FIRST);
     ap_hook_pre_config(staple_guard_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(staple_guard_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);

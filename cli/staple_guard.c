@@ -51,6 +51,7 @@
  * a check carry the core's own ids (src/sg_reason.c). */
 #define SGC_ID_NO_ISSUER "SG0005"
 #define SGC_ID_NO_URL "SG0010"
+#define SGC_ID_URL_REFUSED "SG0012"
 #define SGC_ID_GOOD "SG0020"
 #define SGC_ID_REVOKED "SG0021"
 #define SGC_ID_SKEW "SG0026"
@@ -83,6 +84,7 @@ typedef struct {
     sg_table_t *table;
     sg_refresh_conf_t conf;
     sg_refresh_result_t res;
+    apr_array_header_t *refused;    /* the certificate's URLs refused */
     uid_t store_uid;            /* the store directory's owner */
     gid_t store_gid;
 } sgc_run_t;
@@ -259,7 +261,8 @@ static int sgc_entry(sgc_run_t *r, const sg_proxy_t *px)
         sg_registry_set_url(r->e, r->o->url);
     }
     else {
-        sg_registry_set_urls(r->e, r->cert->urls);
+        sg_registry_set_urls(r->e, sg_url_usable(r->p, r->cert->urls,
+                                                 &r->refused));
     }
     return SGC_EXIT_GOOD;
 }
@@ -273,12 +276,14 @@ static int sgc_prepare(sgc_run_t *r)
 
     if (r->o->url != NULL
         && (err = sg_url_check_responder(r->o->url)) != NULL) {
-        return sgc_fail("--url '%s' %s", r->o->url, err);
+        return sgc_fail("--url '%s' %s", sg_text_log(r->p, r->o->url), err);
     }
     if (r->o->proxy_url != NULL
         && (err = sg_proxy_parse(&px, r->p, r->o->proxy_url)) != NULL) {
         return sgc_fail("--proxy '%s' %s",
-                        sg_proxy_url_shown(r->p, r->o->proxy_url), err);
+                        sg_text_log(r->p, sg_proxy_url_shown(r->p,
+                                                             r->o->proxy_url)),
+                        err);
     }
     rc = sgc_load_cert(r);
     if (rc == SGC_EXIT_GOOD && r->o->store_dir != NULL) {
@@ -334,8 +339,9 @@ static int sgc_say_answer(const sgc_run_t *r)
 static int sgc_say_refused(const sgc_run_t *r)
 {
     const sg_refresh_result_t *res = &r->res;
-    const char *detail = res->fetch.detail ? res->fetch.detail
-                                           : res->verdict.detail;
+    const char *detail = sg_text_log(r->p, res->fetch.detail
+                                           ? res->fetch.detail
+                                           : res->verdict.detail);
 
     printf("%s %s: %s: %s: %s%s%s%s%s\n", sg_reason_id(res->reason),
            sg_reason_name(res->reason), r->cert->subject, res->url,
@@ -345,9 +351,28 @@ static int sgc_say_refused(const sgc_run_t *r)
     return SGC_EXIT_BAD;
 }
 
+/* Each of the certificate's URLs that is never asked, as the module's
+ * line (SG0012) says it. */
+static void sgc_say_url_refused(const sgc_run_t *r)
+{
+    int i;
+
+    for (i = 0; r->refused != NULL && i < r->refused->nelts; i++) {
+        const char *u = APR_ARRAY_IDX(r->refused, i, const char *);
+
+        printf(SGC_ID_URL_REFUSED " OCSP URL refused: %s: \"%s\" %s; never "
+               "asked\n", r->cert->subject, sg_text_log(r->p, u),
+               sg_url_check_chars(u));
+    }
+}
+
 /* Ask, and say in one line what the module would make of it. */
 static int sgc_ask(sgc_run_t *r)
 {
+    sgc_say_url_refused(r);
+    if (sg_registry_url_count(r->e) == 0 && r->refused != NULL) {
+        return SGC_EXIT_BAD;
+    }
     if (sg_registry_url_count(r->e) == 0) {
         printf(SGC_ID_NO_URL " no OCSP URL: %s: the certificate names no "
                "responder, so there is nothing to staple (normal since "

@@ -11,12 +11,11 @@
 #include <http_log.h>
 #include <http_protocol.h>
 
+#include "sg_proxy.h"
+#include "sg_text.h"
 #include "sg_url.h"
 #include "sgh_config.h"
 #include "sgh_msg.h"
-#include "sgh_helper.h"
-#include "sgh_shared.h"
-#include "sgh_warm.h"
 
 APLOG_USE_MODULE(staple_guard);
 
@@ -88,6 +87,9 @@ static const sgh_directive_t sgh_directives[SGH_D_COUNT] = {
 };
 
 static sgh_global_conf_t sgh_global;
+/* StapleGuardStartupHelper's process id, 0 when not given: kept apart
+ * from sgh_global, which pre_config resets. */
+static pid_t sgh_helper_parent;
 /* Which numeric directives the configuration wrote (the others have their
  * default): a check across two of them blames only what was written. */
 static int sgh_given[SGH_D_COUNT];
@@ -405,15 +407,16 @@ static const char *sgh_cmd_url(cmd_parms *cmd, void *dc, const char *arg)
 
     (void)dc;
     if (err != NULL) {
-        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg,
-                            err);
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name,
+                            sg_text_log(cmd->pool, arg), err);
     }
     sgh_config_srv(cmd->server)->responder_url = arg;
     return NULL;
 }
 
 /* The URL is checked here, so that `apache2 -t` names the directive; the
- * message repeats the URL without its credentials. */
+ * message repeats the URL without its credentials (nor anything that may
+ * be part of them), escaped. */
 static const char *sgh_cmd_proxy(cmd_parms *cmd, void *dc, const char *arg)
 {
     sg_proxy_t *px = NULL;
@@ -422,7 +425,9 @@ static const char *sgh_cmd_proxy(cmd_parms *cmd, void *dc, const char *arg)
     (void)dc;
     if (err != NULL) {
         return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name,
-                            sg_proxy_url_shown(cmd->pool, arg), err);
+                            sg_text_log(cmd->pool,
+                                        sg_proxy_url_shown(cmd->pool, arg)),
+                            err);
     }
     sgh_config_srv(cmd->server)->proxy = px;
     return NULL;
@@ -482,13 +487,8 @@ static const char *sgh_cmd_family(cmd_parms *cmd, void *dc, const char *arg)
 const sg_proxy_t *sgh_config_proxy(apr_pool_t *p, server_rec *s)
 {
     const sgh_srv_conf_t *c = sgh_config_srv(s);
-    sg_proxy_t *px = NULL;
 
-    if (c->proxy != NULL) {
-        px = apr_pmemdup(p, c->proxy, sizeof(*px));
-        px->bypass = c->bypass ? c->bypass : px->bypass;
-    }
-    return px;
+    return sg_proxy_with_bypass(p, c->proxy, c->bypass);
 }
 
 static const char *sgh_cmd_store(cmd_parms *cmd, void *dc, const char *arg)
@@ -521,22 +521,29 @@ static const char *sgh_cmd_shared(cmd_parms *cmd, void *dc, const char *spec,
 }
 
 /* Not for configurations: the module starts its startup helpers as
- * httpd's program with this directive (httpd/sgh_helper.c), and it
- * refuses to run anywhere else. */
+ * httpd's program with this directive (httpd/sgh_helper.c). Only noted
+ * here; the first pre_config hook checks that this process is such a
+ * helper and serves (mod_staple_guard.c), or refuses the start. */
 static const char *sgh_cmd_helper(cmd_parms *cmd, void *dc, const char *arg)
 {
     char *end = NULL;
     apr_int64_t pid = apr_strtoi64(arg, &end, 10);
-    const char *err = (end == NULL || *end != '\0' || pid <= 0)
-                      ? "StapleGuardStartupHelper: not a process id"
-                      : sgh_helper_check((pid_t)pid);
+    const char *err = NULL;
 
     (void)cmd;
     (void)dc;
-    if (err == NULL) {
-        sgh_warm_serve((pid_t)pid);     /* never returns */
+    if (end == NULL || *end != '\0' || pid <= 0 || (pid_t)pid != pid) {
+        err = "StapleGuardStartupHelper: not a process id";
+    }
+    else {
+        sgh_helper_parent = (pid_t)pid;
     }
     return err;
+}
+
+pid_t sgh_config_helper_parent(void)
+{
+    return sgh_helper_parent;
 }
 
 #define SGH_DIRECTIVE_CMD(name, kind, field, lo, hi, def, help)              \

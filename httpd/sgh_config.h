@@ -2,6 +2,8 @@
 #ifndef SGH_CONFIG_H
 #define SGH_CONFIG_H
 
+#include <sys/types.h>
+
 #include <httpd.h>
 #include <http_config.h>
 
@@ -22,6 +24,9 @@ typedef struct {
 typedef struct {
     int status_actions;             /* StapleGuardStatusActions, SGH_UNSET */
 } sgh_dir_conf_t;
+
+/* StapleGuardSharedCache, as parsed (sgh_shared.h). */
+struct sgh_shared_conf_t;
 
 /* Server-wide: one fetcher serves all virtual hosts. */
 typedef struct {
@@ -75,6 +80,18 @@ int sgh_config_timeout_sec(void);
 /* s's StapleGuardProxy with its StapleGuardProxyBypass list, made in p;
  * NULL when s has no proxy. */
 const sg_proxy_t *sgh_config_proxy(apr_pool_t *p, server_rec *s);
+
+/* The parent process that StapleGuardStartupHelper named (this process
+ * is to serve it as a startup helper), or 0. */
+pid_t sgh_config_helper_parent(void);
+
+/* StapleGuardSharedCache's arguments: provider:args and an optional
+ * prefix (NULL: the default), parsed by sgh_shared_conf.c (the type is in
+ * sgh_shared.h). Returns the error to show, naming the directive, or NULL
+ * and *out. */
+const char *sgh_shared_parse(const struct sgh_shared_conf_t **out,
+                             cmd_parms *cmd, const char *spec,
+                             const char *prefix);
 
 /* Reset the server-wide settings before a configuration is read. */
 void sgh_config_reset(void);

@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 
 #include "sg_text.h"
+#include "sg_url.h"
 #include "sgh_config.h"
 #include "sgh_entry.h"
 
@@ -52,9 +53,15 @@ void sgh_entry_configure_url(sgh_gen_t *g, sg_entry_t *e, server_rec *s)
     sg_registry_set_url(e, url);
 }
 
-void sgh_entry_settle_url(sg_entry_t *e)
+/* A URL with a CR LF, a space or a byte RFC 3986 does not allow would
+ * be written into the request line as it is: refused here, and never
+ * asked (sgh_log_primed says so, the status page shows it). */
+void sgh_entry_settle_url(sgh_gen_t *g, sg_entry_t *e)
 {
-    if (!sgh_entry(e)->url_configured) {
-        sg_registry_set_urls(e, e->cert->urls);
+    sgh_entry_t *he = sgh_entry(e);
+
+    if (!he->url_configured) {
+        sg_registry_set_urls(e, sg_url_usable(g->pool, e->cert->urls,
+                                              &he->refused_urls));
     }
 }

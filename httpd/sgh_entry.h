@@ -12,6 +12,9 @@ typedef struct {
     int url_configured;         /* from StapleGuardResponderURL */
     const char *url_source;     /* the file that configured it, for logs */
     unsigned url_line;
+    apr_array_header_t *refused_urls; /* const char *: the certificate's
+                                 * OCSP URLs refused (SG0012), never
+                                 * asked; NULL: none */
     apr_array_header_t *vhosts; /* const char *: "name:port" */
     sg_reason_t last_logged;    /* log state changes only; SG_R_COUNT:
                                  * nothing logged yet */
@@ -38,7 +41,9 @@ const char *sgh_entry_vhost(const sg_entry_t *e);
  * configured, and s's StapleGuardProxy (or none) with it. */
 void sgh_entry_configure_url(sgh_gen_t *g, sg_entry_t *e, server_rec *s);
 
-/* Once the certificate is parsed: without a configured URL, its own. */
-void sgh_entry_settle_url(sg_entry_t *e);
+/* Once the certificate is parsed: without a configured URL, its own,
+ * less those that sg_url_check_chars refuses (kept in refused_urls, made
+ * in g's pool). */
+void sgh_entry_settle_url(sgh_gen_t *g, sg_entry_t *e);
 
 #endif

@@ -6,6 +6,8 @@
 #include <httpd.h>
 #include <http_log.h>
 
+#include "sg_text.h"
+#include "sg_url.h"
 #include "sgh_entry.h"
 #include "sgh_log.h"
 #include "sgh_msg.h"
@@ -22,24 +24,54 @@ static const char *sgh_log_time(apr_pool_t *p, apr_time_t t)
     return buf;
 }
 
+/* The certificate's refused OCSP URLs (SG0012), escaped, in one line:
+ * each is said once per start, not at every attempt. */
+static void sgh_log_refused(server_rec *s, const sg_entry_t *e,
+                            const apr_array_header_t *refused)
+{
+    apr_pool_t *p;
+    const char *list = "";
+    int i, none = e->url == NULL;
+
+    apr_pool_create(&p, s->process->pool);
+    for (i = 0; i < refused->nelts; i++) {
+        list = apr_pstrcat(p, list, i ? ", " : "", "\"",
+                           sg_text_log(p, APR_ARRAY_IDX(refused, i,
+                                                        const char *)),
+                           "\"", NULL);
+    }
+    sgh_log(SGH_M_URL_REFUSED, none && e->cert->must_staple, s, 0,
+            "%s: OCSP URL refused, never asked: %s %s; %s", e->cert->subject,
+            list, sg_url_check_chars(APR_ARRAY_IDX(refused, 0, const char *)),
+            none ? "no usable responder is left, so there is nothing to "
+                   "staple (set StapleGuardResponderURL)"
+                 : apr_pstrcat(p, "asking ", e->url, " instead", NULL));
+    apr_pool_destroy(p);
+}
+
 void sgh_log_primed(server_rec *s, const sg_entry_t *e)
 {
+    const apr_array_header_t *refused = sgh_entry(e)->refused_urls;
     int must = e->cert->must_staple;
 
-    if (e->url == NULL) {
+    if (refused != NULL) {
+        sgh_log_refused(s, e, refused);
+    }
+    if (e->url == NULL && refused == NULL) {
         sgh_log(SGH_M_NO_URL, must, s, 0, "%s: the certificate names no "
                 "OCSP responder, so there is nothing to staple%s",
                 e->cert->subject, must
                 ? "; it is Must-Staple, so clients that honour that will "
                   "refuse it: set StapleGuardResponderURL"
                 : " (normal since 2025)");
-        return;
     }
-    sgh_log(SGH_M_PRIMED, 0, s, 0, "%s: stapling with responder %s%s%s",
-            e->cert->subject, e->url,
-            sg_registry_url_count(e) > 1 ? " (then the certificate's other "
-                                           "OCSP URLs in turn)" : "",
-            must ? " (Must-Staple)" : "");
+    if (e->url != NULL) {
+        sgh_log(SGH_M_PRIMED, 0, s, 0, "%s: stapling with responder %s%s%s",
+                e->cert->subject, e->url,
+                sg_registry_url_count(e) > 1
+                ? " (then the certificate's other OCSP URLs in turn)" : "",
+                must ? " (Must-Staple)" : "");
+    }
 }
 
 /* The level of an outcome line (SG01nn) that changed the state or the
@@ -131,6 +163,8 @@ void sgh_log_refresh(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
 void sgh_log_adopted(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
                      sg_source_t source, sg_reason_t r, const sg_verdict_t *v)
 {
+    const char *detail = sg_text_log(p, v->detail);
+
     if (r == SG_R_OK) {
         sgh_log(SGH_M_KEPT, 0, s, 0, "%s: response from %s kept, valid "
                 "until %s", e->cert->subject, sg_source_name(source),
@@ -139,8 +173,8 @@ void sgh_log_adopted(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
     }
     sgh_log(SGH_M_REFUSED, 0, s, 0, "%s: response from %s refused: %s (%s)"
             "%s%s", e->cert->subject, sg_source_name(source),
-            sg_reason_text(r), sg_reason_id(r), v->detail ? " - " : "",
-            v->detail ? v->detail : "");
+            sg_reason_text(r), sg_reason_id(r), detail ? " - " : "",
+            detail ? detail : "");
 }
 
 void sgh_log_expiring(server_rec *s, apr_pool_t *p, const sg_entry_t *e,

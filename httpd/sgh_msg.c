@@ -20,6 +20,8 @@ static const struct {
     [SGH_M_HELPER_LOST]      = { "SG0009", APLOG_WARNING,SGH_SAME },
     [SGH_M_NO_URL]           = { "SG0010", APLOG_INFO,   APLOG_ERR },
     [SGH_M_PRIMED]           = { "SG0011", APLOG_DEBUG,  SGH_SAME },
+    [SGH_M_URL_REFUSED]      = { "SG0012", APLOG_ERR,    APLOG_CRIT },
+    [SGH_M_HELPER_REFUSED]   = { "SG0013", APLOG_EMERG,  SGH_SAME },
     [SGH_M_GOOD]             = { "SG0020", APLOG_DEBUG,  APLOG_INFO },
     [SGH_M_REVOKED]          = { "SG0021", APLOG_DEBUG,  APLOG_ERR },
     [SGH_M_EXPIRED]          = { "SG0022", APLOG_ERR,    APLOG_CRIT },

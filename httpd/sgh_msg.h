@@ -24,6 +24,8 @@ typedef enum {
     SGH_M_HELPER_LOST,          /* SG0009 */
     SGH_M_NO_URL,               /* SG0010 */
     SGH_M_PRIMED,               /* SG0011 */
+    SGH_M_URL_REFUSED,          /* SG0012 */
+    SGH_M_HELPER_REFUSED,       /* SG0013 */
     SGH_M_GOOD,                 /* SG0020 */
     SGH_M_REVOKED,              /* SG0021 */
     SGH_M_EXPIRED,              /* SG0022 */

@@ -12,17 +12,9 @@
 #include <ap_socache.h>
 #include <http_config.h>
 
+#include "sgh_config.h"
 #include "sgh_gen.h"
-
-/* socache's cname: a namespace inside the cache server that the providers
- * put before every key ("staple-guard:" + the id in hex). At most 15
- * characters (ap_socache.h). */
-#define SGH_SHARED_CNAME "staple-guard"
-/* Keys are "<prefix>:" and the certificate's SHA-256, so that several
- * sites can share one cache server (each its own prefix) and a later
- * format can take another. */
-#define SGH_SHARED_PREFIX_DEFAULT "sg1"
-#define SGH_SHARED_PREFIX_MAX 64
+#include "sgh_shared_key.h"
 
 /* StapleGuardSharedCache, as parsed. */
 typedef struct sgh_shared_conf_t {
@@ -33,11 +25,8 @@ typedef struct sgh_shared_conf_t {
     const char *prefix;
 } sgh_shared_conf_t;
 
-/* The directive's arguments (sgh_shared_conf.c): provider:args and an
- * optional prefix (NULL: the default). Returns the error to show, naming
- * the directive, or NULL and *out. */
-const char *sgh_shared_parse(const sgh_shared_conf_t **out, cmd_parms *cmd,
-                             const char *spec, const char *prefix);
+/* The directive's arguments are parsed by sgh_shared_parse
+ * (sgh_config.h, which the directive's table calls). */
 
 /* Counters kept in shared memory for the generation. */
 typedef enum {

@@ -11,7 +11,7 @@
 #include <apr_thread_proc.h>
 
 #include "sg_table.h"
-#include "sgh_shared.h"
+#include "sgh_shared_key.h"
 #include "sgh_shared_call.h"
 
 /* The longest id: "<prefix>:" and a SHA-256. */

@@ -189,6 +189,23 @@ static const char *sgh_status_html_own_next(apr_pool_t *p,
                        "<br>", NULL);
 }
 
+/* The certificate's OCSP URLs that are never asked (sgh_entry.c), as the
+ * log's line about them (SG0012) shows them. */
+static void sgh_status_refused_html(request_rec *r, apr_pool_t *p,
+                                    const sg_entry_t *e)
+{
+    const apr_array_header_t *refused = sgh_entry(e)->refused_urls;
+    int i;
+
+    for (i = 0; refused != NULL && i < refused->nelts; i++) {
+        ap_rvputs(r, "<br>refused, never asked (a character RFC 3986 "
+                  "does not allow): ",
+                  sgh_h(p, sg_text_log(p, APR_ARRAY_IDX(refused, i,
+                                                        const char *))),
+                  NULL);
+    }
+}
+
 /* The responders, in the order they are asked; the one that answered the
  * last attempt is marked when there are several. Written as they come:
  * no string grows with their number. */
@@ -209,6 +226,7 @@ static void sgh_status_urls_html(request_rec *r, apr_pool_t *p,
     if (n == 0) {
         ap_rputs("none", r);
     }
+    sgh_status_refused_html(r, p, e);
 }
 
 static void sgh_status_html_cert(request_rec *r, apr_pool_t *p,
@@ -513,15 +531,24 @@ static const char *sgh_jtime(apr_pool_t *p, apr_time_t t)
     return s ? apr_pstrcat(p, "\"", s, "\"", NULL) : "null";
 }
 
-/* A JSON array of strings, element by element. */
+/* A JSON array of strings, element by element: the responders asked,
+ * then those refused (as the log shows them: a CR is the text "\x0d"). */
 static void sgh_status_json_urls(request_rec *r, apr_pool_t *p,
                                  const sg_entry_t *e)
 {
+    const apr_array_header_t *refused = sgh_entry(e)->refused_urls;
     int i;
 
     ap_rputs("[", r);
     for (i = 0; i < sg_registry_url_count(e); i++) {
         ap_rvputs(r, i ? "," : "", sg_text_json(p, sg_registry_url_at(e, i)),
+                  NULL);
+    }
+    ap_rputs("],\"ocsp_urls_refused\":[", r);
+    for (i = 0; refused != NULL && i < refused->nelts; i++) {
+        ap_rvputs(r, i ? "," : "",
+                  sg_text_json(p, sg_text_log(p, APR_ARRAY_IDX(refused, i,
+                                                               const char *))),
                   NULL);
     }
     ap_rputs("]", r);

@@ -396,7 +396,7 @@ void sgh_warm_finish(sgh_gen_t *g, server_rec *s)
             sg_registry_drop(g->reg, e);
         }
         else {
-            sgh_entry_settle_url(e);
+            sgh_entry_settle_url(g, e);
         }
     }
 }

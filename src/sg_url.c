@@ -1,10 +1,11 @@
 /* sg_url.c: what OpenSSL's URL parser lets through that no connection can
- * use. */
+ * use, and what must never reach a request line. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <apr_general.h>
+#include <apr_strings.h>
 #include <apr_lib.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -17,6 +18,58 @@
 #define SG_URL_PORT_DIGITS 5
 /* Longest DNS name (RFC 1035), and an IPv6 address in brackets fits. */
 #define SG_URL_HOST_MAX 253
+
+/* The characters RFC 3986 allows in a URI besides '%' (section 2):
+ * unreserved, gen-delims and sub-delims. */
+#define SG_URL_ALLOWED "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+                       "0123456789-._~:/?#[]@!$&'()*+,;="
+
+const char *sg_url_check_chars(const char *url)
+{
+    const char *c = url;
+
+    for (;;) {
+        c += strspn(c, SG_URL_ALLOWED);
+        if (*c != '%' || !apr_isxdigit(c[1]) || !apr_isxdigit(c[2])) {
+            break;
+        }
+        c += 3;                 /* a percent-encoded byte */
+    }
+    if (*c == '%') {
+        return "has a '%' not followed by two hex digits";
+    }
+    return *c == '\0' ? NULL
+           : "has a character that RFC 3986 does not allow in a URI (a "
+             "control, a space, a byte outside ASCII, or one of \"<>\\^`{|})";
+}
+
+const apr_array_header_t *sg_url_usable(apr_pool_t *p,
+                                        const apr_array_header_t *urls,
+                                        apr_array_header_t **refused)
+{
+    apr_array_header_t *ok;
+    const char *u;
+    int i;
+
+    *refused = NULL;
+    for (i = 0; i < urls->nelts && *refused == NULL; i++) {
+        if (sg_url_check_chars(APR_ARRAY_IDX(urls, i, const char *))) {
+            *refused = apr_array_make(p, 1, sizeof(const char *));
+        }
+    }
+    if (*refused == NULL) {
+        /* the same array: certificates of one CA share theirs
+         * (sg_cert_cache_t) */
+        return urls;
+    }
+    ok = apr_array_make(p, urls->nelts, sizeof(const char *));
+    for (i = 0; i < urls->nelts; i++) {
+        u = APR_ARRAY_IDX(urls, i, const char *);
+        APR_ARRAY_PUSH(sg_url_check_chars(u) ? *refused : ok,
+                       const char *) = u;
+    }
+    return ok;
+}
 
 /* The port written in url's authority: [*port, *end), empty when none is
  * written. */
@@ -66,31 +119,37 @@ static int sg_url_host_ok(const char *host)
 
 const char *sg_url_check_authority(const char *url, const char *host)
 {
-    if (host == NULL || !sg_url_host_ok(host)) {
-        return "has no host name or address (of at most "
-               APR_STRINGIFY(SG_URL_HOST_MAX) " characters)";
+    const char *err = sg_url_check_chars(url);
+
+    if (err == NULL && (host == NULL || !sg_url_host_ok(host))) {
+        err = "has no host name or address (of at most "
+              APR_STRINGIFY(SG_URL_HOST_MAX) " characters)";
     }
-    if (!sg_url_port_ok(url)) {
-        return "has no port from 1 to " APR_STRINGIFY(SG_URL_PORT_MAX);
+    else if (err == NULL && !sg_url_port_ok(url)) {
+        err = "has no port from 1 to " APR_STRINGIFY(SG_URL_PORT_MAX);
     }
-    return NULL;
+    return err;
 }
 
 const char *sg_url_check_responder(const char *url)
 {
     char *host = NULL;
     int use_ssl = 0;
-    const char *err = NULL;
+    /* the characters first: OpenSSL's parser would refuse a space with
+     * words that do not say why */
+    const char *err = sg_url_check_chars(url);
 
-    if (strncasecmp(url, SG_URL_HTTP, sizeof(SG_URL_HTTP) - 1) != 0) {
+    if (err == NULL
+        && strncasecmp(url, SG_URL_HTTP, sizeof(SG_URL_HTTP) - 1) != 0) {
         err = "is not an http:// URL (https:// responders are not "
               "supported)";
     }
-    else if (!OSSL_HTTP_parse_url(url, &use_ssl, NULL, &host, NULL, NULL,
-                                  NULL, NULL, NULL)) {
+    else if (err == NULL
+             && !OSSL_HTTP_parse_url(url, &use_ssl, NULL, &host, NULL, NULL,
+                                     NULL, NULL, NULL)) {
         err = "is not a URL of the form http://host[:port][/path]";
     }
-    else {
+    else if (err == NULL) {
         err = sg_url_check_authority(url, host);
     }
     ERR_clear_error();

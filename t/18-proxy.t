@@ -30,7 +30,12 @@ chmod 0777, $sq;
 $t->write_file("$sq/hosts", "127.0.0.1 $NAME forbidden.sg-proxy.test\n");
 my $hash = `openssl passwd -apr1 $PASS`;
 chomp $hash;
-$t->write_file("$sq/passwd", "sg:$hash\n");
+# a second account whose password holds '@', '/', ':' and '#': written
+# percent-encoded (and its '@' raw) in StapleGuardProxy
+my $PASS2 = 'p@ss/w:rd#1';
+my $hash2 = `openssl passwd -apr1 '$PASS2'`;
+chomp $hash2;
+$t->write_file("$sq/passwd", "sg:$hash\nsg2:$hash2\n");
 $t->write_file("$sq/squid.conf", <<"EOF");
 http_port 127.0.0.1:$sport
 pid_filename $sq/squid.pid
@@ -64,8 +69,36 @@ for my $bad (["StapleGuardProxy ftp://sg:$PASS\@127.0.0.1:$sport", 'a scheme'],
        "apache2 -t refuses $bad->[1], names the directive, hides the password")
         or diag($out);
 }
+# Passwords that hold what ends a part of a URL, written raw: RFC 3986
+# ends the authority at the first '/', '?' or '#', the userinfo at the
+# last '@'. Each is refused (or taken), and no part of the password is
+# ever in what apache2 -t prints.
+my ($p1, $p2) = ('pr0xy', 's3cret');
+for my $bad (["http://sg:$p1/$p2\@127.0.0.1:$sport", 'a raw /'],
+             ["http://sg:$p1?$p2\@127.0.0.1:$sport", 'a raw ?'],
+             ["http://sg:$p1#$p2\@127.0.0.1:$sport", 'a raw #'],
+             ["http://sg:$p1\@$p2\@127.0.0.1:99999", 'an @, then a bad port'],
+             ["http://sg:$p1:$p2\@127.0.0.1:0", 'a :, then a bad port'],
+             ["http://sg:$p1%40$p2\@:$sport", 'a %40, then no host'],
+             ["\"http://sg:$p1 $p2\@127.0.0.1:$sport\"", 'a raw space'],
+             ["http://sg:$p1%0a$p2\@127.0.0.1:$sport", 'an encoded LF']) {
+    $t->write_conf(global => "StapleGuardProxy $bad->[0]\n");
+    my ($rc, $out) = $t->apache('-t');
+    ok($rc != 0 && $out =~ /StapleGuardProxy/ && $out !~ /\Q$p1\E|\Q$p2\E/,
+       "apache2 -t refuses a password with $bad->[1], never shows it")
+        or diag($out);
+}
+for my $good ("http://sg:$p1%2F$p2\@127.0.0.1:$sport",
+              "http://sg:$p1\@$p2\@127.0.0.1:$sport",
+              "http://sg:$p1:$p2\@127.0.0.1:$sport") {
+    $t->write_conf(global => "StapleGuardProxy $good\n");
+    my ($rc, $out) = $t->apache('-t');
+    ok($rc == 0 && $out !~ /\Q$p1\E|\Q$p2\E/,
+       "apache2 -t takes $good") or diag($out);
+}
 
-my @certs = qw(noauth wrongpw down forbidden bypass upstream html);
+my @certs = qw(noauth wrongpw down forbidden bypass upstream html atpass
+               atraw);
 $t->issue_cert($_, cn => "$_.localhost") for @certs;
 $t->start_responder(mode => 'good');
 my $fake = $t->spawn("@{[$t->dir]}/logs/fake-proxy.out", $SGTest::RESPONDER,
@@ -87,6 +120,8 @@ my %vhost = (
               . "    StapleGuardProxyBypass other.test 127.0.0.1",
     upstream => "StapleGuardResponderURL http://$NAME:$dead/",
     html => "StapleGuardProxy http://127.0.0.1:$fport",
+    atpass => "StapleGuardProxy http://sg2:p%40ss%2Fw:rd%231\@127.0.0.1:$sport",
+    atraw => "StapleGuardProxy http://sg2:p\@ss%2Fw:rd%231\@127.0.0.1:$sport",
 );
 $t->write_conf(global => <<"EOF", vhosts => [
 StapleGuardResponderURL http://$NAME:$rport/
@@ -122,6 +157,11 @@ for my $c (sort keys %want) {
     my ($id, $what) = @{$want{$c}};
     like($log, qr/\b$id\b[^\n]*CN=$c\.localhost/, "$what: $id");
 }
+for my $c (qw(atpass atraw)) {
+    $r = $t->s_client(servername => "$c.localhost");
+    ok($r->{stapled}, "$c: a password with \@ / : # reaches the proxy as "
+       . 'it is (squid took it): stapled');
+}
 $r = $t->s_client(servername => 'bypass.localhost');
 ok($r->{stapled}, 'a bypassed responder is asked directly: stapled');
 unlike(SGTest::slurp("$sq/access.log"), qr{127\.0\.0\.1:$rport/},
@@ -146,7 +186,7 @@ ok(SGTest::wait_for(sub { $t->s_client(servername => 'html.localhost')->{stapled
 
 my ($code, $page) = $t->https_get('/sg-status?json');
 is($code, 200, 'status page served');
-unlike($t->error_log . $page, qr/\Q$PASS\E|sg:wrong/,
+unlike($t->error_log . $page, qr/\Q$PASS\E|sg:wrong|p\@ss|ss%2F/,
        'credentials are in neither the error log nor the status page');
 like($t->error_log, qr{via proxy http://127\.0\.0\.1:$sport}, 'the log names the proxy, without credentials');
 like($page, qr{"proxy":"http://127\.0\.0\.1:$sport"},

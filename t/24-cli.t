@@ -151,7 +151,7 @@ refused_locally(['check', 'leaf.crt', '--issuer', 'root.crt'],
 refused_locally(['check', 'leaf-chain.pem', '--url', 'https://ocsp.example/'],
                 qr/--url .*is not an http:\/\/ URL/, 'an https:// URL');
 refused_locally(['check', 'leaf-chain.pem', '--proxy', 'ftp://u:secret@p'],
-                qr/--proxy 'ftp:\/\/p' is not a URL/,
+                qr/--proxy 'ftp:\/\/\*\*\*\@p' must start with http:\/\/(?!.*secret)/s,
                 'a bad proxy URL, shown without its credentials');
 refused_locally(['prefetch', 'leaf-chain.pem', '--store', "$store/none"],
                 qr/--store .*not a directory/, 'a store directory that is not there');

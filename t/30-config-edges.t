@@ -40,7 +40,7 @@ my ($dir, $port) = ($t->dir, $t->hport);
 
 # A URL's host and port, bad in every way a number or a name can be.
 my @bad_authority = (
-    ['http://:80/', qr/host/], ['"http:// :80/"', qr/host/],
+    ['http://:80/', qr/host/], ['"http:// :80/"', qr/host|RFC 3986/],
     ['http://h:0/', qr/port/], ['http://h:65536/', qr/port/],
     ['http://h:-1/', qr/port|URL/], ['http://h:0x10/', qr/port|URL/],
     ['http://h:1.5/', qr/port|URL/], ['http://h:abc/', qr/port|URL/],
@@ -71,12 +71,19 @@ my %VALUES = (
                 ['https://x/', qr/https:\/\/ responders are not supported/],
                 ['http://', qr/URL|host/], ['abc', qr/URL/],
                 ["http://$long/", qr/URL|host/],
+                # what RFC 3986 does not allow (a CR LF cannot be written
+                # in a configuration line; a certificate can: t/45)
+                ['"http://h/a b"', qr/RFC 3986/], ["http://h/\x01", qr/RFC 3986/],
+                ["http://h/caf\xc3\xa9", qr/RFC 3986/],
+                ['http://h/a%zz', qr/not followed by two hex digits/],
                 @bad_authority],
     },
     StapleGuardProxy => {
         good => ['http://127.0.0.1:3128', 'http://u:p@proxy.example:8080/',
                  'http://[::1]:65535'],
         bad => [['https://p:1', qr/http:\/\//], ['http://p:1/x', qr/path/],
+                ['http://u:a/b@p:1', qr/path/], ['"http://u:a b@p:1"', qr/RFC 3986/],
+                ['http://u:a%00b@p:1', qr/control character/],
                 ['abc', qr/http:\/\/|URL/], ['http://', qr/URL|host/],
                 map { [$_->[0] =~ s{/$}{}r, $_->[1]] } @bad_authority],
     },

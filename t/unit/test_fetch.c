@@ -53,19 +53,6 @@ static void test_proxy_parse(void **state)
     apr_pool_destroy(p);
 }
 
-static void test_shown(void **state)
-{
-    apr_pool_t *p;
-
-    (void)state;
-    apr_pool_create(&p, tf_root);
-    assert_string_equal(sg_proxy_url_shown(p, "http://u:s3cret@h:1/x@y"),
-                        "http://h:1/x@y");
-    assert_string_equal(sg_proxy_url_shown(p, "http://h:1"), "http://h:1");
-    assert_string_equal(sg_proxy_url_shown(p, "u:p@h"), "h");
-    apr_pool_destroy(p);
-}
-
 static void test_bypass_check(void **state)
 {
     apr_pool_t *p;
@@ -248,7 +235,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proxy_parse),
-        cmocka_unit_test(test_shown),
         cmocka_unit_test(test_bypass_check),
         cmocka_unit_test(test_url_check),
         cmocka_unit_test(test_outcomes),

@@ -63,12 +63,69 @@ static void test_text_json(void **state)
     assert_null(strchr(sg_text_json(tx_root, "x\ny"), '\n'));
 }
 
+/* The error log: printable ASCII as it is, everything else \xHH, so that
+ * no CR LF starts a line of someone else's choosing. */
+static void test_text_log(void **state)
+{
+    const char *plain = "CN=www.example,O=Example";
+
+    (void)state;
+    assert_ptr_equal(sg_text_log(tx_root, plain), plain);
+    assert_null(sg_text_log(tx_root, NULL));
+    assert_string_equal(sg_text_log(tx_root, "http://x/\r\nFLUSHALL\r\n"),
+                        "http://x/\\x0d\\x0aFLUSHALL\\x0d\\x0a");
+    assert_string_equal(sg_text_log(tx_root, "a\"b\\c"), "a\\\"b\\\\c");
+    assert_string_equal(sg_text_log(tx_root, "caf\xc3\xa9 \t\x7f\x01"),
+                        "caf\\xc3\\xa9 \\x09\\x7f\\x01");
+    assert_string_equal(sg_text_log(tx_root, ""), "");
+}
+
+/* ?json must stay valid UTF-8 whatever a certificate holds: well-formed
+ * UTF-8 passes, anything else is the text "\xHH". */
+static void test_text_json_utf8(void **state)
+{
+    (void)state;
+    /* U+00E9, U+20AC, U+1F600 */
+    assert_string_equal(sg_text_json(tx_root, "\xc3\xa9\xe2\x82\xac"
+                                              "\xf0\x9f\x98\x80"),
+                        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+    /* a lone continuation byte, a cut sequence, an overlong '/', a
+     * surrogate, past U+10FFFF, 0xff */
+    assert_string_equal(sg_text_json(tx_root, "a\x80" "b"), "\"a\\\\x80b\"");
+    assert_string_equal(sg_text_json(tx_root, "\xc3"), "\"\\\\xc3\"");
+    assert_string_equal(sg_text_json(tx_root, "\xe2\x82"),
+                        "\"\\\\xe2\\\\x82\"");
+    assert_string_equal(sg_text_json(tx_root, "\xc0\xaf"),
+                        "\"\\\\xc0\\\\xaf\"");
+    assert_string_equal(sg_text_json(tx_root, "\xed\xa0\x80"),
+                        "\"\\\\xed\\\\xa0\\\\x80\"");
+    assert_string_equal(sg_text_json(tx_root, "\xf4\x90\x80\x80"),
+                        "\"\\\\xf4\\\\x90\\\\x80\\\\x80\"");
+    assert_string_equal(sg_text_json(tx_root, "\xff"), "\"\\\\xff\"");
+    assert_string_equal(sg_text_json(tx_root, "\r\x7f"),
+                        "\"\\u000d\\u007f\"");
+}
+
+/* Prometheus label values: the format's three escapes, and \xHH text for
+ * what it has none for. */
+static void test_text_label(void **state)
+{
+    (void)state;
+    assert_string_equal(sg_text_label(tx_root, "a\"b\\c\nd"),
+                        "a\\\"b\\\\c\\nd");
+    assert_string_equal(sg_text_label(tx_root, "\r\xff\xc3\xa9"),
+                        "\\\\x0d\\\\xff\xc3\xa9");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_unique_deduplicated),
         cmocka_unit_test(test_text_unique_per_set),
         cmocka_unit_test(test_text_json),
+        cmocka_unit_test(test_text_log),
+        cmocka_unit_test(test_text_json_utf8),
+        cmocka_unit_test(test_text_label),
     };
     int failed;
 
