@@ -11,7 +11,7 @@
  * (leaf + intermediate, for SSLCertificateFile) and DIR/h<i>.key, for the
  * name h<i>.<domain>.
  *
- * Build: make build/bench/sg_mkcerts (with t/tools/sg_tool.c, -lcrypto)
+ * Build: make build/tools/sg_mkcerts (with t/tools/sg_tool.c, -lcrypto)
  */
 
 #include <stdio.h>
