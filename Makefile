@@ -55,12 +55,12 @@ UNIT_CFLAGS = -O0 -g $(SAN) $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
 
 # Test and benchmark tools: plain OpenSSL programs sharing one helper file.
 # What a test needs is in t/tools/ and build/tools/ (sg_mkcerts makes the
-# many certificates of t/34 and t/35, and of the benchmarks);
+# many certificates of t/34, t/35 and t/37, and of the benchmarks);
 # bench/ builds on it, never the other way.
 TOOL_HELP = t/tools/sg_tool.c
 TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 TOOLS     = $(B)/tools/sg_responder $(B)/tools/sg_mkcerts \
-            $(B)/tools/mod_sg_failcache.so
+            $(B)/tools/sg_staplecheck $(B)/tools/mod_sg_failcache.so
 BENCH_TOOLS = $(B)/bench/sg_bench $(B)/tools/sg_mkcerts
 
 .PHONY: fuzz fuzz-build fuzz-ci fuzz-seeds
@@ -126,6 +126,12 @@ $(B)/tools/sg_responder: t/tools/sg_responder.c $(TOOL_HELP) t/tools/sg_tool.h
 $(B)/tools/sg_mkcerts: t/tools/sg_mkcerts.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lcrypto
+
+# One handshake per host name, checking whose response is stapled (t/37).
+$(B)/tools/sg_staplecheck: t/tools/sg_staplecheck.c $(TOOL_HELP) \
+                           t/tools/sg_tool.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lssl -lcrypto
 
 # A socache provider whose init fails (t/36-shared-init.t): an httpd
 # module, built like ours.

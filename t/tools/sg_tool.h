@@ -1,6 +1,6 @@
 /*
  * sg_tool.h -- what the test and benchmark tools share: sg_responder,
- * sg_mkcerts (t/tools/, built into build/tools/) and
+ * sg_mkcerts and sg_staplecheck (t/tools/, built into build/tools/) and
  * the benchmarks' load client sg_bench (bench/, build/bench/).
  *
  * The tools are short-lived programs that nothing links against: on any
