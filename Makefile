@@ -64,7 +64,7 @@ TOOLS     = $(B)/tools/sg_responder $(B)/tools/sg_mkcerts \
 BENCH_TOOLS = $(B)/bench/sg_bench $(B)/tools/sg_mkcerts
 
 .PHONY: fuzz fuzz-build fuzz-ci fuzz-seeds
-.PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
+.PHONY: tsan tsan-build asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
 
 all: $(MODULE) $(CLI)
 
@@ -157,6 +157,20 @@ asan-build:
 asan: asan-build
 	@set -e; for t in $(UNIT:$(B)/%=$(B)/asan/%); do \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t; \
+	done
+
+# The core and the unit tests built with ThreadSanitizer into build/tsan
+# (the table's writers, the work queue, the resolver's lookups); the unit
+# tests are run, and any report fails them (t/00-unit.t runs them too).
+TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
+TSAN_RUN   = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
+
+tsan-build:
+	$(MAKE) B=$(B)/tsan SAN="$(TSAN_FLAGS)" OPT="-O1 -g" unit-build
+
+tsan: tsan-build
+	@set -e; for t in $(UNIT:$(B)/%=$(B)/tsan/%); do \
+	    $(TSAN_RUN) ./$$t; \
 	done
 
 # The whole integration suite against the instrumented module, the

@@ -104,6 +104,21 @@ static int staple_guard_ocsp_get_resp(server_rec *s, conn_rec *c,
     return OK;
 }
 
+/* Before mod_ssl primes a certificate: the configuration is read whole
+ * by now, and settles the rules of the generation. */
+static int staple_guard_post_config_first(apr_pool_t *pconf, apr_pool_t *plog,
+                                          apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    (void)s;
+    if (sgh_gen() != NULL) {
+        sgh_gen_settle(sgh_gen());
+    }
+    return OK;
+}
+
 static int staple_guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                     apr_pool_t *ptemp, server_rec *s)
 {
@@ -151,6 +166,8 @@ static void staple_guard_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(staple_guard_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(staple_guard_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
+    ap_hook_post_config(staple_guard_post_config_first, NULL, NULL,
+                        APR_HOOK_REALLY_FIRST);
     /* Before mod_watchdog's (APR_HOOK_LAST), which starts the instances
      * that exist by then. */
     ap_hook_post_config(staple_guard_post_config, after_ssl, NULL,

@@ -15,10 +15,6 @@
 #include "sg_text.h"
 #include "sgc.h"
 
-/* The most the module reads (httpd/sgh_store.c): a response of the
- * largest size held plus the file's header and checksum. */
-#define SGC_SHOW_FILE_MAX (SG_RESPONSE_MAX + SG_STORE_HASH_LEN * 3)
-
 #define SGC_SHOW_UNVERIFIED "response (not verified)"
 
 static const char *sgc_show_hex(apr_pool_t *p, const unsigned char *bin,
@@ -118,7 +114,7 @@ int sgc_show(apr_pool_t *p, const char *path)
     apr_status_t rv;
     char eb[128];
 
-    rv = sg_store_read(p, dir, name, SGC_SHOW_FILE_MAX, &buf, &len);
+    rv = sg_store_read(p, dir, name, SG_STORE_FILE_MAX, &buf, &len);
     if (rv != APR_SUCCESS) {
         return sgc_fail("%s: cannot read it as a store file: %s", path,
                         rv == SG_STORE_E_TOO_LARGE ? "too large"

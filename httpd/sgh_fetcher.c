@@ -59,16 +59,12 @@ static int sgh_fetcher_shared(sgh_fetcher_ctx_t *ctx, apr_pool_t *p,
                               sg_entry_t *e, int failed_before)
 {
     sg_refresh_result_t res;
-    sg_slot_info_t info;
 
-    memset(&res, 0, sizeof(res));           /* reason SG_R_OK */
-    sg_table_get_info(ctx->g->table, e->slot, &info);
-    res.old_state = info.state;
+    sg_refresh_result_begin(&res, e, ctx->g->table);
     if (!sgh_shared_take(ctx->g, ctx->s, p, e)) {
         return 0;
     }
-    sg_table_get_info(ctx->g->table, e->slot, &info);
-    res.new_state = info.state;
+    sg_refresh_result_end(&res, e, ctx->g->table);
     sgh_event_fire(p, e, sgh_event_of_refresh(&res, failed_before), SG_R_OK);
     return 1;
 }
@@ -155,16 +151,6 @@ static int sgh_fetcher_batch(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
     return sg_workq_finish(q);
 }
 
-/* Entries without a responder get their state once, and are never asked. */
-static void sgh_fetcher_mark_no_url(sgh_gen_t *g, sg_entry_t *e)
-{
-    sg_slot_info_t info;
-
-    sg_table_get_info(g->table, e->slot, &info);
-    info.state = SG_STATE_NO_URL;
-    sg_table_put_info(g->table, e->slot, &info);
-}
-
 /* The subjects of the first few entries of a list, for a log line. */
 static const char *sgh_fetcher_names(apr_pool_t *p, apr_array_header_t *list)
 {
@@ -196,7 +182,8 @@ void sgh_fetcher_prefetch(sgh_gen_t *g, server_rec *s, apr_pool_t *ptemp)
         sg_entry_t *e = sg_registry_at(g->reg, i);
 
         if (e->url == NULL) {
-            sgh_fetcher_mark_no_url(g, e);
+            /* they get their state once, and are never asked */
+            sg_refresh_mark_no_url(e, g->table);
         }
         else if (e->cert->must_staple && e->held_next_update <= now
                  && e->next_due <= now) {

@@ -3,6 +3,7 @@
 #include <apr_time.h>
 
 #include "sg_workq.h"
+#include "sgh_config.h"
 #include "sgh_gen.h"
 
 /* Written in pre_config, in httpd's one configuration thread; children
@@ -25,6 +26,15 @@ sgh_gen_t *sgh_gen_create(apr_pool_t *pconf, apr_pool_t *ptemp)
     g->declined = apr_hash_make(pconf);
     sgh_current = g;
     return g;
+}
+
+void sgh_gen_settle(sgh_gen_t *g)
+{
+    const sgh_global_conf_t *gc = sgh_config_global();
+
+    sg_refresh_conf_init(&g->refresh, sgh_config_timeout_sec(), gc->skew,
+                         gc->max_age, gc->no_next_lifetime, &gc->schedule,
+                         gc->family);
 }
 
 sgh_gen_t *sgh_gen(void)

@@ -42,6 +42,10 @@ typedef struct {
 /* A new generation, which becomes the current one. */
 sgh_gen_t *sgh_gen_create(apr_pool_t *pconf, apr_pool_t *ptemp);
 
+/* Once the configuration is read, before any certificate is primed: the
+ * rules this generation's every step judges and plans by. */
+void sgh_gen_settle(sgh_gen_t *g);
+
 /* The current generation, or NULL before the first pre_config. */
 sgh_gen_t *sgh_gen(void);
 

@@ -183,8 +183,14 @@ static int sgh_shared_lookup(sgh_gen_t *g, server_rec *s, apr_pool_t *p,
         sgh_shared_count(sh, SGH_SHARED_MISSES);    /* ours, or as old */
         return 0;
     }
-    sg_refresh_take(e, g->table, &g->refresh, f->der, f->len, &f->v,
-                    SG_SOURCE_SHARED, NULL, now, sgh_shared_random(g));
+    r = sg_refresh_take(e, g->table, &g->refresh, f->der, f->len, &f->v,
+                        SG_SOURCE_SHARED, NULL, now, sgh_shared_random(g));
+    if (r != SG_R_OK) {
+        /* not held (no room in shared memory): no hit, nothing stored,
+         * and the retry schedule stays as it is */
+        sgh_shared_refuse(sh, s, e, f, r, NULL);
+        return 0;
+    }
     sg_refresh_continue(e, e->next_due, 0);
     sgh_shared_count(sh, SGH_SHARED_HITS);
     sgh_log_adopted(s, p, e, SG_SOURCE_SHARED, SG_R_OK, &f->v);

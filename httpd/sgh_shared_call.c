@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_allocator.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_portable.h>
@@ -48,7 +49,21 @@ typedef struct {
     apr_status_t rv;
 } sgh_call_worker_t;
 
+/* This process's worker. Written under sgh_call_worker_mu, by the first
+ * call of a process (any of the fetcher's threads may make it) and by
+ * sgh_shared_call_stop; the pid tells a child the parent's from its own.
+ * The lock is never held across a fork: the parent calls only from
+ * httpd's one thread while it starts, and stops its worker before it
+ * forks. */
 static sgh_call_worker_t *sgh_call_worker;
+static pthread_mutex_t sgh_call_worker_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The provider reads a value whole into the call's pool before it
+ * compares its size with the room given (mod_socache_redis and
+ * _memcache both do): a hostile entry of many MiB costs that much for
+ * the call. The call pool's allocator gives back to the system all but
+ * this much of what a call took, so such an entry is not kept. */
+#define SGH_CALL_POOL_KEEP (4 * SG_RESPONSE_MAX)
 
 static apr_status_t sgh_call_do(sgh_call_worker_t *w)
 {
@@ -104,10 +119,29 @@ static apr_status_t sgh_call_instance(sgh_call_worker_t *w,
                              w->pool);
 }
 
+/* The provider's pool for each call, with an allocator of its own. */
+static apr_status_t sgh_call_pool(sgh_call_worker_t *w)
+{
+    apr_allocator_t *a;
+    apr_status_t rv = apr_allocator_create(&a);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_allocator_max_free_set(a, SGH_CALL_POOL_KEEP);
+    rv = apr_pool_create_ex(&w->call_pool, w->pool, NULL, a);
+    if (rv != APR_SUCCESS) {
+        apr_allocator_destroy(a);
+        return rv;
+    }
+    apr_allocator_owner_set(a, w->call_pool);
+    return APR_SUCCESS;
+}
+
 static apr_status_t sgh_call_start(sgh_call_worker_t *w,
                                    const sgh_shared_target_t *t)
 {
-    apr_status_t rv = apr_pool_create(&w->call_pool, w->pool);
+    apr_status_t rv = sgh_call_pool(w);
 
     if (rv == APR_SUCCESS) {
         rv = sgh_call_instance(w, t);
@@ -126,15 +160,15 @@ static apr_status_t sgh_call_start(sgh_call_worker_t *w,
 }
 
 /* This process's worker, started at its first call. A child inherits
- * the parent's pointer but not its thread: the pid tells them apart. */
-static apr_status_t sgh_call_get_worker(sgh_call_worker_t **out,
-                                        const sgh_shared_target_t *t)
+ * the parent's pointer but not its thread: the pid tells them apart.
+ * With sgh_call_worker_mu held. */
+static apr_status_t sgh_call_make_worker(sgh_call_worker_t **out,
+                                         const sgh_shared_target_t *t)
 {
     sgh_call_worker_t *w = sgh_call_worker;
     apr_pool_t *pool;
     apr_status_t rv;
 
-    *out = NULL;
     if (w != NULL && w->pid == getpid()) {
         *out = w;
         return APR_SUCCESS;
@@ -153,6 +187,19 @@ static apr_status_t sgh_call_get_worker(sgh_call_worker_t **out,
     }
     sgh_call_worker = *out = w;
     return APR_SUCCESS;
+}
+
+/* One worker however many threads make their first call at once. */
+static apr_status_t sgh_call_get_worker(sgh_call_worker_t **out,
+                                        const sgh_shared_target_t *t)
+{
+    apr_status_t rv;
+
+    *out = NULL;
+    pthread_mutex_lock(&sgh_call_worker_mu);
+    rv = sgh_call_make_worker(out, t);
+    pthread_mutex_unlock(&sgh_call_worker_mu);
+    return rv;
 }
 
 /* Wait on the worker's condition until deadline; with the lock held.
@@ -279,11 +326,17 @@ apr_status_t sgh_shared_call_put(const sgh_shared_target_t *t,
 
 void sgh_shared_call_stop(void)
 {
-    sgh_call_worker_t *w = sgh_call_worker;
+    sgh_call_worker_t *w;
     apr_os_thread_t *tid;
     apr_status_t rv;
     int stuck;
 
+    pthread_mutex_lock(&sgh_call_worker_mu);
+    w = sgh_call_worker;
+    if (w != NULL && w->pid == getpid()) {
+        sgh_call_worker = NULL;     /* a call from now on makes another */
+    }
+    pthread_mutex_unlock(&sgh_call_worker_mu);
     if (w == NULL || w->pid != getpid()) {
         return;
     }
@@ -303,7 +356,6 @@ void sgh_shared_call_stop(void)
         pthread_cancel(*tid);
     }
     apr_thread_join(&rv, w->thread);
-    sgh_call_worker = NULL;
     if (!stuck) {
         apr_pool_destroy(w->pool);
     }

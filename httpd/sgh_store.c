@@ -75,7 +75,7 @@ void sgh_store_check(sgh_store_found_t *f, const sgh_gen_t *g, apr_pool_t *p,
         return;
     }
     rv = sg_store_read(p, g->store_dir, sgh_store_name(p, e),
-                       SG_RESPONSE_MAX + SG_STORE_HASH_LEN * 3, &buf, &len);
+                       SG_STORE_FILE_MAX, &buf, &len);
     if (APR_STATUS_IS_ENOENT(rv)) {
         return;
     }

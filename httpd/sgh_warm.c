@@ -227,13 +227,17 @@ static int sgh_warm_hello(void *ctx, sg_unpack_t *r, apr_pool_t *keep)
 {
     sgh_warm_t *w = ctx;
     sgh_gen_t *g = apr_pcalloc(keep, sizeof(*g));
+    apr_interval_time_t skew, max_age, no_next;
 
     g->pool = keep;
     g->ptemp = keep;
     g->store_dir = sg_unpack_str(r, keep);
-    g->refresh.skew = sg_unpack_time(r);
-    g->refresh.max_age = sg_unpack_time(r);
-    g->refresh.no_next_lifetime = sg_unpack_time(r);
+    skew = sg_unpack_time(r);
+    max_age = sg_unpack_time(r);
+    no_next = sg_unpack_time(r);
+    /* a helper judges; it plans and fetches nothing */
+    sg_refresh_conf_init(&g->refresh, 0, skew, max_age, no_next, NULL,
+                         APR_UNSPEC);
     w->g = g;
     return sg_unpack_done(r);
 }
@@ -273,7 +277,6 @@ static int sgh_warm_cpus(void)
  * starts (the first record it is sent says what it needs of it). */
 static sgh_warm_t *sgh_warm_get(sgh_gen_t *g, server_rec *s)
 {
-    const sgh_global_conf_t *gc = sgh_config_global();
     sgh_warm_t *w = g->warm;
 
     if (w == NULL) {
@@ -281,12 +284,6 @@ static sgh_warm_t *sgh_warm_get(sgh_gen_t *g, server_rec *s)
         w->g = g;
         w->items = apr_array_make(g->ptemp, SGH_WARM_ITEMS_INITIAL,
                                   sizeof(sgh_warm_item_t *));
-        g->refresh.timeout = sgh_config_timeout_sec();
-        g->refresh.skew = gc->skew;
-        g->refresh.max_age = gc->max_age;
-        g->refresh.no_next_lifetime = gc->no_next_lifetime;
-        g->refresh.schedule = gc->schedule;
-        g->refresh.family = gc->family;
         sgh_store_open(g, s, g->ptemp);
         w->carry = sgh_carry_previous(s);
         g->warm = w;

@@ -37,12 +37,31 @@ typedef struct {
                                      * failed before it, or NULL */
 } sg_refresh_result_t;
 
+/* The rules of a generation, set once before any step runs (deadline
+ * stays 0: a batch sets its own). schedule may be NULL (a helper process
+ * only judges, it plans nothing). */
+void sg_refresh_conf_init(sg_refresh_conf_t *c, int timeout,
+                          apr_interval_time_t skew,
+                          apr_interval_time_t max_age,
+                          apr_interval_time_t no_next_lifetime,
+                          const sg_schedule_conf_t *schedule, int family);
+
 /* Fetch and validate now, asking e's responders in order until one gives
  * a response that may be stapled; update e's schedule and slot. rnd in
- * [0, 1). */
+ * [0, 1). One step per entry at a time (e is the caller's); steps of
+ * different entries may run at once in threads of one process (the
+ * table keeps their writes apart). */
 void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                     sg_table_t *t, const sg_refresh_conf_t *conf,
                     apr_time_t now, double rnd);
+
+/* A result for a step taken elsewhere than sg_refresh_run (a response
+ * taken from the shared cache): begin records the state before it (and
+ * reason SG_R_OK), end the state after it. */
+void sg_refresh_result_begin(sg_refresh_result_t *res, const sg_entry_t *e,
+                             sg_table_t *t);
+void sg_refresh_result_end(sg_refresh_result_t *res, const sg_entry_t *e,
+                           sg_table_t *t);
 
 /* Validate a response found elsewhere (memory carried over a restart, the
  * store) exactly as a fetched one. Touches neither e nor the table, so it
@@ -61,6 +80,10 @@ sg_reason_t sg_refresh_take(sg_entry_t *e, sg_table_t *t,
                             const sg_verdict_t *v, sg_source_t source,
                             const sg_slot_info_t *info, apr_time_t now,
                             double rnd);
+
+/* A certificate that names no responder: its state, once; it is never
+ * asked. */
+void sg_refresh_mark_no_url(const sg_entry_t *e, sg_table_t *t);
 
 /* Take up a certificate's schedule from its slot: the fetcher may move to
  * another child process (the old one exited), whose copy of the entry is

@@ -24,9 +24,16 @@
 #include <apr_hash.h>
 #include <apr_time.h>
 
+#include "sg_table.h"
+
 #define SG_STORE_SUFFIX ".ocsp"
 #define SG_STORE_BAD_SUFFIX ".bad"
 #define SG_STORE_HASH_LEN 32
+/* The largest file the store writes: a response of SG_RESPONSE_MAX and
+ * its header (magic, certificate hash, length) and checksum. Readers
+ * read no more. */
+#define SG_STORE_FILE_MAX (SG_RESPONSE_MAX + 4 + SG_STORE_HASH_LEN + 4 \
+                           + SG_STORE_HASH_LEN)
 
 typedef enum {
     SG_STORE_OK = 0,
@@ -34,7 +41,8 @@ typedef enum {
     SG_STORE_BAD_MAGIC,         /* not a store file, or another version */
     SG_STORE_CHECKSUM,          /* bytes changed since it was written */
     SG_STORE_FOREIGN,           /* written for another certificate */
-    SG_STORE_TOO_LARGE,         /* larger than any file we write */
+    SG_STORE_TOO_LARGE,         /* larger than any file we write, or a
+                                 * response larger than SG_RESPONSE_MAX */
     SG_STORE_NO_DIGEST          /* OpenSSL could not compute SHA-256 */
 } sg_store_format_t;
 

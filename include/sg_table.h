@@ -10,12 +10,15 @@
  * kept and the next generation's table is made bigger.
  *
  * Readers never lock: each slot is a sequence lock, so a handshake copies
- * the response and retries in the rare case that the fetcher wrote
- * meanwhile. The fetcher is the only writer (one process at a time) and
- * takes arena space by moving a mark forward; space is never given back
- * nor handed to another slot within a generation (a graceful restart
- * makes a new, compact segment). So a reader holding a stale offset
- * copies bytes of its own slot's old space, still mapped, and retries.
+ * the response and retries in the rare case that a writer wrote
+ * meanwhile. Writers are one process at a time (the parent while it lays
+ * out a generation, then the fetcher's child), any number of its threads:
+ * a slot's writers take the slot's own lock, and arena space is taken by
+ * moving a mark forward in one atomic step (sg_table.c says who writes
+ * what). Space is never given back nor handed to another slot within a
+ * generation (a graceful restart makes a new, compact segment). So a
+ * reader holding a stale offset copies bytes of its own slot's old space,
+ * still mapped, and retries.
  * Pages of the segment that are never touched cost no memory.
  */
 #ifndef SG_TABLE_H
@@ -63,7 +66,7 @@ typedef enum {
     SG_SOURCE_COUNT
 } sg_source_t;
 
-/* What the status page shows; written by the fetcher only. */
+/* What the status page shows; written by the table's writers only. */
 typedef struct {
     sg_state_t state;
     sg_source_t source;
@@ -105,15 +108,34 @@ sg_table_t *sg_table_init(void *mem, int n, apr_size_t arena);
 
 int sg_table_count(const sg_table_t *t);
 
-/* Replace slot i's response (der may be NULL to drop it) and its info.
- * One writer at a time: the fetcher. APR_ENOSPC: the response does not
- * fit in the slot's space nor in what is left of the arena; the slot is
- * unchanged (the response held stays) and the bytes count as wanted. */
+/* Writers (see sg_table.c, "who writes"): one process at a time, any
+ * number of its threads, each call whole or not at all for the readers.
+ *
+ * Replace slot i's response (der may be NULL to drop it) and its info.
+ * APR_ENOSPC: the response does not fit in the slot's space nor in what
+ * is left of the arena; APR_EINVAL: it is longer than SG_RESPONSE_MAX.
+ * In both cases the slot is unchanged (the response held stays) and must
+ * not be reported as held; ENOSPC's bytes count as wanted. */
 apr_status_t sg_table_put(sg_table_t *t, int i, const unsigned char *der,
                           apr_size_t len, const sg_slot_info_t *info);
 
+/* Changes a slot's info in place, under the slot's writer lock: given the
+ * info held, it makes the one to hold. It must not block nor call back
+ * into the table. */
+typedef void sg_table_edit_fn(sg_slot_info_t *info, void *arg);
+
+/* The same as sg_table_put, with the info that edit makes of the one
+ * held (nothing written on an error). */
+apr_status_t sg_table_put_edit(sg_table_t *t, int i, const unsigned char *der,
+                               apr_size_t len, sg_table_edit_fn *edit,
+                               void *arg);
+
 /* Replace only slot i's info, keeping the response. */
 void sg_table_put_info(sg_table_t *t, int i, const sg_slot_info_t *info);
+
+/* Change only slot i's info, as edit makes it of the one held: a
+ * read-modify-write that no other writer's change can slip into. */
+void sg_table_edit(sg_table_t *t, int i, sg_table_edit_fn *edit, void *arg);
 
 /* Copy slot i's response into buf (SG_RESPONSE_MAX bytes) when one is held
  * whose nextUpdate is after now. Returns its length, or 0. */

@@ -5,47 +5,100 @@
 
 #include "sg_refresh.h"
 
-/* Put a response judged with verdict v in e's slot and plan its refresh.
- * SG_R_TABLE_FULL: no room for it in the shared table; e and its slot
- * still hold the old one. */
-static sg_reason_t sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
-                                   const sg_refresh_conf_t *conf,
-                                   const unsigned char *der, apr_size_t len,
-                                   const sg_verdict_t *v, sg_slot_info_t *info,
-                                   sg_source_t source, apr_time_t now,
-                                   double rnd)
-{
-    sg_slot_info_t next = *info;
-    apr_time_t due = sg_schedule_refresh(&conf->schedule, v->this_update,
-                                         v->next_update, now, rnd);
+/* What a step changes in a slot's info. It is applied under the slot's
+ * lock to the info held at that moment (sg_table_edit), never to a copy
+ * taken earlier: no field that another writer set meanwhile is lost. */
+typedef struct {
+    const sg_verdict_t *v;          /* a response kept, or NULL */
+    sg_source_t source;
+    apr_time_t due;                 /* the next attempt */
+    const sg_slot_info_t *attempt;  /* the attempt's own fields, or NULL */
+    apr_time_t held_next_update;    /* failed: what is still held, */
+    apr_time_t now;                 /* ... and when */
+    sg_state_t state;               /* out: the state written */
+    int changed;                    /* out: expire changed it */
+} sg_refresh_edit_t;
 
-    next.state = v->revoked ? SG_STATE_REVOKED : SG_STATE_GOOD;
-    next.source = source;
-    next.revoked = v->revoked;
-    next.this_update = v->this_update;
-    next.next_update = v->next_update;
-    next.response_next_update = v->response_next_update;
-    next.produced_at = v->produced_at;
-    next.next_attempt = due;
-    if (sg_table_put(t, e->slot, der, len, &next) != APR_SUCCESS) {
-        return SG_R_TABLE_FULL;
+/* The fields an attempt sets, whatever it gave. */
+static void sg_refresh_edit_attempt(sg_slot_info_t *info,
+                                    const sg_slot_info_t *a)
+{
+    if (a != NULL) {
+        info->last_attempt = a->last_attempt;
+        info->last_result = a->last_result;
+        info->latency = a->latency;
+        info->url_index = a->url_index;
+        info->failures = a->failures;
+        info->force_post = a->force_post;
     }
-    e->held_this_update = v->this_update;
-    e->held_next_update = v->next_update;
-    e->next_due = due;
-    *info = next;
-    return SG_R_OK;
+}
+
+static void sg_refresh_edit_keep(sg_slot_info_t *info, void *arg)
+{
+    sg_refresh_edit_t *ed = arg;
+    const sg_verdict_t *v = ed->v;
+
+    sg_refresh_edit_attempt(info, ed->attempt);
+    info->state = ed->state = v->revoked ? SG_STATE_REVOKED : SG_STATE_GOOD;
+    info->source = ed->source;
+    info->revoked = v->revoked;
+    info->this_update = v->this_update;
+    info->next_update = v->next_update;
+    info->response_next_update = v->response_next_update;
+    info->produced_at = v->produced_at;
+    info->next_attempt = ed->due;
 }
 
 /* The state when an attempt failed: what we still hold decides it. A
  * revoked certificate stays "revoked" while that answer is valid. */
-static sg_state_t sg_refresh_failed_state(const sg_entry_t *e, apr_time_t now,
-                                          int revoked)
+static sg_state_t sg_refresh_failed_state(apr_time_t held_next_update,
+                                          apr_time_t now, int revoked)
 {
-    if (e->held_next_update > now) {
+    if (held_next_update > now) {
         return revoked ? SG_STATE_REVOKED : SG_STATE_FAILING;
     }
-    return (e->held_next_update != 0) ? SG_STATE_EXPIRED : SG_STATE_NONE;
+    return (held_next_update != 0) ? SG_STATE_EXPIRED : SG_STATE_NONE;
+}
+
+static void sg_refresh_edit_failed(sg_slot_info_t *info, void *arg)
+{
+    sg_refresh_edit_t *ed = arg;
+
+    sg_refresh_edit_attempt(info, ed->attempt);
+    info->next_attempt = ed->due;
+    info->state = ed->state = sg_refresh_failed_state(ed->held_next_update,
+                                                      ed->now, info->revoked);
+}
+
+/* Put a response judged with verdict v in e's slot and plan its refresh;
+ * attempt (may be NULL) is the attempt that got it. SG_R_TABLE_FULL: no
+ * room for it in the shared table (or longer than it holds); e and its
+ * slot still hold the old one. */
+static sg_reason_t sg_refresh_keep(sg_entry_t *e, sg_table_t *t,
+                                   const sg_refresh_conf_t *conf,
+                                   const unsigned char *der, apr_size_t len,
+                                   const sg_verdict_t *v,
+                                   const sg_slot_info_t *attempt,
+                                   sg_source_t source, sg_state_t *state,
+                                   apr_time_t now, double rnd)
+{
+    sg_refresh_edit_t ed;
+
+    memset(&ed, 0, sizeof(ed));
+    ed.v = v;
+    ed.source = source;
+    ed.attempt = attempt;
+    ed.due = sg_schedule_refresh(&conf->schedule, v->this_update,
+                                 v->next_update, now, rnd);
+    if (sg_table_put_edit(t, e->slot, der, len, sg_refresh_edit_keep, &ed)
+        != APR_SUCCESS) {
+        return SG_R_TABLE_FULL;
+    }
+    e->held_this_update = v->this_update;
+    e->held_next_update = v->next_update;
+    e->next_due = ed.due;
+    *state = ed.state;
+    return SG_R_OK;
 }
 
 /* How to ask e's responder, under conf, with req. */
@@ -148,11 +201,15 @@ static void sg_refresh_ask_all(sg_refresh_result_t *res, apr_pool_t *p,
     res->fetch.latency = latency;
 }
 
-/* After a failed attempt: back off, and keep what is held. */
-static void sg_refresh_failed(sg_entry_t *e, sg_table_t *t,
-                              const sg_refresh_conf_t *conf, sg_reason_t r,
-                              sg_slot_info_t *info, apr_time_t now, double rnd)
+/* After a failed attempt: back off, and keep what is held. Returns the
+ * state written. */
+static sg_state_t sg_refresh_failed(sg_entry_t *e, sg_table_t *t,
+                                    const sg_refresh_conf_t *conf,
+                                    sg_reason_t r, sg_slot_info_t *attempt,
+                                    apr_time_t now, double rnd)
 {
+    sg_refresh_edit_t ed;
+
     e->failures++;
     /* An error answer to a GET may come from a CDN's cache for hours;
      * POST goes through to the responder. Stay with POST until an
@@ -161,33 +218,34 @@ static void sg_refresh_failed(sg_entry_t *e, sg_table_t *t,
                     || r == SG_R_HTTP_STATUS;
     e->next_due = sg_schedule_retry(&conf->schedule, e->failures,
                                     e->held_next_update, now, rnd);
-    info->failures = e->failures;
-    info->force_post = e->force_post;
-    info->next_attempt = e->next_due;
-    info->state = sg_refresh_failed_state(e, now, info->revoked);
-    sg_table_put_info(t, e->slot, info);
+    attempt->failures = e->failures;
+    attempt->force_post = e->force_post;
+    memset(&ed, 0, sizeof(ed));
+    ed.attempt = attempt;
+    ed.due = e->next_due;
+    ed.held_next_update = e->held_next_update;
+    ed.now = now;
+    sg_table_edit(t, e->slot, sg_refresh_edit_failed, &ed);
+    return ed.state;
 }
 
 void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
                     sg_table_t *t, const sg_refresh_conf_t *conf,
                     apr_time_t now, double rnd)
 {
-    sg_slot_info_t info;
+    sg_slot_info_t attempt;
 
-    memset(res, 0, sizeof(*res));
-    sg_table_get_info(t, e->slot, &info);
-    res->old_state = info.state;
+    sg_refresh_result_begin(res, e, t);
     sg_refresh_ask_all(res, p, e, conf, now);
-    info.url_index = res->url_index;
-    info.last_attempt = now;
-    info.force_post = 0;
-    info.last_result = res->reason;
-    info.latency = res->fetch.latency;
+    memset(&attempt, 0, sizeof(attempt));
+    attempt.url_index = res->url_index;
+    attempt.last_attempt = now;
+    attempt.last_result = res->reason;
+    attempt.latency = res->fetch.latency;
     if (res->reason == SG_R_OK) {
-        info.failures = 0;
-        info.last_result = res->reason = sg_refresh_keep(
+        attempt.last_result = res->reason = sg_refresh_keep(
             e, t, conf, res->fetch.der, res->fetch.der_len, &res->verdict,
-            &info, SG_SOURCE_FETCHED, now, rnd);
+            &attempt, SG_SOURCE_FETCHED, &res->new_state, now, rnd);
     }
     sg_table_count_attempts(t, res->reason, 1);
     if (res->reason == SG_R_OK) {
@@ -195,15 +253,34 @@ void sg_refresh_run(sg_refresh_result_t *res, apr_pool_t *p, sg_entry_t *e,
         e->force_post = 0;
     }
     else {
-        sg_refresh_failed(e, t, conf, res->reason, &info, now, rnd);
+        res->new_state = sg_refresh_failed(e, t, conf, res->reason, &attempt,
+                                           now, rnd);
     }
-    res->new_state = info.state;
     /* producedAt is not a validity rule, but far ahead of our clock it
      * tells that one of the two clocks is wrong. */
     if (res->reason == SG_R_OK
         && res->verdict.produced_at > now + conf->skew) {
         res->produced_ahead = res->verdict.produced_at - now;
     }
+}
+
+void sg_refresh_result_begin(sg_refresh_result_t *res, const sg_entry_t *e,
+                             sg_table_t *t)
+{
+    sg_slot_info_t info;
+
+    memset(res, 0, sizeof(*res));   /* reason SG_R_OK */
+    sg_table_get_info(t, e->slot, &info);
+    res->old_state = res->new_state = info.state;
+}
+
+void sg_refresh_result_end(sg_refresh_result_t *res, const sg_entry_t *e,
+                           sg_table_t *t)
+{
+    sg_slot_info_t info;
+
+    sg_table_get_info(t, e->slot, &info);
+    res->new_state = info.state;
 }
 
 sg_reason_t sg_refresh_check(sg_verdict_t *v, apr_pool_t *p,
@@ -224,17 +301,19 @@ sg_reason_t sg_refresh_take(sg_entry_t *e, sg_table_t *t,
                             const sg_slot_info_t *info, apr_time_t now,
                             double rnd)
 {
-    sg_slot_info_t next;
+    sg_slot_info_t attempt;
+    sg_state_t state;
     sg_reason_t r;
 
-    sg_table_get_info(t, e->slot, &next);
     if (info != NULL) {
-        /* the last attempt survives the restart */
-        next.last_attempt = info->last_attempt;
-        next.last_result = info->last_result;
-        next.latency = info->latency;
+        /* the last attempt survives the restart, and its retry plan */
+        attempt = *info;
+        attempt.failures = 0;
+        attempt.force_post = 0;
+        attempt.url_index = 0;      /* of the old generation's list */
     }
-    r = sg_refresh_keep(e, t, conf, der, len, v, &next, source, now, rnd);
+    r = sg_refresh_keep(e, t, conf, der, len, v, info ? &attempt : NULL,
+                        source, &state, now, rnd);
     if (r == SG_R_OK && info != NULL && info->next_attempt > now
         && info->next_attempt < e->next_due) {
         /* keep an earlier retry that was already planned */
@@ -243,20 +322,37 @@ sg_reason_t sg_refresh_take(sg_entry_t *e, sg_table_t *t,
     return r;
 }
 
+static void sg_refresh_edit_expire(sg_slot_info_t *info, void *arg)
+{
+    sg_refresh_edit_t *ed = arg;
+
+    if (info->state == SG_STATE_GOOD || info->state == SG_STATE_REVOKED
+        || info->state == SG_STATE_FAILING) {
+        info->state = SG_STATE_EXPIRED;
+        ed->changed = 1;
+    }
+}
+
 int sg_refresh_expire(sg_entry_t *e, sg_table_t *t, apr_time_t now)
 {
-    sg_slot_info_t info;
-    int changed = 0;
+    sg_refresh_edit_t ed;
 
-    sg_table_get_info(t, e->slot, &info);
-    if ((info.state == SG_STATE_GOOD || info.state == SG_STATE_REVOKED
-         || info.state == SG_STATE_FAILING)
-        && e->held_next_update != 0 && e->held_next_update <= now) {
-        info.state = SG_STATE_EXPIRED;
-        sg_table_put_info(t, e->slot, &info);
-        changed = 1;
+    memset(&ed, 0, sizeof(ed));
+    if (e->held_next_update != 0 && e->held_next_update <= now) {
+        sg_table_edit(t, e->slot, sg_refresh_edit_expire, &ed);
     }
-    return changed;
+    return ed.changed;
+}
+
+static void sg_refresh_edit_no_url(sg_slot_info_t *info, void *arg)
+{
+    (void)arg;
+    info->state = SG_STATE_NO_URL;
+}
+
+void sg_refresh_mark_no_url(const sg_entry_t *e, sg_table_t *t)
+{
+    sg_table_edit(t, e->slot, sg_refresh_edit_no_url, NULL);
 }
 
 void sg_refresh_resume(sg_entry_t *e, sg_table_t *t)
@@ -271,6 +367,23 @@ void sg_refresh_resume(sg_entry_t *e, sg_table_t *t)
     e->next_due = info.next_attempt;
     e->failures = info.failures;
     e->force_post = info.force_post;
+}
+
+void sg_refresh_conf_init(sg_refresh_conf_t *c, int timeout,
+                          apr_interval_time_t skew,
+                          apr_interval_time_t max_age,
+                          apr_interval_time_t no_next_lifetime,
+                          const sg_schedule_conf_t *schedule, int family)
+{
+    memset(c, 0, sizeof(*c));
+    c->timeout = timeout;
+    c->skew = skew;
+    c->max_age = max_age;
+    c->no_next_lifetime = no_next_lifetime;
+    if (schedule != NULL) {
+        c->schedule = *schedule;
+    }
+    c->family = family;
 }
 
 void sg_refresh_continue(sg_entry_t *e, apr_time_t next_due, int failures)

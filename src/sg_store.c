@@ -20,6 +20,8 @@
 #define SG_STORE_HEADER (SG_STORE_MAGIC_LEN + SG_STORE_HASH_LEN \
                          + SG_STORE_LEN_BYTES)
 #define SG_STORE_OVERHEAD (SG_STORE_HEADER + SG_STORE_HASH_LEN)
+_Static_assert(SG_STORE_FILE_MAX == SG_RESPONSE_MAX + SG_STORE_OVERHEAD,
+               "SG_STORE_FILE_MAX is the header's layout");
 #define SG_STORE_TMP ".tmp."
 #define SG_STORE_DIR_MODE 0700
 #define SG_STORE_PARENT_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE \
@@ -107,6 +109,12 @@ sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
     }
     if (n > len - SG_STORE_OVERHEAD) {
         return SG_STORE_TRUNCATED;
+    }
+    if (n > SG_RESPONSE_MAX) {
+        /* signed and checksummed alike, but more than the table holds
+         * (a genuine response padded in its certificate list): refused
+         * here, never stored as nothing */
+        return SG_STORE_TOO_LARGE;
     }
     if (n < len - SG_STORE_OVERHEAD) {
         return SG_STORE_CHECKSUM;   /* trailing bytes: not as written */

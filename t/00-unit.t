@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # The core's C unit tests (cmocka), run plain, under valgrind's memcheck,
-# and built with AddressSanitizer and UndefinedBehaviorSanitizer
-# (`make asan-build`, into build/asan/: scripts/test.sh builds them).
+# built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (`make asan-build`, into build/asan/) and with ThreadSanitizer (`make
+# tsan-build`, into build/tsan/): scripts/test.sh builds them.
 use strict;
 use warnings;
 use FindBin;
@@ -35,5 +36,11 @@ for my $bin (@bins) {
     ok($? == 0 && $san !~ /runtime error|Sanitizer/,
        "$name: passes under AddressSanitizer and UBSan, no report")
         or diag($san);
+    my $tsan = "$top/build/tsan/unit/$name";
+    ok(-x $tsan, "$name is built with ThreadSanitizer") or next;
+    my $race = `TSAN_OPTIONS='halt_on_error=1 exitcode=66 second_deadlock_stack=1' $tsan 2>&1`;
+    ok($? == 0 && $race !~ /ThreadSanitizer/,
+       "$name: passes under ThreadSanitizer, no report")
+        or diag($race);
 }
 done_testing;

@@ -139,6 +139,33 @@ static void test_magic_and_foreign(void **state)
                         "written for another certificate");
 }
 
+/* A file as the store writes it, checksum and all, around a response
+ * longer than the table holds (a genuine one padded in its certificate
+ * list by whoever can write the directory): refused where it is read,
+ * never taken as a response of 0 bytes. The largest that fits is taken,
+ * and a file of it is exactly SG_STORE_FILE_MAX. */
+static void test_response_larger_than_table(void **state)
+{
+    ts_t *f = *state;
+    unsigned char *der = calloc(1, SG_RESPONSE_MAX + 1), *buf;
+    const unsigned char *got = NULL;
+    apr_size_t len, got_len = 0;
+
+    assert_non_null(der);
+    assert_int_equal(sg_store_encode(f->p, f->hash, der, SG_RESPONSE_MAX + 1,
+                                     &buf, &len), APR_SUCCESS);
+    assert_int_equal(len, SG_STORE_FILE_MAX + 1);
+    assert_int_equal(sg_store_decode(buf, len, f->hash, &got, &got_len),
+                     SG_STORE_TOO_LARGE);
+    assert_int_equal(sg_store_encode(f->p, f->hash, der, SG_RESPONSE_MAX,
+                                     &buf, &len), APR_SUCCESS);
+    assert_int_equal(len, SG_STORE_FILE_MAX);
+    assert_int_equal(sg_store_decode(buf, len, f->hash, &got, &got_len),
+                     SG_STORE_OK);
+    assert_int_equal(got_len, SG_RESPONSE_MAX);
+    free(der);
+}
+
 static void test_write_read(void **state)
 {
     ts_t *f = *state;
@@ -313,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_and_trailing, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_magic_and_foreign, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_write_read, ts_setup, ts_teardown),
+        cmocka_unit_test_setup_teardown(test_response_larger_than_table, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_symlink_refused, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_prepare, ts_setup, ts_teardown),
         cmocka_unit_test_setup_teardown(test_prepare_foreign_dir, ts_setup, ts_teardown),

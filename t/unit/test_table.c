@@ -21,6 +21,12 @@
 #define TT_WRITES 20000
 #define TT_READS 20000
 #define TT_READERS 2
+/* The many-writers test: slots, writer threads, rounds over every slot,
+ * and the bytes that say whose a response is. */
+#define TT_MW_SLOTS 256
+#define TT_MW_WRITERS 4
+#define TT_MW_ROUNDS 40
+#define TT_MW_HEAD 4
 #define TT_NOW apr_time_from_sec(1767225600)
 #define TT_VALIDITY apr_time_from_sec(TP_DAY)
 
@@ -272,9 +278,15 @@ static void test_table_largest_response(void **state)
     sg_table_put(f->t, 2, big, SG_RESPONSE_MAX, &info);
     assert_int_equal(sg_table_get(f->t, 2, TT_NOW, f->buf), SG_RESPONSE_MAX);
     assert_memory_equal(f->buf, big, SG_RESPONSE_MAX);
-    /* one byte more is never stored (and never overflows the slot) */
-    sg_table_put(f->t, 2, big, sizeof(big), &info);
-    assert_int_equal(sg_table_get(f->t, 2, TT_NOW, f->buf), 0);
+    /* one byte more is refused, never stored as nothing (the slot said
+     * "good" and stapled nothing) nor cut: the response held stays, and
+     * so does its info */
+    info.failures = 99;
+    assert_int_equal(sg_table_put(f->t, 2, big, sizeof(big), &info),
+                     APR_EINVAL);
+    assert_int_equal(sg_table_get(f->t, 2, TT_NOW, f->buf), SG_RESPONSE_MAX);
+    sg_table_get_info(f->t, 2, &info);
+    assert_int_equal(info.failures, 0);
 }
 
 static void test_table_expired_never_handed_out(void **state)
@@ -383,12 +395,59 @@ static void test_table_dead_writer(void **state)
     apr_uint32_t *seq = tt_seq(f, &info);
 
     *seq |= 1u;
+    /* and its writer lock, next to the count, names the dead process
+     * (pid 1 is never this one) */
+    seq[1] = 1u;
     assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), 0);
     sg_table_get_info(f->t, 0, &got);
     assert_int_equal(got.state, SG_STATE_NONE);
     sg_table_put(f->t, 0, tt_der2, sizeof(tt_der2), &info);
     assert_int_equal(*seq & 1u, 0);
+    assert_int_equal(seq[1], 0u);
     assert_int_equal(sg_table_get(f->t, 0, TT_NOW, f->buf), sizeof(tt_der2));
+}
+
+/* sg_table_edit: a read-modify-write that no other writer's can slip
+ * into. Threads count up one field of one slot while others replace the
+ * response beside it: every count survives, and the response stays. */
+#define TT_EDITS 5000
+
+static void tt_edit_count(sg_slot_info_t *info, void *arg)
+{
+    (void)arg;
+    info->failures++;
+}
+
+static void *tt_editor(void *arg)
+{
+    sg_table_t *t = arg;
+    int k;
+
+    for (k = 0; k < TT_EDITS; k++) {
+        sg_table_edit(t, 1, tt_edit_count, NULL);
+    }
+    return NULL;
+}
+
+static void test_table_edit_loses_nothing(void **state)
+{
+    tt_t *f = *state;
+    sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY);
+    pthread_t th[TT_MW_WRITERS];
+    int i;
+
+    assert_int_equal(sg_table_put(f->t, 1, tt_der, sizeof(tt_der), &info),
+                     APR_SUCCESS);
+    for (i = 0; i < TT_MW_WRITERS; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, tt_editor, f->t), 0);
+    }
+    for (i = 0; i < TT_MW_WRITERS; i++) {
+        pthread_join(th[i], NULL);
+    }
+    sg_table_get_info(f->t, 1, &info);
+    assert_int_equal(info.failures, TT_MW_WRITERS * TT_EDITS);
+    assert_int_equal(info.state, SG_STATE_GOOD);
+    assert_int_equal(sg_table_get(f->t, 1, TT_NOW, f->buf), sizeof(tt_der));
 }
 
 /* The status page's refresh action: a request is taken once, only for
@@ -510,6 +569,163 @@ static void test_table_concurrent(void **state)
     free(mem);
 }
 
+/* The fetcher's threads write at once: first responses of different
+ * sizes into many slots (each takes new arena space), refreshes in place
+ * and moved, several writers on one slot, while readers copy. Each
+ * response says whose it is: its first bytes are the slot, the writer and
+ * the round, the rest one byte made of the three, and its length is made
+ * of them too; the info written with it carries the same. A slot whose
+ * bytes name another slot, mix two writes, or disagree with its info was
+ * written over by a writer of another slot or torn. */
+
+typedef struct {
+    sg_table_t *t;
+    int id;
+    int done;                   /* readers: set when the writers are */
+    unsigned long bad;
+} tt_mw_t;
+
+static unsigned char tt_mw_byte(int slot, int w, int r)
+{
+    return (unsigned char)(slot * 31 + w * 7 + r * 13 + 1);
+}
+
+static apr_size_t tt_mw_len(int slot, int w, int r)
+{
+    return TT_MW_HEAD + 100 + (apr_size_t)((slot * 97 + w * 389 + r * 211)
+                                           % 2900);
+}
+
+static apr_size_t tt_mw_make(unsigned char *der, int slot, int w, int r)
+{
+    apr_size_t len = tt_mw_len(slot, w, r);
+
+    memset(der, tt_mw_byte(slot, w, r), len);
+    der[0] = (unsigned char)(slot >> 8);
+    der[1] = (unsigned char)slot;
+    der[2] = (unsigned char)w;
+    der[3] = (unsigned char)r;
+    return len;
+}
+
+/* Whether buf (len bytes, info) is one whole write to slot. */
+static int tt_mw_whole(const unsigned char *buf, apr_size_t len, int slot,
+                       const sg_slot_info_t *info)
+{
+    int w, r;
+    apr_size_t k;
+
+    if (len < TT_MW_HEAD || ((buf[0] << 8) | buf[1]) != slot) {
+        return 0;
+    }
+    w = buf[2];
+    r = buf[3];
+    if (len != tt_mw_len(slot, w, r)
+        || (info != NULL && (info->failures != w * 1000 + r
+                             || info->latency != (apr_interval_time_t)len))) {
+        return 0;
+    }
+    for (k = TT_MW_HEAD; k < len; k++) {
+        if (buf[k] != tt_mw_byte(slot, w, r)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void *tt_mw_writer(void *arg)
+{
+    tt_mw_t *me = arg;
+    unsigned char *der = malloc(SG_RESPONSE_MAX);
+    sg_slot_info_t info = tt_info(TT_NOW + TT_VALIDITY);
+    int r, k, slot;
+
+    assert_non_null(der);
+    for (r = 0; r < TT_MW_ROUNDS; r++) {
+        for (k = 0; k < TT_MW_SLOTS; k++) {
+            /* each its own order: mostly other slots than the others',
+             * now and then the same one */
+            slot = (k * (2 * me->id + 1) + r) % TT_MW_SLOTS;
+            info.failures = me->id * 1000 + r;
+            info.latency = (apr_interval_time_t)tt_mw_make(der, slot, me->id,
+                                                           r);
+            (void)sg_table_put(me->t, slot, der, (apr_size_t)info.latency,
+                               &info);
+        }
+    }
+    free(der);
+    return NULL;
+}
+
+static void *tt_mw_reader(void *arg)
+{
+    tt_mw_t *me = arg;
+    unsigned char *buf = malloc(SG_RESPONSE_MAX);
+    apr_size_t len;
+    int slot = 0;
+
+    assert_non_null(buf);
+    while (!__atomic_load_n(&me->done, __ATOMIC_RELAXED)) {
+        slot = (slot + 7) % TT_MW_SLOTS;
+        len = sg_table_get(me->t, slot, TT_NOW, buf);
+        if (len > 0 && !tt_mw_whole(buf, len, slot, NULL)) {
+            me->bad++;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+static void test_table_many_writers(void **state)
+{
+    tt_t *f = *state;
+    apr_size_t arena = sg_table_arena_size(TT_MW_SLOTS, 0, 0);
+    void *mem = calloc(1, sg_table_size(TT_MW_SLOTS, arena));
+    sg_table_t *t;
+    tt_mw_t wr[TT_MW_WRITERS], rd[TT_READERS];
+    pthread_t wth[TT_MW_WRITERS], rth[TT_READERS];
+    sg_slot_info_t info;
+    apr_size_t len;
+    int i;
+
+    assert_non_null(mem);
+    t = sg_table_init(mem, TT_MW_SLOTS, arena);
+    for (i = 0; i < TT_READERS; i++) {
+        memset(&rd[i], 0, sizeof(rd[i]));
+        rd[i].t = t;
+        assert_int_equal(pthread_create(&rth[i], NULL, tt_mw_reader, &rd[i]),
+                         0);
+    }
+    for (i = 0; i < TT_MW_WRITERS; i++) {
+        memset(&wr[i], 0, sizeof(wr[i]));
+        wr[i].t = t;
+        wr[i].id = i;
+        assert_int_equal(pthread_create(&wth[i], NULL, tt_mw_writer, &wr[i]),
+                         0);
+    }
+    for (i = 0; i < TT_MW_WRITERS; i++) {
+        pthread_join(wth[i], NULL);
+    }
+    for (i = 0; i < TT_READERS; i++) {
+        __atomic_store_n(&rd[i].done, 1, __ATOMIC_RELAXED);
+        pthread_join(rth[i], NULL);
+        assert_int_equal(rd[i].bad, 0);
+    }
+    /* every slot holds one whole response of its own, with its info */
+    for (i = 0; i < TT_MW_SLOTS; i++) {
+        len = sg_table_get(t, i, TT_NOW, f->buf);
+        sg_table_get_info(t, i, &info);
+        assert_true(len > 0);
+        if (!tt_mw_whole(f->buf, len, i, &info)) {
+            fail_msg("slot %d holds %u bytes that are not one whole write "
+                     "of its own (first bytes name slot %d)", i,
+                     (unsigned)len, (f->buf[0] << 8) | f->buf[1]);
+        }
+    }
+    assert_true(sg_table_used(t) <= sg_table_arena(t));
+    free(mem);
+}
+
 static void test_state_and_source_names(void **state)
 {
     int i, j;
@@ -563,6 +779,8 @@ int main(void)
         TT_TEST(test_table_full_arena),
         TT_TEST(test_table_attempts),
         TT_TEST(test_table_concurrent),
+        TT_TEST(test_table_many_writers),
+        TT_TEST(test_table_edit_loses_nothing),
         cmocka_unit_test(test_state_and_source_names),
     };
     int failed;
