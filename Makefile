@@ -54,12 +54,14 @@ UNIT      = $(UNIT_SRC:t/unit/%.c=$(B)/unit/%)
 UNIT_CFLAGS = -O0 -g $(SAN) $(WARN) -Iinclude -It/unit $(APR_CFLAGS)
 
 # Test and benchmark tools: plain OpenSSL programs sharing one helper file.
+# What a test needs is in t/tools/ and build/tools/ (sg_mkcerts makes the
+# many certificates of t/34, t/35 and t/37, and of the benchmarks);
+# bench/ builds on it, never the other way.
 TOOL_HELP = t/tools/sg_tool.c
 TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
-# sg_mkcerts makes the many certificates of t/34-status-many.t too.
-TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts \
-            $(B)/tools/mod_sg_failcache.so
-BENCH_TOOLS = $(B)/bench/sg_bench
+TOOLS     = $(B)/tools/sg_responder $(B)/tools/sg_mkcerts \
+            $(B)/tools/sg_staplecheck $(B)/tools/mod_sg_failcache.so
+BENCH_TOOLS = $(B)/bench/sg_bench $(B)/tools/sg_mkcerts
 
 .PHONY: fuzz fuzz-build fuzz-ci fuzz-seeds
 .PHONY: tsan tsan-build asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
@@ -121,6 +123,16 @@ $(B)/tools/sg_responder: t/tools/sg_responder.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lcrypto
 
+$(B)/tools/sg_mkcerts: t/tools/sg_mkcerts.c $(TOOL_HELP) t/tools/sg_tool.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lcrypto
+
+# One handshake per host name, checking whose response is stapled (t/37).
+$(B)/tools/sg_staplecheck: t/tools/sg_staplecheck.c $(TOOL_HELP) \
+                           t/tools/sg_tool.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lssl -lcrypto
+
 # A socache provider whose init fails (t/36-shared-init.t): an httpd
 # module, built like ours.
 $(B)/tools/mod_sg_failcache.so: t/tools/mod_sg_failcache.c
@@ -130,10 +142,6 @@ $(B)/tools/mod_sg_failcache.so: t/tools/mod_sg_failcache.c
 $(B)/bench/sg_bench: bench/sg_bench.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lssl -lcrypto -lpthread
-
-$(B)/bench/sg_mkcerts: bench/sg_mkcerts.c $(TOOL_HELP) t/tools/sg_tool.h
-	@mkdir -p $(@D)
-	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lcrypto
 
 tools: $(TOOLS)
 

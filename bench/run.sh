@@ -52,7 +52,7 @@ fi
 for f in build/mod_staple_guard.so build/tools/sg_responder; do
     [ -f "$f" ] || { echo "missing $f: run make all tools" >&2; exit 1; }
 done
-make -s bench-tools         # build/bench/sg_bench, build/bench/sg_mkcerts
+make -s bench-tools         # build/bench/sg_bench, build/tools/sg_mkcerts
 
 # Snapshots: others may rebuild the module while this runs for minutes.
 cp build/mod_staple_guard.so "$out/mod_staple_guard.so"

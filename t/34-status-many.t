@@ -20,7 +20,7 @@ my $DEAD = 'http://127.0.0.1:9/dead';
 # What one request for all rows may add to the child's peak: buffers, not
 # rows. Rows kept for the request cost about 2 KiB each (their strings).
 my $PEAK_GROWTH_KB = 256;
-my $MKCERTS = "$SGTest::TOP/build/bench/sg_mkcerts";
+my $MKCERTS = "$SGTest::TOP/build/tools/sg_mkcerts";
 
 my $t = SGTest->new;
 $t->start_responder(mode => 'good');

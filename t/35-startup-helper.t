@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 my $CERTS = 1500;
 my $STALL_S = 10;               # SGH_HELPER_STALL_MS
 my $FIND_S = 20;                # to see the helper appear
-my $MKCERTS = "$SGTest::TOP/build/bench/sg_mkcerts";
+my $MKCERTS = "$SGTest::TOP/build/tools/sg_mkcerts";
 
 my $cpus = (`nproc` =~ /(\d+)/)[0] || 1;
 plan skip_all => "one processor: no helper is started (t/17 shows it)"

@@ -23,7 +23,7 @@ use SGTest;
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
 our $BENCH = "$TOP/build/bench/sg_bench";
-our $MKCERTS = "$TOP/build/bench/sg_mkcerts";
+our $MKCERTS = "$TOP/build/tools/sg_mkcerts";
 my $MODDIR = '/usr/lib/apache2/modules';
 
 # run.sh snapshots the module and the responder at the start of the run:

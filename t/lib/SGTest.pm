@@ -222,6 +222,39 @@ sub start_responder {
     return $self->{rsp_pid};
 }
 
+# One more sg_responder beside start_responder's, named $name, listening
+# on every port of $o{ports} (the module counts each as a responder host
+# of its own, and asks at most 2 fetches of one at once: many ports, many
+# fetches at once). It signs as $o{signer} (a PKI name: 'ocsp', delegated;
+# 'inter', the issuer itself) for certificates of $o{issuer} (default
+# 'inter'), for $o{validity} seconds; it reads the same mode file as
+# start_responder's and logs to requests-$name.log (requests_of). Stopped
+# with the test. Returns its URLs, one a port.
+sub start_responder_on {
+    my ($self, $name, %o) = @_;
+    my $log = "$self->{dir}/logs/sg-responder-$name.out";
+    $self->set_mode('good') unless -e "$self->{dir}/mode";
+    my $signer = $o{signer} // 'ocsp';
+    my @cmd = ($RESPONDER, (map { ('-p', $_) } @{$o{ports}}),
+               '-i', $self->pkifile(($o{issuer} // 'inter') . '.crt'),
+               '-s', $self->pkifile("$signer.crt"),
+               '-k', $self->pkifile("$signer.key"),
+               '-m', "$self->{dir}/mode",
+               '-l', "$self->{dir}/requests-$name.log",
+               '-V', $o{validity} // 3600);
+    $self->spawn($log, @cmd);
+    wait_for(sub { slurp($log) =~ /READY/ })
+        or die "sg_responder $name did not start: " . slurp($log);
+    return map { "http://127.0.0.1:$_/" } @{$o{ports}};
+}
+
+# How many requests start_responder_on's responder $name saw.
+sub requests_of {
+    my ($self, $name) = @_;
+    return scalar grep { /\S/ }
+        split /\n/, slurp("$self->{dir}/requests-$name.log");
+}
+
 # The responder reads the mode file at each request, and an empty one
 # means good: it is replaced whole (rename), never seen half-written. (A
 # request between a plain rewrite's truncate and write was answered good,
@@ -470,6 +503,34 @@ sub curl_status {
            . "--cacert $self->{pki}/root.crt --resolve $host:$p:127.0.0.1 "
            . "https://$host:$p/");
     return $? >> 8;
+}
+
+# build/tools/sg_staplecheck (t/tools/sg_staplecheck.c): ONE handshake to
+# this server per name of @$hosts, with it as SNI and status_request, the
+# staple judged against the certificate served (its CertID, signature
+# under the test root, status, times). Returns a hash by name of what it
+# found: {verdict ('ok' or the check that failed), serial (the
+# certificate's), staple (its CertID's serial), len, certs (in the
+# response), this (thisUpdate, Unix time), why, line}; a name missing from
+# it got no line (the tool died or was stopped after $o{timeout}, 120 s).
+my $STAPLECHECK = "$TOP/build/tools/sg_staplecheck";
+sub staple_check {
+    my ($self, $hosts, %o) = @_;
+    my @cmd = ('timeout', $o{timeout} // 120, $STAPLECHECK,
+               '-p', $self->{hport}, '-r', $self->pkifile('root.crt'),
+               '-t', $CLIENT_TIMEOUT, @$hosts);
+    open(my $fh, '-|', @cmd) or die "$STAPLECHECK: $!";
+    my %seen;
+    while (my $line = <$fh>) {
+        chomp $line;
+        my ($host, $verdict, @kv) = split ' ', $line;
+        next unless defined $verdict;
+        my %r = (verdict => $verdict, line => $line,
+                 map { /^([a-z]+)=(.*)$/ ? ($1 => $2) : () } @kv);
+        $seen{$host} = \%r;
+    }
+    close $fh;
+    return \%seen;
 }
 
 # A GET over TLS to this server (e.g. the status page): (code, body).

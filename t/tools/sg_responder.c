@@ -5,7 +5,10 @@
  * requests.  What it answers is decided per request by the first word of
  * a mode file, so a test can switch faults without restarting anything.
  * Every request is appended to a log file so tests can count and time
- * the fetches the module makes.
+ * the fetches the module makes.  -p may be given several times: one
+ * responder then listens on several ports, which the module counts as as
+ * many responder hosts (it asks at most 2 fetches of one at once), so
+ * that a test can have many fetches at once (t/37).
  *
  * Build: make build/tools/sg_responder (with ./sg_tool.c, -lcrypto)
  */
@@ -20,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +41,7 @@
 #include "sg_tool.h"
 
 #define RSP_NAME		"sg_responder"
-#define RSP_USAGE		"-p port -i issuer.pem -s signer.pem " \
+#define RSP_USAGE		"-p port [-p port]... -i issuer.pem -s signer.pem " \
 				"-k signer.key -m modefile -l logfile\n" \
 				"       [-V validity_seconds] [-x extra_cert.pem]\n"
 
@@ -49,6 +53,7 @@
 #define RSP_HEAD_MAX		256		/* our own response header */
 #define RSP_LOG_PERM		0644
 #define RSP_BACKLOG		64
+#define RSP_PORTS_MAX		64	/* -p given this many times at most */
 
 #define RSP_POLL_SEC		1	/* how often a child checks its parent */
 #define RSP_SLEEP_MAX		120	/* no child sleeps longer than this */
@@ -174,7 +179,8 @@ struct rsp_conf {
 	const char	*modefile;
 	const char	*logfile;
 	long		 validity;
-	int		 port;
+	int		 ports[RSP_PORTS_MAX];
+	int		 nports;
 	int		 signer_is_issuer;
 	pid_t		 parent;
 };
@@ -245,8 +251,10 @@ rsp_parse_args(int argc, char *argv[], struct rsp_conf *cf)
 	while ((ch = getopt(argc, argv, "p:i:s:k:m:l:V:x:")) != -1) {
 		switch (ch) {
 		case 'p':
-			cf->port = (int)tool_arg_long(optarg, RSP_PORT_MIN,
-			    RSP_PORT_MAX, "bad port");
+			if (cf->nports == RSP_PORTS_MAX)
+				tool_die("too many ports", optarg);
+			cf->ports[cf->nports++] = (int)tool_arg_long(optarg,
+			    RSP_PORT_MIN, RSP_PORT_MAX, "bad port");
 			break;
 		case 'i':
 			issuer = optarg;
@@ -274,7 +282,7 @@ rsp_parse_args(int argc, char *argv[], struct rsp_conf *cf)
 			tool_usage(RSP_USAGE);
 		}
 	}
-	if (optind != argc || cf->port == 0 || issuer == NULL ||
+	if (optind != argc || cf->nports == 0 || issuer == NULL ||
 	    signer == NULL || key == NULL || cf->modefile == NULL ||
 	    cf->logfile == NULL)
 		tool_usage(RSP_USAGE);
@@ -1102,28 +1110,46 @@ rsp_serve(const struct rsp_conf *cf, int fd)
 
 /* ---- parent ---------------------------------------------------------- */
 
-static void __attribute__((noreturn))
-rsp_accept_loop(struct rsp_conf *cf, int lfd)
+/* One connection on lfd, answered by a child of its own. */
+static void
+rsp_accept_one(struct rsp_conf *cf, const struct pollfd *lfds, int nfds,
+    int lfd)
 {
 	pid_t	 pid;
-	int	 fd;
+	int	 fd, k;
+
+	if ((fd = accept(lfd, NULL, NULL)) == -1) {
+		if (errno != EINTR && errno != ECONNABORTED &&
+		    errno != EAGAIN)
+			fprintf(stderr, RSP_NAME ": accept: %s\n",
+			    strerror(errno));
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, RSP_NAME ": fork: %s\n", strerror(errno));
+	} else if (pid == 0) {
+		for (k = 0; k < nfds; k++)
+			close(lfds[k].fd);
+		rsp_serve(cf, fd);
+		_exit(0);
+	}
+	close(fd);
+}
+
+static void __attribute__((noreturn))
+rsp_accept_loop(struct rsp_conf *cf, struct pollfd *lfds, int nfds)
+{
+	int	 k;
 
 	for (;;) {
-		if ((fd = accept(lfd, NULL, NULL)) == -1) {
-			if (errno != EINTR && errno != ECONNABORTED)
-				fprintf(stderr, RSP_NAME ": accept: %s\n",
-				    strerror(errno));
+		if (poll(lfds, (nfds_t)nfds, -1) == -1) {
+			if (errno != EINTR)
+				tool_die("poll", strerror(errno));
 			continue;
 		}
-		if ((pid = fork()) == -1) {
-			fprintf(stderr, RSP_NAME ": fork: %s\n",
-			    strerror(errno));
-		} else if (pid == 0) {
-			close(lfd);
-			rsp_serve(cf, fd);
-			_exit(0);
-		}
-		close(fd);
+		for (k = 0; k < nfds; k++)
+			if (lfds[k].revents & POLLIN)
+				rsp_accept_one(cf, lfds, nfds, lfds[k].fd);
 	}
 }
 
@@ -1131,15 +1157,27 @@ int
 main(int argc, char *argv[])
 {
 	struct rsp_conf	 cf;
-	int		 lfd;
+	struct pollfd	 lfds[RSP_PORTS_MAX];
+	int		 k;
 
 	memset(&cf, 0, sizeof(cf));
 	rsp_parse_args(argc, argv, &cf);
 	rsp_signals();
-	lfd = rsp_listen(cf.port);
+	/* Non-blocking, so that a connection gone between poll() and
+	 * accept() does not stall the others (on Linux an accepted socket
+	 * does not inherit the flag). */
+	for (k = 0; k < cf.nports; k++) {
+		lfds[k].fd = rsp_listen(cf.ports[k]);
+		lfds[k].events = POLLIN;
+		if (fcntl(lfds[k].fd, F_SETFL, O_NONBLOCK) == -1)
+			tool_die("O_NONBLOCK", strerror(errno));
+	}
 	cf.parent = getpid();
 
-	printf("READY %d\n", cf.port);
+	printf("READY");
+	for (k = 0; k < cf.nports; k++)
+		printf(" %d", cf.ports[k]);
+	printf("\n");
 	fflush(stdout);
-	rsp_accept_loop(&cf, lfd);
+	rsp_accept_loop(&cf, lfds, cf.nports);
 }

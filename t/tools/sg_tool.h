@@ -1,6 +1,7 @@
 /*
- * sg_tool.h -- what the test and benchmark tools share: sg_responder
- * (build/tools/), sg_bench and sg_mkcerts (build/bench/).
+ * sg_tool.h -- what the test and benchmark tools share: sg_responder,
+ * sg_mkcerts and sg_staplecheck (t/tools/, built into build/tools/) and
+ * the benchmarks' load client sg_bench (bench/, build/bench/).
  *
  * The tools are short-lived programs that nothing links against: on any
  * error these helpers say why on stderr and exit, so none of them returns
