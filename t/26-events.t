@@ -133,7 +133,7 @@ EOF
     ok(SGTest::wait_for(sub { runs_of($out, 'failing', $leaf) }, 8),
        'the hanging program started');
     my $n = scalar @{$t->requests};
-    my $killed = qr/SG0061: StapleGuardEventCommand \S+hang\.sh for failing CN=localhost ran past StapleGuardEventTimeout \(1 s\) and was killed \(pid (\d+)\)/;
+    my $killed = qr/SG0061: StapleGuardEventCommand \S+hang\.sh for failing CN=localhost ran past StapleGuardEventTimeout \(1 s\) and was killed with its process group \(pid (\d+), SIGTERM\)/;
     ok(SGTest::wait_for(sub { $t->error_log =~ $killed }, 4),
        'killed after StapleGuardEventTimeout (SG0061), naming the program, '
        . 'the event and the certificate');
