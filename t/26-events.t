@@ -216,8 +216,7 @@ EOF
     is($got{SigBlk}, '0' x 16, 'no signal blocked');
     # but for 32 and 33, glibc's own (posix_spawn leaves them ignored; a
     # program's libc sets its handlers for them as it starts)
-    is(sprintf('%016x', hex($got{SigIgn} // 'f') & ~(3 << 31)), '0' x 16,
-       'no signal ignored');
+    like($got{SigIgn} // '', qr/^0{7}[01][08]0{7}$/, 'no signal ignored');
     is($got{stdin}, '/dev/null', 'standard input is /dev/null');
     is($got{read}, 'eof', '... and reads as empty');
     is($got{timeout}, 124, '`timeout` inside the program works');
