@@ -2,9 +2,10 @@
  * certificate's state changes (to page someone, open a ticket, ...).
  *
  * Only the fetcher calls these, in its child (already the server's User),
- * never a handshake. A program is started and left running; the fetcher's
- * next looks reap it, or kill it once StapleGuardEventTimeout has passed,
- * so a slow program never holds the fetcher. */
+ * never a handshake. A program is started and left running; a thread of
+ * the events' own reaps it, or stops it with its process group once
+ * StapleGuardEventTimeout has passed, so a slow program never holds the
+ * fetcher, nor a long batch of fetches the timeout. */
 #ifndef SGH_EVENT_H
 #define SGH_EVENT_H
 
@@ -26,8 +27,9 @@ typedef enum {
 /* The event's name, as the program gets it: "failing", ... */
 const char *sgh_event_name(sgh_event_t ev);
 
-/* As the fetcher starts in a child; and as it stops, which kills what
- * still runs and frees what start took. */
+/* As the fetcher starts in a child (which starts the watcher thread);
+ * and as it stops, which joins that thread, kills what still runs and
+ * frees what start took. Both from the fetcher's (watchdog's) thread. */
 void sgh_event_start(sgh_gen_t *g);
 void sgh_event_stop(void);
 
@@ -41,9 +43,5 @@ sgh_event_t sgh_event_of_refresh(const sg_refresh_result_t *res,
  * Safe from the batch's threads. */
 void sgh_event_fire(apr_pool_t *p, const sg_entry_t *e, sgh_event_t ev,
                     sg_reason_t reason);
-
-/* At every look of the fetcher: reap the programs that ended, kill those
- * past StapleGuardEventTimeout. */
-void sgh_event_reap(void);
 
 #endif

@@ -237,7 +237,6 @@ static int sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
     apr_time_t now = apr_time_now();
     int i;
 
-    sgh_event_reap();
     for (i = 0; i < sg_registry_count(g->reg); i++) {
         sg_entry_t *e = sg_registry_at(g->reg, i);
 

@@ -46,6 +46,8 @@ typedef enum {
     SGH_M_REFRESH_ASKED,        /* SG0060 */
     SGH_M_EVENT_KILLED,         /* SG0061 */
     SGH_M_EVENT_FAILED,         /* SG0062 */
+    SGH_M_ACTION_CROSS_SITE,    /* SG0063 */
+    SGH_M_EVENT_WATCHER,        /* SG0064 */
     SGH_M_SHARED_REFUSED,       /* SG0070 */
     SGH_M_SHARED_DOWN,          /* SG0071 */
     SGH_M_SHARED_UP,            /* SG0072 */

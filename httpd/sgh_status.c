@@ -13,6 +13,7 @@
  */
 #include <limits.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -793,6 +794,14 @@ static sgh_format_t sgh_status_format(request_rec *r)
 #define SGH_ACTION_FORM_MAX 1024
 #define SGH_ACTION_FIELDS_MAX 8
 #define SGH_ACTION_ALL "all"
+/* The header of the module's own that makes a request one no web page
+ * of another site can send (see sgh_action_cross_site). */
+#define SGH_ACTION_HEADER "X-Staple-Guard-Action"
+#define SGH_ACTION_REFRESH "refresh"
+/* Of a client's header, shown in a log line or an answer. */
+#define SGH_ACTION_SHOWN_MAX 128
+/* SG0063 at most once per this many seconds in a child. */
+#define SGH_ACTION_REFUSED_EVERY 60
 
 /* The answer to an action: its status, how many certificates were
  * scheduled, and what was done or why not, as text or JSON. */
@@ -864,16 +873,92 @@ static int sgh_action_refresh(sgh_gen_t *g, const char *cert, int *named)
     return n;
 }
 
+/* A client's header value as a log line or an answer shows it: cut,
+ * escaped. */
+static const char *sgh_action_shown(apr_pool_t *p, const char *v)
+{
+    return ap_escape_logitem(p, apr_pstrmemdup(p, v, strnlen(v,
+                             SGH_ACTION_SHOWN_MAX)));
+}
+
+/* Why a web page of another site may have sent r, or NULL when none can
+ * have. A form POST needs no CORS preflight, so the operator's browser
+ * would send one for any page it opens. A page can add a header of its
+ * own only after a preflight, which this handler never grants (OPTIONS is
+ * 405): the module's header proves enough. Without it, the browser must
+ * say that the page is this one's own origin (Sec-Fetch-Site:
+ * same-origin, Origin: this scheme://Host), and neither may say another.
+ * A request that says nothing (`curl -d`) is refused: it is not known to
+ * come from the page, and the header costs a script nothing. */
+static const char *sgh_action_cross_site(request_rec *r)
+{
+    const char *mine = apr_table_get(r->headers_in, SGH_ACTION_HEADER);
+    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *host = apr_table_get(r->headers_in, "Host");
+    const char *own = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
+                                  host ? host : "", NULL);
+
+    if (mine != NULL && ap_cstr_casecmp(mine, SGH_ACTION_REFRESH) == 0) {
+        return NULL;
+    }
+    if (site != NULL && ap_cstr_casecmp(site, "same-origin") != 0) {
+        return apr_psprintf(r->pool, "the browser says another site sent "
+                            "it (Sec-Fetch-Site: %s)",
+                            sgh_action_shown(r->pool, site));
+    }
+    if (origin != NULL && (host == NULL
+                           || ap_cstr_casecmp(origin, own) != 0)) {
+        return apr_psprintf(r->pool, "it comes from another origin "
+                            "(Origin: %s, not %s)",
+                            sgh_action_shown(r->pool, origin),
+                            sgh_action_shown(r->pool, own));
+    }
+    if (site == NULL && origin == NULL) {
+        return "it carries neither " SGH_ACTION_HEADER " nor Origin";
+    }
+    return NULL;
+}
+
+/* SG0063, at most once per SGH_ACTION_REFUSED_EVERY in a child whatever
+ * the number of requests (a page could send them in a loop), with the
+ * count of those refused since the last line. */
+static void sgh_action_refused(request_rec *r, const char *why)
+{
+    static apr_uint32_t logged, unlogged;      /* seconds; requests */
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t last = apr_atomic_read32(&logged);
+
+    if ((last != 0 && now - last < SGH_ACTION_REFUSED_EVERY)
+        || apr_atomic_cas32(&logged, now, last) != last) {
+        apr_atomic_inc32(&unlogged);
+        return;
+    }
+    sgh_log(SGH_M_ACTION_CROSS_SITE, 0, r->server, 0, "refused an action "
+            "from %s at the status page %s: %s; nothing is scheduled (a "
+            "script sends %s: %s; %u more refused since the last line)",
+            r->useragent_ip,
+            sgh_action_shown(r->pool, r->uri), why, SGH_ACTION_HEADER,
+            SGH_ACTION_REFRESH, apr_atomic_xchg32(&unlogged, 0));
+}
+
 /* POST action=refresh&cert=<id>|all, where StapleGuardStatusActions is On. */
 static int sgh_status_action(request_rec *r, sgh_gen_t *g)
 {
     apr_array_header_t *form = NULL;
-    const char *action, *cert;
+    const char *action, *cert, *why;
     int n, named;
 
     if (!sgh_config_status_actions(r)) {
         return sgh_action_answer(r, HTTP_FORBIDDEN, 0, "actions are not "
                                  "enabled here (StapleGuardStatusActions)");
+    }
+    if ((why = sgh_action_cross_site(r)) != NULL) {
+        sgh_action_refused(r, why);
+        return sgh_action_answer(r, HTTP_FORBIDDEN, 0, apr_pstrcat(r->pool,
+                                 "refused: ", why, "; send the header "
+                                 SGH_ACTION_HEADER ": " SGH_ACTION_REFRESH,
+                                 NULL));
     }
     if (ap_parse_form_data(r, NULL, &form, SGH_ACTION_FIELDS_MAX,
                            SGH_ACTION_FORM_MAX) != OK || form == NULL) {
@@ -882,7 +967,8 @@ static int sgh_status_action(request_rec *r, sgh_gen_t *g)
     }
     action = sgh_action_field(r, form, "action");
     cert = sgh_action_field(r, form, "cert");
-    if (action == NULL || strcmp(action, "refresh") != 0 || cert == NULL) {
+    if (action == NULL || strcmp(action, SGH_ACTION_REFRESH) != 0
+        || cert == NULL) {
         return sgh_action_answer(r, HTTP_BAD_REQUEST, 0, "expected "
                                  "action=refresh and cert=<sha256>|all");
     }

@@ -4,7 +4,11 @@
 # at-risk for Must-Staple) with its arguments; at most once per
 # certificate and event per StapleGuardEventInterval; a program that hangs
 # is killed after StapleGuardEventTimeout (SG0061) while the fetcher goes
-# on refreshing; one that exits non-zero is logged (SG0062).
+# on refreshing; one that exits non-zero is logged (SG0062). A program
+# starts with every signal unblocked and at its default action, reads
+# /dev/null, runs in a process group of its own, and at the timeout the
+# whole group is stopped (SIGTERM, which a `trap` sees; SIGKILL for what
+# is left), within a second even while the fetcher is in a long batch.
 use strict;
 use warnings;
 use FindBin;
@@ -12,6 +16,7 @@ use lib "$FindBin::Bin/lib";
 use SGTest;
 BEGIN { SGTest::enter_netns() }
 use Test::More;
+use Time::HiRes qw(time);
 
 # Responses valid 6 s: refreshed after ~3 s, expired after 6 s.
 my $VALIDITY = 6;
@@ -133,7 +138,7 @@ EOF
     ok(SGTest::wait_for(sub { runs_of($out, 'failing', $leaf) }, 8),
        'the hanging program started');
     my $n = scalar @{$t->requests};
-    my $killed = qr/SG0061: StapleGuardEventCommand \S+hang\.sh for failing CN=localhost ran past StapleGuardEventTimeout \(1 s\) and was killed \(pid (\d+)\)/;
+    my $killed = qr/SG0061: StapleGuardEventCommand \S+hang\.sh for failing CN=localhost ran past StapleGuardEventTimeout \(1 s\) and was killed with its process group \(pid (\d+), SIGTERM\)/;
     ok(SGTest::wait_for(sub { $t->error_log =~ $killed }, 4),
        'killed after StapleGuardEventTimeout (SG0061), naming the program, '
        . 'the event and the certificate');
@@ -155,6 +160,85 @@ EOF
     is_deeply([grep { !/ for (?:failing|recovered) CN=\S+ (?:ran|exited)/ } @said],
               [], 'every SG0061/SG0062 line names its run');
     is($t->curl_status, 0, 'and stapling goes on');
+}
+
+# ---- the program's surroundings; its group stopped during a long batch ----
+# localhost's responder refuses connections: its first attempt fails at
+# once ("failing"), inside the first round's batch, which also holds
+# slow.localhost's fetch from a responder that accepts and never answers
+# (StapleGuardResponderTimeout 20). The program looks at what it got,
+# starts two children (one ignores SIGTERM) and hangs past the timeout.
+sub running {       # a process, not yet gone (a zombie counts as gone)
+    my ($pid) = @_;
+    my $stat = SGTest::slurp("/proc/$pid/stat");
+    return $stat =~ /^\d+ \(.*\) (\S)/s && $1 ne 'Z';
+}
+sub pgid_of { SGTest::slurp("/proc/$_[0]/stat") =~ /^\d+ \(.*\) \S (\d+) (\d+)/s ? $2 : -1 }
+{
+    my $t = SGTest->new;
+    $t->issue_cert('slow', cn => 'slow.localhost');
+    my $env = $t->write_file('group.env', '');
+    chmod 0666, $env;
+    my ($sh, $out) = event_script($t, 'group', <<"EOF");
+[ "\$1" = failing ] && [ "\$3" = CN=localhost ] || exit 0
+{
+    echo "pid \$\$"
+    echo "pgid \$(ps -o pgid= -p \$\$ | tr -d ' ')"
+    grep -E '^Sig(Blk|Ign):' /proc/\$\$/status
+    echo "stdin \$(readlink /proc/self/fd/0)"
+    if read x; then echo "read data"; else echo "read eof"; fi
+    timeout 1 sleep 5; echo "timeout \$?"
+    trap 'echo trapped >> $env; exit 0' TERM
+    sleep 300 & echo "child \$!"
+    (trap '' TERM; exec sleep 300) & echo "stubborn \$!"
+} >> $env
+echo ready >> $env
+sleep 300
+echo "not stopped" >> $env
+EOF
+    $t->start_responder(mode => 'hang 60');
+    $t->write_conf(global => <<"EOF",
+StapleGuardResponderTimeout 20
+StapleGuardEventCommand $sh
+StapleGuardEventTimeout 3
+StapleGuardEventInterval 300
+EOF
+        vhosts => [
+            { name => 'localhost', cert => 'leaf',
+              extra => "    StapleGuardResponderURL http://127.0.0.1:9/refused\n" },
+            { name => 'slow.localhost', cert => 'slow' },
+        ]);
+    $t->start_httpd(no_fetch_wait => 1);
+    ok(SGTest::wait_for(sub { SGTest::slurp($env) =~ /^ready$/m }, 15),
+       'the program ran for the first failure');
+    my %got = SGTest::slurp($env) =~ /^(\w+):?\s+(.*?)\s*$/mg;
+    my $pid = $got{pid} // 0;
+    is($got{SigBlk}, '0' x 16, 'no signal blocked');
+    # but for 32 and 33, glibc's own (posix_spawn leaves them ignored; a
+    # program's libc sets its handlers for them as it starts)
+    like($got{SigIgn} // '', qr/^0{7}[01][08]0{7}$/, 'no signal ignored');
+    is($got{stdin}, '/dev/null', 'standard input is /dev/null');
+    is($got{read}, 'eof', '... and reads as empty');
+    is($got{timeout}, 124, '`timeout` inside the program works');
+    is($got{pgid}, $pid, 'the program leads a process group of its own');
+    isnt($got{pgid}, pgid_of($t->httpd_pid), "... not httpd's");
+    ok(running($got{child}) && running($got{stubborn}),
+       'its children run');
+    my $killed = qr/SG0061: StapleGuardEventCommand \S+group\.sh for failing CN=localhost ran past StapleGuardEventTimeout \(3 s\) and was killed with its process group \(pid $pid, SIGTERM\)/;
+    ok(SGTest::wait_for(sub { $t->error_log =~ $killed }, 8),
+       'stopped after StapleGuardEventTimeout (SG0061)');
+    my $log = $t->error_log;
+    unlike($log, qr/SG0041: /, '... while the first batch of fetches still runs');
+    like(SGTest::slurp($env), qr/^trapped$/m, 'its `trap` on TERM ran');
+    unlike(SGTest::slurp($env), qr/not stopped/, 'it did not go on');
+    ok(SGTest::wait_for(sub { !running($got{child}) && !running($got{stubborn}) }, 2),
+       'both children are gone, also the one that ignores SIGTERM');
+    ok(!running($pid), 'and so is the program');
+    # The hanging answer ends with the responder: the batch ends now.
+    $t->stop_responder;
+    ok(SGTest::wait_for(sub { $t->error_log =~ /SG0041: / }, 10),
+       'the batch ended only then');
+    $t->stop_httpd;
 }
 
 done_testing;

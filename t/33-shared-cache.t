@@ -139,7 +139,8 @@ $b->start_httpd;
 my $held = stored($b);
 ok(SGCache::set($r, $key, SGTest::slurp("$dir/older.der")), 'older: planted');
 my $n = asked();
-$b->https_request('/sg-status', data => 'action=refresh&cert=all');
+$b->https_request('/sg-status', data => 'action=refresh&cert=all',
+                  headers => ['X-Staple-Guard-Action: refresh']);
 SGTest::wait_for(sub { asked() > $n }, 20);
 SGTest::wait_for(sub { count_log($b, qr/SG0070: /) }, 10);
 like($b->error_log, qr/SG0070: CN=localhost: .*older than the one already held/,

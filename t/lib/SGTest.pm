@@ -552,7 +552,8 @@ sub status_location {
 
 # A request over TLS to this server with a method and a form body:
 # (code, body, content type). $o{method}: POST by default; $o{data}: the
-# url-encoded body; $o{accept}: an Accept header.
+# url-encoded body; $o{accept}: an Accept header; $o{headers}: more
+# ("Name: value" each).
 sub https_request {
     my ($self, $path, %o) = @_;
     my $p = $self->{hport};
@@ -562,6 +563,7 @@ sub https_request {
                '--resolve', "localhost:$p:127.0.0.1");
     push @cmd, '--data', $o{data} if defined $o{data};
     push @cmd, '-H', "Accept: $o{accept}" if $o{accept};
+    push @cmd, map { ('-H', $_) } @{$o{headers} // []};
     open(my $fh, '-|', @cmd, "https://localhost:$p$path") or die "curl: $!";
     my $body = do { local $/; <$fh> } // '';
     close $fh;
