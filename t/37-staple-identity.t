@@ -231,7 +231,8 @@ for my $conc (@CONCURRENCY) {
     sleep($since - time());
     my $stamp = strftime('%Y-%m-%dT%H:%M:%SZ', gmtime($since));
     my ($code) = $t->https_request('/sg-status',
-                                   data => 'action=refresh&cert=all');
+                                   data => 'action=refresh&cert=all',
+                                   headers => ['X-Staple-Guard-Action: refresh']);
     is($code, 200, "$c: refresh of every certificate asked for");
     my $j = {};
     ok(SGTest::wait_for(sub {
