@@ -119,14 +119,32 @@ static void sgh_log_skew(server_rec *s, const sg_entry_t *e,
     }
 }
 
+/* Which request the last responder answered: "GET", "POST", or "POST
+ * after GET got <reason>" (sg_fetch_run asks again at once). */
+static const char *sgh_log_method(apr_pool_t *p, const sg_fetch_result_t *f)
+{
+    if (!f->used_post) {
+        return "GET";
+    }
+    if (f->get_refused == SG_R_OK) {
+        return "POST";
+    }
+    return apr_pstrcat(p, "POST after GET got ", sg_reason_name(f->get_refused),
+                       f->get_detail ? " (" : "",
+                       f->get_detail ? f->get_detail : "",
+                       f->get_detail ? ")" : "", NULL);
+}
+
 static void sgh_log_success(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
                             const sg_refresh_result_t *res, const char *when,
                             int changed)
 {
     sgh_log(res->verdict.revoked ? SGH_M_REVOKED : SGH_M_GOOD, changed, s, 0,
-            "%s: %s response from %s (%s%s%s), valid until %s; next refresh "
-            "%s", e->cert->subject, res->verdict.revoked ? "REVOKED" : "good",
-            res->url, when, res->failed ? "; failed first: " : "",
+            "%s: %s response from %s (%s; %s%s%s), valid until %s; next "
+            "refresh %s", e->cert->subject,
+            res->verdict.revoked ? "REVOKED" : "good", res->url, when,
+            sgh_log_method(p, &res->fetch),
+            res->failed ? "; failed first: " : "",
             res->failed ? res->failed : "",
             sgh_log_time(p, res->verdict.next_update),
             sgh_log_time(p, e->next_due));
@@ -140,6 +158,7 @@ void sgh_log_refresh(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
                   || res->new_state != res->old_state;
     const char *detail = res->fetch.detail ? res->fetch.detail
                                            : res->verdict.detail;
+    int asked = res->url != NULL && res->reason != SG_R_BAD_URL;
 
     he->last_logged = res->reason;
     sgh_log_skew(s, e, res);
@@ -150,14 +169,16 @@ void sgh_log_refresh(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
     /* The outcome's own id, from the core's table (sg_reason.c). */
     ap_log_error(APLOG_MARK, changed ? sgh_log_level(e, res->new_state)
                                      : APLOG_DEBUG, 0, s,
-                 "%s: %s: %s: %s%s%s%s%s; %s; attempt %d, next %s%s",
-                 sg_reason_id(res->reason), e->cert->subject, res->url,
-                 sg_reason_text(res->reason), detail ? " - " : "",
+                 "%s: %s: %s: %s%s%s%s%s; %s; attempt %d, next %s%s%s%s",
+                 sg_reason_id(res->reason), e->cert->subject,
+                 res->url, sg_reason_text(res->reason), detail ? " - " : "",
                  detail ? detail : "", res->failed ? "; failed before: " : "",
                  res->failed ? res->failed : "",
                  sgh_log_holding(p, e, res->new_state), e->failures,
                  sgh_log_time(p, e->next_due),
-                 e->force_post ? " with POST" : "");
+                 e->force_post ? " with POST" : "",
+                 asked ? "; method " : "", asked ? sgh_log_method(p, &res->fetch)
+                                                 : "");
 }
 
 void sgh_log_adopted(server_rec *s, apr_pool_t *p, const sg_entry_t *e,

@@ -29,7 +29,10 @@ typedef struct {
     const unsigned char *der;   /* the body, when reason is SG_R_OK */
     apr_size_t der_len;
     const char *detail;         /* what the library said, for the log */
-    int used_post;
+    int used_post;              /* the answer is to a POST */
+    sg_reason_t get_refused;    /* SG_R_OK, or why the GET asked first in
+                                 * this fetch failed (then POST was asked) */
+    const char *get_detail;     /* the GET's detail then, or NULL */
     apr_interval_time_t latency;
 } sg_fetch_result_t;
 
@@ -39,15 +42,21 @@ typedef struct {
 const char *sg_fetch_host(apr_pool_t *p, const char *url);
 
 /* Fetch a response. Never blocks longer than args->timeout, name
- * resolution included. Redirects are not followed; a proxy is used only
- * when args->proxy says so (never one from the environment). */
+ * resolution included (a second at most over it: OpenSSL counts whole
+ * seconds). GET when the request allows it and args->force_post is not
+ * set; when the GET's answer is an HTTP error, not an OCSP response, or
+ * malformedRequest, the same URL is asked with POST at once, within the
+ * same timeout (res->get_refused says why). Redirects are not followed;
+ * a proxy is used only when args->proxy says so (never one from the
+ * environment). */
 sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
                          const sg_fetch_args_t *args);
 
 /* The same exchange over conn, a BIO already connected to the responder
  * (or to args->proxy): what sg_fetch_run does once it has connected. The
  * caller keeps conn. For the fuzz harness (fuzz/fuzz_fetch.c), which
- * plays the responder's side from memory. */
+ * plays the responder's side from memory. One exchange: a refused GET
+ * is not asked again with POST (that needs a second connection). */
 sg_reason_t sg_fetch_run_bio(sg_fetch_result_t *res, apr_pool_t *p,
                              const sg_fetch_args_t *args, BIO *conn);
 

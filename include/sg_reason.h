@@ -50,6 +50,7 @@ typedef enum {
     SG_R_PROXY_UPSTREAM,
     SG_R_CERTID_HASH,
     SG_R_TABLE_FULL,        /* no room in shared memory: old one kept */
+    SG_R_RESOLVE_BUSY,      /* too many lookups left running (sg_resolve) */
     SG_R_COUNT
 } sg_reason_t;
 

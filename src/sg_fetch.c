@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/http.h>
+#include <openssl/ocsp.h>
 #include <openssl/httperr.h>
 #include <openssl/x509v3.h>
 
@@ -116,13 +117,15 @@ static sg_reason_t sg_fetch_read(sg_fetch_result_t *res, apr_pool_t *p,
     return SG_R_OK;
 }
 
-/* Whole seconds left until deadline, at least 1: OpenSSL counts seconds. */
+/* Whole seconds left until deadline, rounded up (OpenSSL counts whole
+ * seconds); 0 when none is left, which is a timeout: OpenSSL reads 0 as
+ * "no timeout". */
 static int sg_fetch_seconds_left(apr_time_t deadline)
 {
     apr_interval_time_t left = deadline - apr_time_now();
-    int sec = (int)((left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
 
-    return sec > 0 ? sec : 1;
+    return left > 0 ? (int)((left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC)
+                    : 0;
 }
 
 /* ---- the response head, seen on its way to OpenSSL ----
@@ -330,7 +333,8 @@ static sg_reason_t sg_fetch_via(sg_fetch_url_t *u, apr_pool_t *p,
 }
 
 static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
-                                const sg_fetch_args_t *args, sg_fetch_url_t *u)
+                                const sg_fetch_args_t *args, int post,
+                                sg_fetch_url_t *u)
 {
     int use_ssl = 0, has_query;
     apr_size_t hlen;
@@ -353,7 +357,7 @@ static sg_reason_t sg_fetch_url(sg_fetch_result_t *res, apr_pool_t *p,
     /* A query belongs to the URL: GET would have to put the request
      * after it, so such a responder is asked with POST. */
     has_query = (u->query != NULL && *u->query != '\0');
-    res->used_post = args->force_post || args->req->get_enc == NULL
+    res->used_post = post || args->force_post || args->req->get_enc == NULL
                      || has_query;
     if (res->used_post) {
         u->target = has_query ? apr_pstrcat(p, u->path, "?", u->query, NULL)
@@ -381,15 +385,18 @@ const char *sg_fetch_host(apr_pool_t *p, const char *url)
                : apr_pstrdup(p, start);
 }
 
-/* Connect to the responder or the proxy; a proxy's failures have their
- * own reasons, so that the operator looks at the right machine. */
+/* Connect to the responder or the proxy (at addr, one of its addresses,
+ * when given); a proxy's failures have their own reasons, so that the
+ * operator looks at the right machine. */
 static sg_reason_t sg_fetch_open(sg_fetch_result_t *res, apr_pool_t *p,
                                  const sg_fetch_url_t *u, int family,
-                                 apr_time_t deadline, apr_socket_t **psock)
+                                 const char *addr, apr_time_t deadline,
+                                 apr_socket_t **psock)
 {
-    sg_reason_t r = sg_resolve_connect(&res->detail, p, u->connect_host,
-                                     u->connect_port, family, deadline,
-                                     psock);
+    sg_reason_t r = sg_resolve_connect(&res->detail, p,
+                                       addr ? addr : u->connect_host,
+                                       u->connect_port, family, deadline,
+                                       psock);
 
     if (u->proxy != NULL && r != SG_R_OK) {
         res->detail = apr_pstrcat(p, "proxy ", res->detail, NULL);
@@ -408,15 +415,19 @@ static sg_reason_t sg_fetch_exchange(sg_fetch_result_t *res, apr_pool_t *p,
 {
     sg_fetch_head_t *h = apr_pcalloc(p, sizeof(*h));
     BIO *rbio = sg_fetch_snoop_new(conn, h), *body = NULL;
+    int left = sg_fetch_seconds_left(deadline);
     sg_reason_t r = SG_R_INTERNAL;
 
-    if (rbio != NULL) {
+    if (left <= 0) {
+        res->detail = "no time left to send the request";
+        r = u->proxy != NULL ? SG_R_PROXY_TIMEOUT : SG_R_TIMEOUT;
+    }
+    else if (rbio != NULL) {
         body = OSSL_HTTP_transfer(NULL, u->host, u->port, u->target, 0, NULL,
                                   NULL, conn, rbio, NULL, NULL, 0, u->headers,
                                   res->used_post ? SG_FETCH_REQUEST_TYPE
                                                  : NULL,
-                                  req, NULL, 1, args->max_len,
-                                  sg_fetch_seconds_left(deadline), 0);
+                                  req, NULL, 1, args->max_len, left, 0);
         r = body != NULL ? SG_R_OK : sg_fetch_classify(p, &res->detail);
         r = sg_fetch_judge(res, p, h, u->proxy != NULL, r);
     }
@@ -435,10 +446,10 @@ static sg_reason_t sg_fetch_exchange(sg_fetch_result_t *res, apr_pool_t *p,
 /* What comes before connecting: the URL taken apart, and the body of a
  * POST (*req stays NULL for GET). */
 static sg_reason_t sg_fetch_prepare(sg_fetch_result_t *res, apr_pool_t *p,
-                                    const sg_fetch_args_t *args,
+                                    const sg_fetch_args_t *args, int post,
                                     sg_fetch_url_t *u, BIO **req)
 {
-    sg_reason_t r = sg_fetch_url(res, p, args, u);
+    sg_reason_t r = sg_fetch_url(res, p, args, post, u);
 
     if (r == SG_R_OK && res->used_post
         && (*req = BIO_new_mem_buf(args->req->der,
@@ -448,27 +459,44 @@ static sg_reason_t sg_fetch_prepare(sg_fetch_result_t *res, apr_pool_t *p,
     return r;
 }
 
-sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
-                         const sg_fetch_args_t *args)
+/* The address sock is connected to, as a number; NULL if unknown. */
+static const char *sg_fetch_peer(apr_pool_t *p, apr_socket_t *sock)
+{
+    apr_sockaddr_t *sa;
+    char *ip = NULL;
+
+    if (apr_socket_addr_get(&sa, APR_REMOTE, sock) != APR_SUCCESS
+        || apr_sockaddr_ip_get(&ip, sa) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_pstrdup(p, ip);
+}
+
+/* One exchange over a connection of its own: with POST when post says
+ * so (or args make GET impossible), to addr when given (else the host
+ * is looked up); *peer gets the address it reached. */
+static sg_reason_t sg_fetch_once(sg_fetch_result_t *res, apr_pool_t *p,
+                                 const sg_fetch_args_t *args, int post,
+                                 const char *addr, apr_time_t deadline,
+                                 const char **peer)
 {
     sg_fetch_url_t u;
     BIO *req = NULL, *conn = NULL;
     apr_socket_t *sock = NULL;
     apr_os_sock_t fd;
-    apr_time_t start = apr_time_now();
-    apr_time_t deadline = start + apr_time_from_sec(args->timeout);
 
-    memset(res, 0, sizeof(*res));
     memset(&u, 0, sizeof(u));
     ERR_clear_error();
-    res->reason = sg_fetch_prepare(res, p, args, &u, &req);
+    res->reason = sg_fetch_prepare(res, p, args, post, &u, &req);
     if (res->reason != SG_R_OK) {
         goto out;
     }
-    res->reason = sg_fetch_open(res, p, &u, args->family, deadline, &sock);
+    res->reason = sg_fetch_open(res, p, &u, addr ? APR_UNSPEC : args->family,
+                                addr, deadline, &sock);
     if (res->reason != SG_R_OK) {
         goto out;
     }
+    *peer = sg_fetch_peer(p, sock);
     if (apr_os_sock_get(&fd, sock) != APR_SUCCESS
         || (conn = BIO_new_socket(fd, BIO_NOCLOSE)) == NULL) {
         res->reason = SG_R_INTERNAL;
@@ -476,13 +504,68 @@ sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
     }
     res->reason = sg_fetch_exchange(res, p, args, &u, conn, req, deadline);
 out:
-    res->latency = apr_time_now() - start;
     BIO_free(req);
     BIO_free(conn);
     if (sock != NULL) {
         apr_socket_close(sock);
     }
     sg_fetch_url_free(&u);
+    return res->reason;
+}
+
+/* Why the answer to a GET says the GET itself failed, so that the same
+ * URL is asked with POST at once; SG_R_OK when it does not. An HTTP
+ * error status (a responder or CDN that refuses GET, or mangles its
+ * path), a body that is not an OCSP response, or one that says
+ * malformedRequest (the path did not decode to the request). Any other
+ * answer is the responder's word on the certificate, which POST would
+ * get as well. */
+static sg_reason_t sg_fetch_get_refused(const sg_fetch_result_t *res)
+{
+    const unsigned char *pos = res->der;
+    OCSP_RESPONSE *resp;
+    sg_reason_t r = SG_R_OK;
+
+    if (res->reason == SG_R_HTTP_STATUS || res->reason == SG_R_CONTENT_TYPE
+        || res->reason == SG_R_NOT_OCSP || res->reason == SG_R_EMPTY) {
+        return res->reason;
+    }
+    if (res->reason != SG_R_OK) {
+        return SG_R_OK;         /* no answer (timeout, refused...) */
+    }
+    resp = d2i_OCSP_RESPONSE(NULL, &pos, (long)res->der_len);
+    if (resp == NULL || pos != res->der + res->der_len) {
+        r = SG_R_NOT_OCSP;
+    }
+    else if (OCSP_response_status(resp)
+             == OCSP_RESPONSE_STATUS_MALFORMEDREQUEST) {
+        r = SG_R_MALFORMED_REQUEST;
+    }
+    OCSP_RESPONSE_free(resp);
+    return r;
+}
+
+sg_reason_t sg_fetch_run(sg_fetch_result_t *res, apr_pool_t *p,
+                         const sg_fetch_args_t *args)
+{
+    apr_time_t start = apr_time_now();
+    apr_time_t deadline = start + apr_time_from_sec(args->timeout);
+    const char *peer = NULL, *get_detail;
+    sg_reason_t refused;
+
+    memset(res, 0, sizeof(*res));
+    sg_fetch_once(res, p, args, 0, NULL, deadline, &peer);
+    refused = res->used_post ? SG_R_OK : sg_fetch_get_refused(res);
+    /* Asked again at the address that answered: no second lookup, and
+     * the same server (a name's addresses may be different CDN nodes). */
+    if (refused != SG_R_OK && peer != NULL) {
+        get_detail = res->detail;
+        memset(res, 0, sizeof(*res));
+        sg_fetch_once(res, p, args, 1, peer, deadline, &peer);
+        res->get_refused = refused;
+        res->get_detail = get_detail;
+    }
+    res->latency = apr_time_now() - start;
     return res->reason;
 }
 
@@ -496,7 +579,7 @@ sg_reason_t sg_fetch_run_bio(sg_fetch_result_t *res, apr_pool_t *p,
     memset(res, 0, sizeof(*res));
     memset(&u, 0, sizeof(u));
     ERR_clear_error();
-    res->reason = sg_fetch_prepare(res, p, args, &u, &req);
+    res->reason = sg_fetch_prepare(res, p, args, 0, &u, &req);
     if (res->reason == SG_R_OK) {
         res->reason = sg_fetch_exchange(res, p, args, &u, conn, req,
                                         start + apr_time_from_sec(

@@ -97,6 +97,10 @@ static const sg_reason_entry_t sg_reasons[SG_R_COUNT] = {
     { SG_R_TABLE_FULL, "table-full", "SG0141",
       "no room left in shared memory for this larger response: the one "
       "held stays stapled until a graceful restart makes room" },
+    { SG_R_RESOLVE_BUSY, "resolve-busy", "SG0142",
+      "the name was not looked up: too many earlier lookups in this "
+      "process are still waiting for a resolver that does not answer "
+      "(check DNS); retrying later" },
 };
 
 static const sg_reason_entry_t *sg_reason_lookup(sg_reason_t r)

@@ -135,6 +135,8 @@ enum rsp_id {
 	RSP_M_TYPEPARAMS,
 	RSP_M_HTML,
 	RSP_M_CLOSE,
+	RSP_M_GET400,
+	RSP_M_GETHTML,
 	RSP_M_BADMODE
 };
 
@@ -166,6 +168,8 @@ static const struct rsp_mode {
 	{ "typeparams",		RSP_M_TYPEPARAMS },
 	{ "html",		RSP_M_HTML },
 	{ "close",		RSP_M_CLOSE },
+	{ "get400",		RSP_M_GET400 },
+	{ "gethtml",		RSP_M_GETHTML },
 	{ NULL,			RSP_M_BADMODE }
 };
 
@@ -1067,6 +1071,19 @@ rsp_answer(const struct rsp_conf *cf, int fd, const struct rsp_req *rq,
 		    RSP_HTML_PAGE, RSP_STRLEN(RSP_HTML_PAGE));
 		break;
 	case RSP_M_CLOSE:	/* closed before any answer */
+		break;
+	case RSP_M_GET400:	/* a responder that takes POST only */
+		if (strcmp(rq->method, "GET") == 0)
+			rsp_send_text(cf, fd, RSP_HTTP_400, "bad request\n");
+		else
+			rsp_send_ocsp(cf, fd, rq, RSP_M_GOOD);
+		break;
+	case RSP_M_GETHTML:	/* GET caught by a portal's page */
+		if (strcmp(rq->method, "GET") == 0)
+			(void)rsp_send(cf, fd, RSP_HTTP_200, RSP_CT_HTML,
+			    RSP_HTML_PAGE, RSP_STRLEN(RSP_HTML_PAGE));
+		else
+			rsp_send_ocsp(cf, fd, rq, RSP_M_GOOD);
 		break;
 	case RSP_M_OVERSIZE:
 		rsp_send_oversize(cf, fd);

@@ -1,15 +1,24 @@
 /* test_fetch.c: the proxy's URL and bypass list, credentials kept out of
  * what is shown, and the outcomes of connecting directly or through a
  * proxy that is not there (loopback ports nobody listens on), and
- * answers given from memory (sg_fetch_run_bio). Answers from real
- * proxies and DNS servers: t/18-proxy.t, t/19-resolver.t. */
+ * answers given from memory (sg_fetch_run_bio), and from a loopback
+ * server of this file's (a peer that never answers; a GET refused, then
+ * POST). Answers from real proxies and DNS servers: t/18-proxy.t,
+ * t/19-resolver.t. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <apr_general.h>
 #include <apr_network_io.h>
@@ -22,6 +31,9 @@
 
 #define TF_TIMEOUT 2            /* seconds: nothing here should take it */
 #define TF_SENT_MAX 4096        /* room for the request the client writes */
+#define TF_SERVER_WAIT_MS 5000  /* the server's wait for each connection */
+#define TF_SERVER_MAX 2         /* connections it answers */
+#define TF_LINE_MAX 512         /* of a request line kept */
 
 static apr_pool_t *tf_root;
 
@@ -231,6 +243,208 @@ static void test_answers(void **state)
     apr_pool_destroy(p);
 }
 
+/* ---- over a loopback server's connections ---- */
+
+/* Answers one connection after another, and keeps their request lines. */
+typedef struct {
+    int lfd;
+    int port;
+    int count;                          /* connections to answer */
+    const char *answers[TF_SERVER_MAX];
+    apr_size_t lens[TF_SERVER_MAX];
+    char lines[TF_SERVER_MAX][TF_LINE_MAX];
+    int served;
+    pthread_t tid;
+} tf_server_t;
+
+/* The request: its head, and the body Content-Length says. */
+static void tf_server_read(int fd, char *line)
+{
+    char buf[TF_SENT_MAX + 1], *end, *cl;
+    size_t len = 0, want = 0;
+    ssize_t n;
+
+    while (len < TF_SENT_MAX) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        if (poll(&pfd, 1, TF_SERVER_WAIT_MS) <= 0
+            || (n = read(fd, buf + len, TF_SENT_MAX - len)) <= 0) {
+            break;
+        }
+        len += (size_t)n;
+        buf[len] = '\0';
+        if ((end = strstr(buf, "\r\n\r\n")) == NULL) {
+            continue;
+        }
+        cl = strcasestr(buf, "Content-Length:");
+        want = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+        if (len >= want) {
+            break;
+        }
+    }
+    buf[len] = '\0';
+    end = strstr(buf, "\r\n");
+    snprintf(line, TF_LINE_MAX, "%.*s", end ? (int)(end - buf) : (int)len,
+             buf);
+}
+
+static void *tf_server_run(void *arg)
+{
+    tf_server_t *s = arg;
+    int i, fd;
+
+    for (i = 0; i < s->count; i++) {
+        struct pollfd pfd = { .fd = s->lfd, .events = POLLIN };
+
+        if (poll(&pfd, 1, TF_SERVER_WAIT_MS) <= 0
+            || (fd = accept(s->lfd, NULL, NULL)) < 0) {
+            break;
+        }
+        tf_server_read(fd, s->lines[i]);
+        if (write(fd, s->answers[i], s->lens[i]) != (ssize_t)s->lens[i]) {
+            close(fd);
+            break;
+        }
+        shutdown(fd, SHUT_WR);
+        close(fd);
+        s->served++;
+    }
+    return NULL;
+}
+
+/* A listening socket on 127.0.0.1, nothing accepted yet. */
+static int tf_listen(int *port)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t slen = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(listen(fd, TF_SERVER_MAX), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+static void tf_server_start(tf_server_t *s, int count, const char *first,
+                            apr_size_t first_len, const char *second,
+                            apr_size_t second_len)
+{
+    memset(s, 0, sizeof(*s));
+    s->lfd = tf_listen(&s->port);
+    s->count = count;
+    s->answers[0] = first;
+    s->lens[0] = first_len;
+    s->answers[1] = second;
+    s->lens[1] = second_len;
+    assert_int_equal(pthread_create(&s->tid, NULL, tf_server_run, s), 0);
+}
+
+/* After the fetch: no more connections are coming. */
+static void tf_server_stop(tf_server_t *s)
+{
+    shutdown(s->lfd, SHUT_RDWR);
+    assert_int_equal(pthread_join(s->tid, NULL), 0);
+    close(s->lfd);
+}
+
+/* A fetch with GET allowed, from 127.0.0.1:port. */
+static sg_reason_t tf_get(apr_pool_t *p, int port, int timeout,
+                          sg_fetch_result_t *res)
+{
+    static const unsigned char der[] = { 0x30, 0x00 };
+    sg_request_t req = { .der = der, .der_len = sizeof(der),
+                         .get_enc = "MAA%3D" };
+    sg_fetch_args_t args = { .family = APR_UNSPEC, .req = &req,
+                             .timeout = timeout, .max_len = 1024 };
+
+    args.url = apr_psprintf(p, "http://127.0.0.1:%d/ocsp", port);
+    return sg_fetch_run(res, p, &args);
+}
+
+#define TF_ANSWER(body) TF_OK_HEAD "\r\n\r\n" body
+#define TF_MALFORMED "\x30\x03\x0a\x01\x01"
+
+/* A peer that accepts and never answers: a timeout, not a hang. */
+static void test_silent_peer(void **state)
+{
+    apr_pool_t *p;
+    sg_fetch_result_t res;
+    int port, lfd = tf_listen(&port);
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    assert_int_equal(tf_get(p, port, 1, &res), SG_R_TIMEOUT);
+    assert_true(res.latency < apr_time_from_sec(TF_TIMEOUT + 1));
+    assert_int_equal(res.get_refused, SG_R_OK);     /* no answer to judge */
+    close(lfd);
+    apr_pool_destroy(p);
+}
+
+/* A GET refused (an error status, a page, malformedRequest): the same
+ * URL asked with POST at once, and what answered it said. */
+static void tf_expect_post(apr_pool_t *p, const char *refusal, apr_size_t len,
+                           sg_reason_t why)
+{
+    static const char good[] = TF_ANSWER(TF_TRY_LATER);
+    tf_server_t s;
+    sg_fetch_result_t res;
+
+    tf_server_start(&s, 2, refusal, len, good, sizeof(good) - 1);
+    assert_int_equal(tf_get(p, s.port, TF_TIMEOUT, &res), SG_R_OK);
+    tf_server_stop(&s);
+    assert_int_equal(s.served, 2);
+    assert_string_equal(s.lines[0], "GET /ocsp/MAA%3D HTTP/1.0");
+    assert_string_equal(s.lines[1], "POST /ocsp HTTP/1.0");
+    assert_true(res.used_post);
+    assert_int_equal(res.get_refused, why);
+    assert_int_equal(res.der_len, 5);
+    assert_memory_equal(res.der, TF_TRY_LATER, 5);
+}
+
+static void test_post_after_refused_get(void **state)
+{
+    static const char bad[] = "HTTP/1.0 400 Bad Request\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    static const char page[] = "HTTP/1.0 200 OK\r\nContent-Type: text/html"
+                               "\r\n\r\n<html>no</html>";
+    static const char malformed[] = TF_ANSWER(TF_MALFORMED);
+    static const char not_ocsp[] = TF_ANSWER("\x30\x03\x02\x01\x05");
+    apr_pool_t *p;
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    tf_expect_post(p, bad, sizeof(bad) - 1, SG_R_HTTP_STATUS);
+    tf_expect_post(p, page, sizeof(page) - 1, SG_R_CONTENT_TYPE);
+    tf_expect_post(p, malformed, sizeof(malformed) - 1,
+                   SG_R_MALFORMED_REQUEST);
+    tf_expect_post(p, not_ocsp, sizeof(not_ocsp) - 1, SG_R_NOT_OCSP);
+    apr_pool_destroy(p);
+}
+
+/* The responder's word on the certificate (tryLater) is an answer: no
+ * POST after it. */
+static void test_get_answered(void **state)
+{
+    static const char later[] = TF_ANSWER(TF_TRY_LATER);
+    apr_pool_t *p;
+    tf_server_t s;
+    sg_fetch_result_t res;
+
+    (void)state;
+    apr_pool_create(&p, tf_root);
+    tf_server_start(&s, 2, later, sizeof(later) - 1, later,
+                    sizeof(later) - 1);
+    assert_int_equal(tf_get(p, s.port, TF_TIMEOUT, &res), SG_R_OK);
+    tf_server_stop(&s);
+    assert_int_equal(s.served, 1);
+    assert_false(res.used_post);
+    assert_int_equal(res.get_refused, SG_R_OK);
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +453,9 @@ int main(void)
         cmocka_unit_test(test_url_check),
         cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_answers),
+        cmocka_unit_test(test_silent_peer),
+        cmocka_unit_test(test_post_after_refused_get),
+        cmocka_unit_test(test_get_answered),
     };
     int rc;
 

@@ -126,6 +126,26 @@ static apr_size_t tr_get_enc_len(apr_pool_t *p, const unsigned char *der,
     return n;
 }
 
+/* The request for the test CA's certificate with this serial. */
+static void tr_build_for_serial(tr_t *f, const ASN1_INTEGER *serial,
+                                sg_request_t *req)
+{
+    OCSP_CERTID *id = OCSP_cert_id_new(EVP_sha1(),
+                                       X509_get_subject_name(tr_pki.ca.cert),
+                                       X509_get0_pubkey_bitstr(tr_pki.ca.cert),
+                                       serial);
+    unsigned char *id_der = NULL;
+    int id_len;
+
+    assert_non_null(id);
+    id_len = i2d_OCSP_CERTID(id, &id_der);
+    assert_true(id_len > 0);
+    assert_int_equal(sg_request_build(req, f->p, id_der, (apr_size_t)id_len),
+                     APR_SUCCESS);
+    OPENSSL_free(id_der);
+    OCSP_CERTID_free(id);
+}
+
 /* ---- the DER request ------------------------------------------------ */
 
 static void test_request_parses(void **state)
@@ -223,23 +243,12 @@ static void test_get_enc_only_when_it_fits(void **state)
      * exist exactly while its length is at most SG_REQUEST_GET_MAX. */
     for (bytes = 1; bytes <= TR_SERIAL_MAX_BYTES; bytes++) {
         sg_request_t req;
-        OCSP_CERTID *id;
-        unsigned char *id_der = NULL;
-        int id_len;
         apr_size_t want;
 
         assert_int_equal(BN_set_bit(bn, bytes * TR_BITS_PER_BYTE - 2), 1);
         serial = BN_to_ASN1_INTEGER(bn, serial);
         assert_non_null(serial);
-        id = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(tr_pki.ca.cert),
-                              X509_get0_pubkey_bitstr(tr_pki.ca.cert), serial);
-        assert_non_null(id);
-        id_len = i2d_OCSP_CERTID(id, &id_der);
-        assert_true(id_len > 0);
-        assert_int_equal(sg_request_build(&req, f->p, id_der,
-                                          (apr_size_t)id_len), APR_SUCCESS);
-        OPENSSL_free(id_der);
-        OCSP_CERTID_free(id);
+        tr_build_for_serial(f, serial, &req);
         want = tr_get_enc_len(f->p, req.der, req.der_len);
         if (want <= SG_REQUEST_GET_MAX) {
             assert_non_null(req.get_enc);
@@ -256,6 +265,66 @@ static void test_get_enc_only_when_it_fits(void **state)
     assert_true(too_long > 0);
     ASN1_INTEGER_free(serial);
     BN_free(bn);
+}
+
+/* The percent-encoding of a base64 character, as RFC 3986 2.1 has it;
+ * letters and digits stand for themselves. */
+static const char *tr_expected_escape(char c)
+{
+    switch (c) {
+    case '+':
+        return "%2B";
+    case '/':
+        return "%2F";
+    case '=':
+        return "%3D";
+    default:
+        return NULL;
+    }
+}
+
+/* Every request's base64, '+', '/' and '=' included, encoded exactly:
+ * serials are tried until each of the three has been seen (a responder
+ * or proxy that reads a raw '+' in a path as a space, or a raw '/' as a
+ * separator, gets a request that does not decode). */
+static void test_get_enc_escapes_all_three(void **state)
+{
+    tr_t *f = *state;
+    ASN1_INTEGER *serial = ASN1_INTEGER_new();
+    int seen_plus = 0, seen_slash = 0, seen_eq = 0;
+    long n;
+
+    assert_non_null(serial);
+    for (n = 1; n < 4096 && !(seen_plus && seen_slash && seen_eq); n++) {
+        sg_request_t req;
+        char *b64, *want, *w;
+        const char *s, *esc;
+
+        assert_int_equal(ASN1_INTEGER_set(serial, n * 7919), 1);
+        tr_build_for_serial(f, serial, &req);
+        b64 = apr_palloc(f->p, 4 * ((req.der_len + 2) / 3) + 1);
+        EVP_EncodeBlock((unsigned char *)b64, req.der, (int)req.der_len);
+        w = want = apr_palloc(f->p, 3 * strlen(b64) + 1);
+        for (s = b64; *s != '\0'; s++) {
+            esc = tr_expected_escape(*s);
+            if (esc != NULL) {
+                memcpy(w, esc, 3);
+                w += 3;
+            }
+            else {
+                assert_true(isalnum((unsigned char)*s));
+                *w++ = *s;
+            }
+        }
+        *w = '\0';
+        seen_plus |= strchr(b64, '+') != NULL;
+        seen_slash |= strchr(b64, '/') != NULL;
+        seen_eq |= strchr(b64, '=') != NULL;
+        assert_non_null(req.get_enc);
+        assert_string_equal(req.get_enc, want);
+    }
+    assert_true(seen_plus && seen_slash && seen_eq);
+    ASN1_INTEGER_free(serial);
 }
 
 /* ---- the GET target ------------------------------------------------- */
@@ -345,6 +414,7 @@ int main(void)
         TR_TEST(test_get_enc_is_url_safe),
         TR_TEST(test_get_enc_decodes_to_der),
         TR_TEST(test_get_enc_only_when_it_fits),
+        TR_TEST(test_get_enc_escapes_all_three),
         TR_TEST(test_bad_certid_refused),
         TR_TEST(test_target_root),
         TR_TEST(test_target_empty_path),
