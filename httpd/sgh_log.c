@@ -131,7 +131,7 @@ static const char *sgh_log_method(apr_pool_t *p, const sg_fetch_result_t *f)
     }
     return apr_pstrcat(p, "POST after GET got ", sg_reason_name(f->get_refused),
                        f->get_detail ? " (" : "",
-                       f->get_detail ? f->get_detail : "",
+                       f->get_detail ? sg_text_log(p, f->get_detail) : "",
                        f->get_detail ? ")" : "", NULL);
 }
 
@@ -156,8 +156,10 @@ void sgh_log_refresh(server_rec *s, apr_pool_t *p, const sg_entry_t *e,
     sgh_entry_t *he = sgh_entry(e);
     int changed = res->reason != he->last_logged
                   || res->new_state != res->old_state;
-    const char *detail = res->fetch.detail ? res->fetch.detail
-                                           : res->verdict.detail;
+    /* the responder's or the library's words: data, escaped */
+    const char *detail = sg_text_log(p, res->fetch.detail
+                                        ? res->fetch.detail
+                                        : res->verdict.detail);
     int asked = res->url != NULL && res->reason != SG_R_BAD_URL;
 
     he->last_logged = res->reason;

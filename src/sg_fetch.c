@@ -298,8 +298,24 @@ typedef struct {
     STACK_OF(CONF_VALUE) *headers;
 } sg_fetch_url_t;
 
+/* The copy of the proxy's credential that X509V3_add_value made is wiped
+ * before it is freed, as sg_proxy.c wipes its own. */
+static void sg_fetch_headers_wipe(STACK_OF(CONF_VALUE) *headers)
+{
+    int i;
+
+    for (i = 0; i < sk_CONF_VALUE_num(headers); i++) {
+        CONF_VALUE *v = sk_CONF_VALUE_value(headers, i);
+
+        if (v->value != NULL) {
+            OPENSSL_cleanse(v->value, strlen(v->value));
+        }
+    }
+}
+
 static void sg_fetch_url_free(sg_fetch_url_t *u)
 {
+    sg_fetch_headers_wipe(u->headers);
     OPENSSL_free(u->host);
     OPENSSL_free(u->port);
     OPENSSL_free(u->path);
