@@ -59,7 +59,7 @@ TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 # sg_mkcerts makes the many certificates of t/34-status-many.t too.
 TOOLS     = $(B)/tools/sg_responder $(B)/bench/sg_mkcerts \
             $(B)/tools/mod_sg_failcache.so
-BENCH_TOOLS = $(B)/bench/sg_bench
+BENCH_TOOLS = $(B)/bench/sg_bench $(B)/bench/sg_crl_bench
 
 .PHONY: fuzz fuzz-build fuzz-ci fuzz-seeds
 .PHONY: asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
@@ -130,6 +130,13 @@ $(B)/tools/mod_sg_failcache.so: t/tools/mod_sg_failcache.c
 $(B)/bench/sg_bench: bench/sg_bench.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lssl -lcrypto -lpthread
+
+# The CRL watch's memory (bench/s11_crl.sh): the core's own code.
+$(B)/bench/sg_crl_bench: bench/sg_crl_bench.c $(TOOL_HELP) t/tools/sg_tool.h \
+                         $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -Iinclude $(APR_CFLAGS) -o $@ $< $(TOOL_HELP) \
+	    $(CORE_LIB) -lcrypto -lpthread $(APR_LIBS)
 
 $(B)/bench/sg_mkcerts: bench/sg_mkcerts.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)

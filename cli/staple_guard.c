@@ -50,7 +50,6 @@
  * for (httpd/sgh_msg.c, docs/troubleshooting.md); outcomes of a fetch or
  * a check carry the core's own ids (src/sg_reason.c). */
 #define SGC_ID_NO_ISSUER "SG0005"
-#define SGC_ID_NO_URL "SG0010"
 #define SGC_ID_GOOD "SG0020"
 #define SGC_ID_REVOKED "SG0021"
 #define SGC_ID_SKEW "SG0026"
@@ -62,8 +61,9 @@
     "usage: " SGC_NAME " check CERT.pem [--issuer ISSUER.pem] [--url URL]\n" \
     "                    [--proxy URL] [--timeout SECONDS]\n" \
     "       " SGC_NAME " prefetch CERT.pem --store DIR [same options]\n" \
-    "       " SGC_NAME " show FILE.ocsp\n" \
-    "exit: 0 good, 1 revoked or no usable answer, 2 usage or local error\n"
+    "       " SGC_NAME " show FILE.ocsp|FILE.crl\n" \
+    "exit: 0 good (or crl-good), 1 revoked or no usable answer (or CRL),\n" \
+    "      2 usage or local error\n"
 
 typedef struct {
     const char *command;
@@ -349,10 +349,8 @@ static int sgc_say_refused(const sgc_run_t *r)
 static int sgc_ask(sgc_run_t *r)
 {
     if (sg_registry_url_count(r->e) == 0) {
-        printf(SGC_ID_NO_URL " no OCSP URL: %s: the certificate names no "
-               "responder, so there is nothing to staple (normal since "
-               "2025); --url asks one anyway\n", r->cert->subject);
-        return SGC_EXIT_BAD;
+        /* as the module: why, and the CRL watched when crl-only */
+        return sgc_crl_check(r->p, r->cert, r->e->proxy, r->o->timeout);
     }
     sg_refresh_run(&r->res, r->p, r->e, r->table, &r->conf, apr_time_now(),
                    SGC_RND);

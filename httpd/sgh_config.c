@@ -580,9 +580,9 @@ const command_rec sgh_config_cmds[] = {
                   RSRC_CONF | EXEC_ON_READ, "internal: how the module starts "
                   "its startup helpers; never in a configuration"),
     /* the CRL watch and "why no staple" (sgh_crl_conf.c) */
-    AP_INIT_FLAG("StapleGuardCRLWatch", sgh_crl_conf_watch_cmd, NULL,
-                 RSRC_CONF, "On|Off: watch the CRL of this server's "
-                 "certificates that name no OCSP responder (default On)"),
+    AP_INIT_TAKE1("StapleGuardCRLWatch", sgh_crl_conf_watch_cmd, NULL,
+                  RSRC_CONF, "On|Off: watch the CRL of this server's "
+                  "certificates that name no OCSP responder (default On)"),
     AP_INIT_TAKE1("StapleGuardCRLMaxSize", sgh_crl_conf_max_size_cmd, NULL,
                   RSRC_CONF, "largest CRL downloaded, in bytes (1024-"
                   "1073741824, default 33554432)"),

@@ -436,6 +436,17 @@ static int sgh_crl_judge_all(sgh_gen_t *g, apr_pool_t *p, sgh_crl_url_t *u,
             o->this_update = v.this_update;
             o->next_update = v.next_update;
             details[i] = v.detail;
+            /* never judge by a CRL older than the one judged before */
+            if (o->reason == SG_R_OK && u->judged
+                && o->this_update < u->this_update) {
+                o->reason = SG_R_CRL_OLDER;
+                details[i] = apr_pstrcat(p, "thisUpdate ",
+                                         sgh_crl_time(p, o->this_update),
+                                         ", judged before ",
+                                         sgh_crl_time(p, u->this_update),
+                                         NULL);
+                sgh_crl_unchanged(o, g, e);
+            }
         }
         all_ok = all_ok && o->reason == SG_R_OK;
     }

@@ -7,6 +7,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <httpd.h>
 
 #include "sg_crl_fetch.h"
 #include "sg_why.h"
@@ -28,11 +29,17 @@ void sgh_crl_conf_reset(void)
     sgh_crl_watch_main = SGH_CRL_UNSET;
 }
 
-const char *sgh_crl_conf_watch_cmd(cmd_parms *cmd, void *dc, int on)
+const char *sgh_crl_conf_watch_cmd(cmd_parms *cmd, void *dc,
+                                   const char *arg)
 {
     static const int values[2] = { 0, 1 };
+    int on = ap_cstr_casecmp(arg, "on") == 0;
 
     (void)dc;
+    if (!on && ap_cstr_casecmp(arg, "off") != 0) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " must be On or Off",
+                           NULL);
+    }
     if (!cmd->server->is_virtual) {
         sgh_crl_watch_main = on;
     }

@@ -13,7 +13,9 @@
 #define SGH_CRL_MAX_SIZE_MIN 1024
 #define SGH_CRL_MAX_SIZE_MAX 1073741824
 
-const char *sgh_crl_conf_watch_cmd(cmd_parms *cmd, void *dc, int on);
+/* TAKE1, not FLAG: httpd's FLAG takes "On Off" as On, silently. */
+const char *sgh_crl_conf_watch_cmd(cmd_parms *cmd, void *dc,
+                                   const char *arg);
 const char *sgh_crl_conf_max_size_cmd(cmd_parms *cmd, void *dc,
                                       const char *arg);
 const char *sgh_crl_conf_short_lived_cmd(cmd_parms *cmd, void *dc,

@@ -132,7 +132,7 @@ static const sg_reason_entry_t sg_reasons[SG_R_COUNT] = {
       "the CRL has a critical extension the watch does not understand" },
     { SG_R_CRL_OLDER, "crl-older", "SG0172",
       "the CRL is older than the one already judged (thisUpdate went "
-      "back): the earlier verdict stays" },
+      "back): not used" },
     { SG_R_CRL_UNSUPPORTED_ALG, "crl-unsupported-alg", "SG0173",
       "the CRL is signed with an algorithm the watch cannot check (RSA, "
       "ECDSA and EdDSA are)" },

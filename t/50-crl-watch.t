@@ -14,6 +14,7 @@
 #    is left alone (why: short-lived)
 #  - a full restart keeps the revocation (the store) and downloads nothing
 #    at once
+#  - `staple-guard check` and `show` give the same verdicts and ids
 use strict;
 use warnings;
 use FindBin;
@@ -95,7 +96,9 @@ $t->write_conf(
     global => SGTest::status_location('/sg-status',
                                       "    StapleGuardStatusActions On\n")
               . "StapleGuardEventCommand $sh\nStapleGuardEventInterval 0\n"
-              . "StapleGuardCRLMaxSize 4096\nStapleGuardRetryMin 1\n",
+              . "StapleGuardCRLMaxSize 4096\n"
+              # no retry of its own within the test: one line per refresh
+              . "StapleGuardRetryMin 3600\n",
     vhosts => [
         { name => 'localhost', cert => 'one' },
         { name => 'must-staple.localhost', cert => 'part' },
@@ -204,6 +207,29 @@ ok(SGTest::wait_for(sub { state_of('part') eq 'crl-good' }, 15),
 # ---- watch off, short-lived: never asked ----
 is(requests_for('off.crl', '\d+'), 0, 'watch off: no request for its CRL');
 is(requests_for('short.crl', '\d+'), 0, 'short-lived: no request either');
+
+# ---- the command: the same verdicts, ids and words ----
+my ($rc, $stdout) = $t->cli('check', 'one-chain.pem');
+is($rc, 1, 'staple-guard check: revoked exits 1');
+like($stdout, qr/^SG0080 REVOKED: CN=localhost: listed on its CRL \Q$base\E\/one\.crl, .*reason keyCompromise/,
+     '... with SG0080 and the reason');
+($rc, $stdout) = $t->cli('check', 'part-chain.pem');
+is($rc, 0, 'a certificate absent from its (partitioned) CRL exits 0');
+like($stdout, qr/^SG0081 crl-good: CN=localhost: not revoked/, '... with SG0081');
+publish('part1.crl', "<html>oops</html>\n");
+($rc, $stdout) = $t->cli('check', 'part-chain.pem');
+is($rc, 1, 'a CRL that cannot be trusted exits 1');
+like($stdout, qr/^SG0160 crl-not-crl: /, '... with its id');
+publish('part1.crl', $good_part);
+($rc, $stdout) = $t->cli('check', 'short-chain.pem');
+is($rc, 1, 'a short-lived certificate: nothing to check, exits 1');
+like($stdout, qr/^SG0010 no staple: CN=localhost: short-lived: /, '... and says why');
+my $stored = $t->dir . "/run/staple-guard/$hash{one}.crl";
+ok(-f $stored, 'the verdict is in the store');
+($rc, $stdout) = $t->cli('show', $stored);
+is($rc, 1, 'staple-guard show of a revoked verdict exits 1');
+like($stdout, qr/CRL verdict: revoked .*\nCRL \Q$base\E\/one\.crl\n.*revoked at .*, reason keyCompromise.*validators: ETag (W\/)?"/s,
+     '... and shows the verdict, the URL and the validators');
 
 # ---- a full restart: the revocation is kept, nothing downloaded at once ----
 my $n = requests_for('one.crl', '\d+');
