@@ -12,6 +12,9 @@
 #include <openssl/x509v3.h>
 
 #include "sg_crl.h"
+#include "sg_crl_state.h"
+#include "sg_store.h"
+#include "sg_why.h"
 #include "sg_testpki.h"
 
 #define TC_URL "http://127.0.0.1:8080/crl/1.crl"
@@ -383,6 +386,87 @@ static void test_reason_names(void **state)
                         "crl-unsupported-alg");
 }
 
+/* The verdict's store record: what is written is read back; a changed
+ * byte, another certificate's hash or an OCSP file's magic is refused. */
+static void test_store_record(void **state)
+{
+    unsigned char hash[SG_STORE_HASH_LEN], other[SG_STORE_HASH_LEN], *buf;
+    apr_size_t len;
+    sg_store_crl_t v, got;
+
+    (void)state;
+    memset(hash, 0x11, sizeof(hash));
+    memset(other, 0x22, sizeof(other));
+    memset(&v, 0, sizeof(v));
+    v.state = SG_STATE_REVOKED;
+    v.reason_code = 1;
+    v.revoked_at = apr_time_from_sec(tc_now - TP_DAY);
+    v.url = TC_URL;
+    v.etag = "\"abc\"";
+    assert_int_equal(sg_store_crl_encode(tc_pool, hash, &v, &buf, &len),
+                     APR_SUCCESS);
+    assert_int_equal(sg_store_crl_decode(buf, len, hash, &got, tc_pool),
+                     SG_STORE_OK);
+    assert_int_equal(got.state, SG_STATE_REVOKED);
+    assert_int_equal(got.reason_code, 1);
+    assert_int_equal(got.revoked_at, v.revoked_at);
+    assert_string_equal(got.url, TC_URL);
+    assert_string_equal(got.etag, "\"abc\"");
+    assert_null(got.last_modified);
+    assert_int_equal(sg_store_crl_decode(buf, len, other, &got, tc_pool),
+                     SG_STORE_FOREIGN);
+    buf[len / 2] ^= 1;
+    assert_int_equal(sg_store_crl_decode(buf, len, hash, &got, tc_pool),
+                     SG_STORE_CHECKSUM);
+    assert_int_equal(sg_store_encode(tc_pool, hash, (const unsigned char *)
+                                     "x", 1, &buf, &len), APR_SUCCESS);
+    assert_int_equal(sg_store_crl_decode(buf, len, hash, &got, tc_pool),
+                     SG_STORE_BAD_MAGIC);
+}
+
+static void test_why(void **state)
+{
+    sg_cert_t c;
+    apr_array_header_t *crls = apr_array_make(tc_pool, 1, sizeof(char *));
+    apr_array_header_t *none = apr_array_make(tc_pool, 1, sizeof(char *));
+    apr_interval_time_t ten_days = apr_time_from_sec(10 * TP_DAY);
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    APR_ARRAY_PUSH(crls, const char *) = TC_URL;
+    c.not_before = apr_time_from_sec(tc_now);
+    c.not_after = c.not_before + apr_time_from_sec(90 * TP_DAY);
+    c.crl_urls = crls;
+    assert_int_equal(sg_why_classify(&c, 1, ten_days), SG_WHY_NONE);
+    assert_int_equal(sg_why_classify(&c, 0, ten_days), SG_WHY_CRL_ONLY);
+    c.not_after = c.not_before + ten_days;
+    assert_int_equal(sg_why_classify(&c, 0, ten_days), SG_WHY_SHORT_LIVED);
+    assert_int_equal(sg_why_classify(&c, 0, 0), SG_WHY_CRL_ONLY);
+    c.crl_urls = none;
+    assert_int_equal(sg_why_classify(&c, 0, 0), SG_WHY_NO_REVOCATION_INFO);
+    c.ocsp_other = 1;
+    assert_int_equal(sg_why_classify(&c, 0, 0), SG_WHY_OCSP_NOT_HTTP);
+    assert_string_equal(sg_why_name(SG_WHY_OCSP_NOT_HTTP), "ocsp-not-http");
+}
+
+/* When next: at nextUpdate, within 1 h and 24 h, never later. */
+static void test_schedule(void **state)
+{
+    apr_time_t now = apr_time_from_sec(tc_now);
+
+    (void)state;
+    assert_int_equal(sg_crl_schedule(now + apr_time_from_sec(6 * TP_HOUR),
+                                     now, 0.0),
+                     now + apr_time_from_sec(6 * TP_HOUR));
+    assert_true(sg_crl_schedule(now + apr_time_from_sec(6 * TP_HOUR), now,
+                                0.99) < now + apr_time_from_sec(6 * TP_HOUR));
+    assert_int_equal(sg_crl_schedule(now + apr_time_from_sec(60), now, 0.9),
+                     now + SG_CRL_INTERVAL_MIN);
+    assert_int_equal(sg_crl_schedule(now + apr_time_from_sec(7 * TP_DAY),
+                                     now, 0.0), now + SG_CRL_INTERVAL_MAX);
+    assert_int_equal(sg_crl_schedule(0, now, 0.0), now + SG_CRL_INTERVAL_MAX);
+}
+
 static int tc_setup(void **state)
 {
     (void)state;
@@ -415,6 +499,9 @@ int main(void)
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_broken_bytes),
         cmocka_unit_test(test_reason_names),
+        cmocka_unit_test(test_store_record),
+        cmocka_unit_test(test_why),
+        cmocka_unit_test(test_schedule),
     };
 
     return cmocka_run_group_tests(tests, tc_setup, tc_teardown);
