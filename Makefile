@@ -61,7 +61,8 @@ TOOL_HELP = t/tools/sg_tool.c
 TOOL_CFLAGS = -O2 -g $(WARN) -It/tools -It/unit
 TOOLS     = $(B)/tools/sg_responder $(B)/tools/sg_mkcerts \
             $(B)/tools/sg_staplecheck $(B)/tools/mod_sg_failcache.so
-BENCH_TOOLS = $(B)/bench/sg_bench $(B)/tools/sg_mkcerts
+BENCH_TOOLS = $(B)/bench/sg_bench $(B)/tools/sg_mkcerts \
+              $(B)/bench/sg_crl_bench
 
 .PHONY: fuzz fuzz-build fuzz-ci fuzz-seeds
 .PHONY: tsan tsan-build asan asan-build asan-test all install unit unit-build tools bench-tools test check clean demo bench bench-long
@@ -142,6 +143,13 @@ $(B)/tools/mod_sg_failcache.so: t/tools/mod_sg_failcache.c
 $(B)/bench/sg_bench: bench/sg_bench.c $(TOOL_HELP) t/tools/sg_tool.h
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(TOOL_HELP) -lssl -lcrypto -lpthread
+
+# The CRL watch's memory (bench/s11_crl.sh): the core's own code.
+$(B)/bench/sg_crl_bench: bench/sg_crl_bench.c $(TOOL_HELP) t/tools/sg_tool.h \
+                         $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -Iinclude $(APR_CFLAGS) -o $@ $< $(TOOL_HELP) \
+	    $(CORE_LIB) -lcrypto -lpthread $(APR_LIBS)
 
 tools: $(TOOLS)
 

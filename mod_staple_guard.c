@@ -18,6 +18,7 @@
 
 #include "sgh_carry.h"
 #include "sgh_config.h"
+#include "sgh_crl.h"
 #include "sgh_diagnose.h"
 #include "sgh_entry.h"
 #include "sgh_fetcher.h"
@@ -170,6 +171,8 @@ static int staple_guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* The next generation gets what this one fetched. */
     sgh_carry_register(g, s);
     sgh_fetcher_prefetch(g, s, ptemp);
+    /* after the prefetch marked the certificates without a responder */
+    sgh_crl_open(g, s, ptemp);
     sgh_shared_startup_done(g);
     sgh_fetcher_start(g, s, pconf);
     return OK;

@@ -877,7 +877,47 @@ if ($mode eq 'long') {
     exit 0;
 }
 
+# ---- scenario 11: the CRL watch's memory (bench/s11_crl.pl) ----
+
+my $CRL_BEGIN = '<!-- scenario 11: written by bench/report.pl -->';
+my $CRL_END = '<!-- end of scenario 11 -->';
+
+sub crl_block {
+    my %r = map { /^(\w+)=(.*)$/ ? ($1 => $2) : () }
+            split /\n/, SGTest::slurp("$OUT/s11_crl.txt");
+    if (!$r{bytes}) {
+        my $doc = SGTest::slurp($DOC);
+        return $1 if $doc =~ /(\Q$CRL_BEGIN\E\n.*?\Q$CRL_END\E\n)/s;
+        return "$CRL_BEGIN\n### 11. CRL watch: peak memory\n\nNot run yet: "
+             . "`make bench`.\n\n$CRL_END\n";
+    }
+    my $mb = sub { sprintf '%.1f MB', $_[0] * 1024 / 1e6 };
+    my $x = $r{peak_kib} * 1024 / $r{bytes};
+    my $ok = $r{peak_kib} * 1024 <= 2 * $r{bytes} + $r{base_kib} * 1024;
+    return <<"MD";
+$CRL_BEGIN
+### 11. CRL watch: peak memory with a $r{entries}-entry CRL
+
+`bench/s11_crl.pl`: a CRL of $r{entries} entries (the certificate's serial
+last, so every entry is read), ${\ sprintf('%.1f MB', $r{bytes} / 1e6)} of
+DER, served by Python's http.server on loopback, downloaded and judged by
+`build/bench/sg_crl_bench judge` with the core's code (`sg_crl_fetch_run`,
+`sg_crl_judge`), as the fetcher's child runs it. Peak RSS from getrusage,
+the highest of three runs.
+
+| | Peak RSS |
+| --- | --- |
+| the process before the download (fixed part) | ${\ $mb->($r{base_kib})} |
+| after download and judgement (verdict: $r{verdict}) | ${\ $mb->($r{peak_kib})} (${\ sprintf('%.2f', $x)}x the CRL) |
+| for comparison: `openssl crl` decoding it whole (d2i_X509_CRL) | ${\ $mb->($r{d2i_peak_kib})} |
+
+Target: at most twice the CRL's size plus the fixed part: **${\ ($ok ? 'met' : 'NOT met')}**.
+$CRL_END
+MD
+}
+
 my $results = results();
+my $crl = crl_block();
 my $observations = observations();
 my $long = long_block();
 
@@ -904,6 +944,7 @@ cancels out; min–max shows how much the rounds disagreed.
 
 $observations
 $long
+$crl
 ## Machine
 
 | | |

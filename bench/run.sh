@@ -86,7 +86,7 @@ echo "== mod_staple_guard benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), results 
 
 # Each scenario is its own process: one failing does not lose the others.
 failed=""
-for s in s1_steady s2_first s3_restarts s5_many s6_slow_start s7_scale s8_fleet; do
+for s in s1_steady s2_first s3_restarts s5_many s6_slow_start s7_scale s8_fleet s11_crl; do
     t0=$(date +%s)
     if perl -I"$top/t/lib" -I"$top/bench/lib" "bench/$s.pl"; then
         echo "  $s: $(( $(date +%s) - t0 )) s"

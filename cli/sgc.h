@@ -6,6 +6,9 @@
 
 #include <apr_pools.h>
 
+#include "sg_cert.h"
+#include "sg_proxy.h"
+
 #define SGC_NAME "staple-guard"
 
 /* Exit codes, for monitoring probes and deploy hooks. */
@@ -22,7 +25,16 @@ int sgc_fail(const char *fmt, ...)
 int sgc_read_file(apr_pool_t *p, const char *path, apr_size_t max,
                   char **buf, apr_size_t *len, const char **err);
 
-/* staple-guard show FILE.ocsp */
+/* check of a certificate without a responder (sgc_crl.c): its CRL
+ * downloaded and judged when it is crl-only, else why there is none. */
+int sgc_crl_check(apr_pool_t *p, const sg_cert_t *c, const sg_proxy_t *px,
+                  int timeout);
+
+/* staple-guard show FILE.crl: a stored CRL verdict. */
+int sgc_crl_show(apr_pool_t *p, const char *dir, const char *name,
+                 const char *path);
+
+/* staple-guard show FILE.ocsp (or FILE.crl) */
 int sgc_show(apr_pool_t *p, const char *path);
 
 #endif

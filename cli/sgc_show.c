@@ -114,6 +114,11 @@ int sgc_show(apr_pool_t *p, const char *path)
     apr_status_t rv;
     char eb[128];
 
+    if (strlen(name) > sizeof(SG_STORE_CRL_SUFFIX) - 1
+        && strcmp(name + strlen(name) - (sizeof(SG_STORE_CRL_SUFFIX) - 1),
+                  SG_STORE_CRL_SUFFIX) == 0) {
+        return sgc_crl_show(p, dir, name, path);
+    }
     rv = sg_store_read(p, dir, name, SG_STORE_FILE_MAX, &buf, &len);
     if (rv != APR_SUCCESS) {
         return sgc_fail("%s: cannot read it as a store file: %s", path,

@@ -63,8 +63,9 @@
     "usage: " SGC_NAME " check CERT.pem [--issuer ISSUER.pem] [--url URL]\n" \
     "                    [--proxy URL] [--timeout SECONDS]\n" \
     "       " SGC_NAME " prefetch CERT.pem --store DIR [same options]\n" \
-    "       " SGC_NAME " show FILE.ocsp\n" \
-    "exit: 0 good, 1 revoked or no usable answer, 2 usage or local error\n"
+    "       " SGC_NAME " show FILE.ocsp|FILE.crl\n" \
+    "exit: 0 good (or crl-good), 1 revoked or no usable answer (or CRL),\n" \
+    "      2 usage or local error\n"
 
 typedef struct {
     const char *command;
@@ -374,10 +375,8 @@ static int sgc_ask(sgc_run_t *r)
         return SGC_EXIT_BAD;
     }
     if (sg_registry_url_count(r->e) == 0) {
-        printf(SGC_ID_NO_URL " no OCSP URL: %s: the certificate names no "
-               "responder, so there is nothing to staple (normal since "
-               "2025); --url asks one anyway\n", r->cert->subject);
-        return SGC_EXIT_BAD;
+        /* as the module: why, and the CRL watched when crl-only */
+        return sgc_crl_check(r->p, r->cert, r->e->proxy, r->o->timeout);
     }
     sg_refresh_run(&r->res, r->p, r->e, r->table, &r->conf, apr_time_now(),
                    SGC_RND);

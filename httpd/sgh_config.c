@@ -15,6 +15,7 @@
 #include "sg_text.h"
 #include "sg_url.h"
 #include "sgh_config.h"
+#include "sgh_crl_conf.h"
 #include "sgh_msg.h"
 
 APLOG_USE_MODULE(staple_guard);
@@ -132,6 +133,7 @@ void sgh_config_reset(void)
     sgh_global.family = APR_UNSPEC;
     sgh_global.event_command = NULL;
     sgh_global.shared = NULL;
+    sgh_crl_conf_reset();
 }
 
 const sgh_global_conf_t *sgh_config_global(void)
@@ -584,6 +586,17 @@ const command_rec sgh_config_cmds[] = {
     AP_INIT_TAKE1("StapleGuardStartupHelper", sgh_cmd_helper, NULL,
                   RSRC_CONF | EXEC_ON_READ, "internal: how the module starts "
                   "its startup helpers; never in a configuration"),
+    /* the CRL watch and "why no staple" (sgh_crl_conf.c) */
+    AP_INIT_TAKE1("StapleGuardCRLWatch", sgh_crl_conf_watch_cmd, NULL,
+                  RSRC_CONF, "On|Off: watch the CRL of this server's "
+                  "certificates that name no OCSP responder (default On)"),
+    AP_INIT_TAKE1("StapleGuardCRLMaxSize", sgh_crl_conf_max_size_cmd, NULL,
+                  RSRC_CONF, "largest CRL downloaded, in bytes (1024-"
+                  "1073741824, default 33554432)"),
+    AP_INIT_TAKE1("StapleGuardShortLived", sgh_crl_conf_short_lived_cmd,
+                  NULL, RSRC_CONF, "certificates valid this long or less "
+                  "are short-lived: nothing is checked for them (0-8640000 "
+                  "s, default 864000 s)"),
     SGH_NUMERIC_DIRECTIVES(SGH_DIRECTIVE_CMD)
     { NULL }
 };

@@ -14,6 +14,7 @@
 #include "sg_fetch.h"
 #include "sg_workq.h"
 #include "sgh_config.h"
+#include "sgh_crl.h"
 #include "sgh_entry.h"
 #include "sgh_event.h"
 #include "sgh_fetcher.h"
@@ -259,6 +260,7 @@ static int sgh_fetcher_tick(sgh_gen_t *g, apr_pool_t *p)
     if (due->nelts > 0) {
         sgh_fetcher_batch(g, g->s, p, due, 0, "refresh");
     }
+    sgh_crl_tick(g, p);     /* certificates without a responder */
     return due->nelts;
 }
 

@@ -8,6 +8,7 @@
 
 #include "sg_text.h"
 #include "sg_url.h"
+#include "sgh_crl.h"
 #include "sgh_entry.h"
 #include "sgh_log.h"
 #include "sgh_msg.h"
@@ -58,12 +59,16 @@ void sgh_log_primed(server_rec *s, const sg_entry_t *e)
         sgh_log_refused(s, e, refused);
     }
     if (e->url == NULL && refused == NULL) {
-        sgh_log(SGH_M_NO_URL, must, s, 0, "%s: the certificate names no "
-                "OCSP responder, so there is nothing to staple%s",
-                e->cert->subject, must
+        sg_why_t why = sgh_crl_why(e);
+
+        sgh_log(SGH_M_NO_URL, must, s, 0, "%s: no staple: %s: %s%s%s",
+                e->cert->subject, sg_why_name(why), sg_why_text(why),
+                why == SG_WHY_CRL_ONLY && !sgh_crl_wanted(e)
+                ? " (StapleGuardCRLWatch is Off here)" : "", must
                 ? "; it is Must-Staple, so clients that honour that will "
                   "refuse it: set StapleGuardResponderURL"
-                : " (normal since 2025)");
+                : "");
+        return;
     }
     if (e->url != NULL) {
         sgh_log(SGH_M_PRIMED, 0, s, 0, "%s: stapling with responder %s%s%s",

@@ -49,6 +49,11 @@ static const struct {
     [SGH_M_SHARED_UP]        = { "SG0072", APLOG_WARNING,SGH_SAME },
     [SGH_M_SHARED_INIT]      = { "SG0073", APLOG_ERR,    SGH_SAME },
     [SGH_M_SHARED_STARTUP]   = { "SG0074", APLOG_INFO,   SGH_SAME },
+    [SGH_M_CRL_REVOKED]      = { "SG0080", APLOG_DEBUG,  APLOG_ERR },
+    [SGH_M_CRL_GOOD]         = { "SG0081", APLOG_DEBUG,  APLOG_INFO },
+    [SGH_M_CRL_UNCHANGED]    = { "SG0082", APLOG_DEBUG,  SGH_SAME },
+    [SGH_M_CRL_KEPT]         = { "SG0083", APLOG_DEBUG,  SGH_SAME },
+    [SGH_M_CRL_STORE_REFUSED] = { "SG0084", APLOG_WARNING, SGH_SAME },
 };
 
 const char *sgh_msg_id(sgh_msg_t m)

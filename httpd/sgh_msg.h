@@ -53,6 +53,11 @@ typedef enum {
     SGH_M_SHARED_UP,            /* SG0072 */
     SGH_M_SHARED_INIT,          /* SG0073 */
     SGH_M_SHARED_STARTUP,       /* SG0074 */
+    SGH_M_CRL_REVOKED,          /* SG0080 */
+    SGH_M_CRL_GOOD,             /* SG0081 */
+    SGH_M_CRL_UNCHANGED,        /* SG0082 */
+    SGH_M_CRL_KEPT,             /* SG0083 */
+    SGH_M_CRL_STORE_REFUSED,    /* SG0084 */
     SGH_M_COUNT
 } sgh_msg_t;
 

@@ -12,6 +12,7 @@
 #include <http_log.h>
 
 #include "sgh_config.h"
+#include "sgh_crl.h"
 #include "sgh_diagnose.h"
 #include "sgh_entry.h"
 #include "sgh_msg.h"
@@ -86,6 +87,7 @@ int sgh_prime(sgh_gen_t *g, server_rec *s, const char *id, apr_size_t id_len,
         sgh_prime_again(g, s, e);
     }
     sgh_entry_add_vhost(g, e, s);
+    sgh_crl_prime(g, s, e);
     return OK;
 }
 

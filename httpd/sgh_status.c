@@ -24,6 +24,7 @@
 
 #include "sg_text.h"
 #include "sgh_config.h"
+#include "sgh_crl.h"
 #include "sgh_entry.h"
 #include "sgh_msg.h"
 #include "sgh_shared.h"
@@ -77,7 +78,7 @@ static void sgh_status_row(sgh_row_t *row, sgh_gen_t *g, int i,
     row->e = e;
     sg_table_get_info(g->table, e->slot, &row->info);
     sg_table_get_served(g->table, e->slot, &row->stapled, &row->unstapled);
-    row->valid = row->info.next_update > now
+    row->valid = !row->info.crl && row->info.next_update > now
                  && (row->info.state == SG_STATE_GOOD
                      || row->info.state == SG_STATE_REVOKED
                      || row->info.state == SG_STATE_FAILING);
@@ -85,8 +86,9 @@ static void sgh_status_row(sgh_row_t *row, sgh_gen_t *g, int i,
                         ? (apr_int64_t)apr_time_sec(row->info.next_update - now)
                         : 0;
     /* The fetcher marks expiry once a second; the page never lags. */
+    /* A watched CRL's times are the CRL's, not a staple's. */
     row->shown = (!row->valid && row->info.next_update != 0
-                  && row->info.state != SG_STATE_NO_URL)
+                  && row->info.state != SG_STATE_NO_URL && !row->info.crl)
                  ? SG_STATE_EXPIRED : row->info.state;
     row->state = sg_state_name(row->shown);
     /* At risk: Must-Staple, and no staple now, or the responder failing
@@ -248,14 +250,17 @@ static void sgh_status_html_cert(request_rec *r, apr_pool_t *p,
 
 /* The state in colour and in words: colour alone says nothing to a
  * reader who cannot tell the colours apart, or to a text browser. */
-static void sgh_status_html_state(request_rec *r, const sgh_row_t *w)
+static void sgh_status_html_state(request_rec *r, apr_pool_t *p,
+                                  const sgh_row_t *w)
 {
     ap_rprintf(r, "<td><span class=\"b st-%s\">%s</span>%s<br>"
-               "<small>response: %s</small></td>",
+               "<small>response: %s</small>",
                sg_state_key(w->shown), w->state,
                w->at_risk ? " <span class=\"b risk\">" SGH_STATUS_AT_RISK
                             "</span>" : "",
                sg_source_name(w->info.source));
+    sgh_crl_html_why(r, p, w->e);
+    ap_rputs("</td>", r);
 }
 
 /* Details only where there is something to say: a glance at an empty
@@ -263,7 +268,10 @@ static void sgh_status_html_state(request_rec *r, const sgh_row_t *w)
 static void sgh_status_html_staple(request_rec *r, apr_pool_t *p,
                                    const sgh_row_t *w)
 {
-    if (w->info.next_update == 0) {
+    if (sgh_crl_html_staple(r, p, w->e, &w->info)) {
+        /* a watched CRL's dates */
+    }
+    else if (w->info.next_update == 0) {
         ap_rputs("<td>none</td>", r);
     }
     else {
@@ -300,8 +308,9 @@ static void sgh_status_html_attempt(request_rec *r, apr_pool_t *p,
  * risk before all, whatever its state), working ones next, those with
  * nothing to staple last. Within a rank, the configuration's order. */
 static const sg_state_t sgh_status_html_order[] = {
-    SG_STATE_EXPIRED, SG_STATE_REVOKED, SG_STATE_FAILING, SG_STATE_NONE,
-    SG_STATE_GOOD, SG_STATE_NO_URL
+    SG_STATE_EXPIRED, SG_STATE_REVOKED, SG_STATE_FAILING,
+    SG_STATE_CRL_FAILING, SG_STATE_NONE, SG_STATE_GOOD, SG_STATE_CRL_GOOD,
+    SG_STATE_NO_URL
 };
 #define SGH_HTML_ORDER_N \
     (int)(sizeof(sgh_status_html_order) / sizeof(sgh_status_html_order[0]))
@@ -339,7 +348,7 @@ static void sgh_status_html_row(request_rec *r, apr_pool_t *p,
 {
     ap_rputs(sgh_status_html_attention(w) ? "<tr class=\"attn\">" : "<tr>", r);
     sgh_status_html_cert(r, p, w);
-    sgh_status_html_state(r, w);
+    sgh_status_html_state(r, p, w);
     sgh_status_html_staple(r, p, w);
     sgh_status_html_attempt(r, p, w);
     ap_rprintf(r, "<td>%" APR_UINT64_T_FMT " / %" APR_UINT64_T_FMT
@@ -442,7 +451,8 @@ static void sgh_status_html_table(request_rec *r, sgh_gen_t *g,
 #define SGH_HTML_AT_RISK SG_STATE_COUNT
 static const int sgh_status_html_summary_order[] = {
     SG_STATE_GOOD, SG_STATE_FAILING, SG_STATE_EXPIRED, SG_STATE_REVOKED,
-    SGH_HTML_AT_RISK, SG_STATE_NO_URL, SG_STATE_NONE
+    SGH_HTML_AT_RISK, SG_STATE_NO_URL, SG_STATE_NONE, SG_STATE_CRL_GOOD,
+    SG_STATE_CRL_FAILING
 };
 #define SGH_HTML_SUMMARY_N (int)(sizeof(sgh_status_html_summary_order) \
                                  / sizeof(sgh_status_html_summary_order[0]))
@@ -488,8 +498,8 @@ static void sgh_status_html_summary(request_rec *r, const sgh_totals_t *tot,
     ".sg tr.attn td{background:#fff7f0}" \
     ".sg .b{display:inline-block;padding:1px 6px;border-radius:3px;" \
     "font-weight:bold;white-space:nowrap;text-decoration:none}" \
-    ".sg .st-good{background:#d4edda;color:#155724}" \
-    ".sg .st-failing{background:#fff3cd;color:#7a5b00}" \
+    ".sg .st-good,.sg .st-crl_good{background:#d4edda;color:#155724}" \
+    ".sg .st-failing,.sg .st-crl_failing{background:#fff3cd;color:#7a5b00}" \
     ".sg .st-expired,.sg .st-revoked,.sg .risk{background:#c62828;color:#fff}" \
     ".sg .st-no_response_yet{background:#ffe0b2;color:#8a4b08}" \
     ".sg .st-no_OCSP_URL{background:#e2e3e5;color:#383d41}" \
@@ -577,7 +587,7 @@ static void sgh_status_json_row(request_rec *r, apr_pool_t *p,
     /* the proxy as configured, less its credentials (sg_proxy_t.shown) */
     ap_rprintf(r, ",\"proxy\":%s,\"answered_by\":%s",
                e->proxy ? sg_text_json(p, e->proxy->shown) : "null",
-               w->info.last_attempt
+               w->info.last_attempt && !w->info.crl
                ? sg_text_json(p, sg_registry_url_at(e, w->info.url_index))
                : "null");
     ap_rprintf(r, ",\"ocsp_url\":%s,\"must_staple\":%s,\"state\":\"%s\","
@@ -594,7 +604,7 @@ static void sgh_status_json_row(request_rec *r, apr_pool_t *p,
     ap_rprintf(r, "\"last_attempt\":%s,\"last_result\":%s,\"last_result_id\":%s,"
                "\"failures\":%d,\"next_attempt\":%s,\"latency_ms\":%"
                APR_TIME_T_FMT ",\"stapled\":%" APR_UINT64_T_FMT
-               ",\"not_stapled\":%" APR_UINT64_T_FMT "}",
+               ",\"not_stapled\":%" APR_UINT64_T_FMT,
                sgh_jtime(p, w->info.last_attempt),
                w->info.last_attempt
                ? apr_psprintf(p, "\"%s\"", sg_reason_name(w->info.last_result))
@@ -604,6 +614,8 @@ static void sgh_status_json_row(request_rec *r, apr_pool_t *p,
                : "null",
                w->info.failures, sgh_jtime(p, w->info.next_attempt),
                apr_time_as_msec(w->info.latency), w->stapled, w->unstapled);
+    sgh_crl_json(r, p, e, &w->info);
+    ap_rputs("}", r);
 }
 
 static void sgh_status_json(request_rec *r, sgh_gen_t *g)
@@ -623,11 +635,12 @@ static void sgh_status_auto_row(request_rec *r, apr_pool_t *p,
 {
     (void)ctx;
     /* One line each; strip anything that could start a new line. */
-    ap_rprintf(r, "StapleGuardCert%d: %s state=%s%s left=%" APR_INT64_T_FMT "s "
+    ap_rprintf(r, "StapleGuardCert%d: %s state=%s%s%s left=%" APR_INT64_T_FMT "s "
                "failures=%d last=%s stapled=%" APR_UINT64_T_FMT
                " not_stapled=%" APR_UINT64_T_FMT " subject=%s\n",
                i, w->e->cert->hash, sg_state_key(w->shown),
-               w->at_risk ? " at_risk=1" : "", w->seconds_left,
+               sgh_crl_auto(p, w->e), w->at_risk ? " at_risk=1" : "",
+               w->seconds_left,
                w->info.failures,
                w->info.last_attempt ? sg_reason_name(w->info.last_result)
                                     : "-",
@@ -706,8 +719,9 @@ static void sgh_status_metric_state(request_rec *r, apr_pool_t *p,
 {
     (void)i;
     (void)ctx;
-    ap_rprintf(r, "staple_guard_certificate_state{%s,state=\"%s\"} 1\n",
-               sgh_status_metric_cert(p, w), w->state);
+    ap_rprintf(r, "staple_guard_certificate_state{%s,state=\"%s\"%s} 1\n",
+               sgh_status_metric_cert(p, w), w->state,
+               sgh_crl_label(p, w->e));
 }
 
 static void sgh_status_metric_risk(request_rec *r, apr_pool_t *p,
@@ -865,7 +879,7 @@ static int sgh_action_refresh(sgh_gen_t *g, const char *cert, int *named)
             continue;
         }
         *named = 1;
-        if (e->url != NULL) {
+        if (e->url != NULL || sgh_crl_watched(e) != NULL) {
             sg_table_request_refresh(g->table, e->slot);
             n++;
         }

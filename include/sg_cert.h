@@ -33,6 +33,13 @@ typedef struct sg_cert_t {
                                      * in order (const char *); url is the
                                      * first */
     int must_staple;            /* TLS Feature status_request present */
+    const apr_array_header_t *crl_urls; /* every http:// URI of the CRL
+                                     * distribution points, in order
+                                     * (const char *); never NULL once
+                                     * parsed */
+    int ocsp_other;             /* OCSP URLs of other schemes (https://,
+                                 * ldap://), which are never asked */
+    apr_time_t not_before;
     const char *subject;        /* RFC 2253, for humans */
     const char *issuer_name;
     const char *serial;         /* hex */
@@ -111,6 +118,14 @@ OCSP_CERTID *sg_cert_certid(const sg_cert_t *c, const EVP_MD *md);
  * (possibly none). https:// is skipped: a responder behind TLS would need
  * OCSP to check itself. */
 apr_array_header_t *sg_cert_ocsp_urls(apr_pool_t *p, X509 *x509);
+
+/* Every http:// URI of the certificate's CRL distribution points (full
+ * names only), in order, each once (possibly none). Other schemes
+ * (ldap://) are skipped: the watch downloads over plain HTTP only. */
+apr_array_header_t *sg_cert_crl_urls(apr_pool_t *p, X509 *x509);
+
+/* How many OCSP URLs of the AIA are not http:// (never asked). */
+int sg_cert_ocsp_other(X509 *x509);
 
 /* The first of them, or NULL. */
 const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509);

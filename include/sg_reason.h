@@ -51,6 +51,22 @@ typedef enum {
     SG_R_CERTID_HASH,
     SG_R_TABLE_FULL,        /* no room in shared memory: old one kept */
     SG_R_RESOLVE_BUSY,      /* too many lookups left running (sg_resolve) */
+    /* a downloaded CRL (src/sg_crl.c, src/sg_crl_fetch.c); the transport
+     * reasons above serve CRL downloads too */
+    SG_R_CRL_NOT_CRL,
+    SG_R_CRL_TOO_LARGE,
+    SG_R_CRL_WRONG_ISSUER,
+    SG_R_CRL_BAD_SIGNATURE,
+    SG_R_CRL_NOT_YET_VALID,
+    SG_R_CRL_EXPIRED,
+    SG_R_CRL_BAD_WINDOW,
+    SG_R_CRL_IDP_MISMATCH,
+    SG_R_CRL_INDIRECT,
+    SG_R_CRL_DELTA,
+    SG_R_CRL_SCOPE,
+    SG_R_CRL_CRITICAL,
+    SG_R_CRL_OLDER,
+    SG_R_CRL_UNSUPPORTED_ALG,
     SG_R_COUNT
 } sg_reason_t;
 

@@ -10,6 +10,11 @@
  *   response                    DER OCSPResponse
  *   SHA-256 of all of the above 32 bytes: damage is told from a bad answer
  *
+ * A certificate whose CRL is watched (src/sg_crl.c) has a file of another
+ * kind, "<sha256 of the certificate>.crl", framed the same way with the
+ * magic "SGC1": the verdict (not the CRL) and the validators of the
+ * download it came from (sg_store_crl_t, packed as sg_pack.h packs).
+ *
  * A file is written to a temporary name, fsync'ed, renamed over the old
  * one and the directory fsync'ed: a crash leaves the old file or the new,
  * never half of one. Symlinks are never followed.
@@ -28,6 +33,7 @@
 
 #define SG_STORE_SUFFIX ".ocsp"
 #define SG_STORE_BAD_SUFFIX ".bad"
+#define SG_STORE_CRL_SUFFIX ".crl"
 #define SG_STORE_HASH_LEN 32
 /* The largest file the store writes: a response of SG_RESPONSE_MAX and
  * its header (magic, certificate hash, length) and checksum. Readers
@@ -69,6 +75,32 @@ sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
                                   const unsigned char *cert_hash,
                                   const unsigned char **der,
                                   apr_size_t *der_len);
+
+/* A CRL watch's verdict for one certificate. */
+typedef struct {
+    apr_uint32_t state;         /* sg_state_t */
+    apr_uint32_t last_result;   /* sg_reason_t */
+    apr_uint32_t failures;
+    apr_int32_t reason_code;    /* CRLReason, -1: none */
+    apr_time_t this_update;     /* the CRL's */
+    apr_time_t next_update;
+    apr_time_t revoked_at;
+    apr_time_t last_attempt;
+    apr_time_t next_attempt;
+    const char *url;            /* the CRL's URL */
+    const char *etag;           /* its validators, or NULL */
+    const char *last_modified;
+} sg_store_crl_t;
+
+apr_status_t sg_store_crl_encode(apr_pool_t *p, const unsigned char *cert_hash,
+                                 const sg_store_crl_t *v, unsigned char **out,
+                                 apr_size_t *out_len);
+
+/* Decode and check; strings are copied into p. */
+sg_store_format_t sg_store_crl_decode(const unsigned char *buf,
+                                      apr_size_t len,
+                                      const unsigned char *cert_hash,
+                                      sg_store_crl_t *v, apr_pool_t *p);
 
 /* Make sure dir exists (with its parents), is a directory and not a
  * symlink, has mode 0700 and belongs to uid/gid (when we may chown, i.e.

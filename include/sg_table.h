@@ -54,6 +54,10 @@ typedef enum {
     SG_STATE_EXPIRED,       /* held one passed nextUpdate, none newer */
     SG_STATE_NO_URL,        /* certificate names no responder */
     SG_STATE_FAILING,       /* last attempt failed, good one still held */
+    /* Certificates without a responder whose CRL is watched
+     * (src/sg_crl.c); a serial found there is SG_STATE_REVOKED. */
+    SG_STATE_CRL_GOOD,      /* not on its issuer's current CRL */
+    SG_STATE_CRL_FAILING,   /* the CRL cannot be had or trusted */
     SG_STATE_COUNT
 } sg_state_t;
 
@@ -85,6 +89,12 @@ typedef struct {
     apr_interval_time_t latency;
     int url_index;              /* which of the entry's responders
                                  * answered the last attempt */
+    /* From a CRL (crl non-zero): this_update and next_update are the
+     * CRL's; when revoked, the entry's date and reason code (RFC 5280
+     * CRLReason, -1: none given). Written by sg_crl_record only. */
+    int crl;
+    apr_time_t revoked_at;
+    int revocation_reason;
 } sg_slot_info_t;
 
 typedef struct sg_table_t sg_table_t;

@@ -91,6 +91,70 @@ apr_array_header_t *sg_cert_ocsp_urls(apr_pool_t *p, X509 *x509)
     return urls;
 }
 
+int sg_cert_ocsp_other(X509 *x509)
+{
+    STACK_OF(OPENSSL_STRING) *all = X509_get1_ocsp(x509);
+    int i, n = 0;
+
+    for (i = 0; all != NULL && i < sk_OPENSSL_STRING_num(all); i++) {
+        n += strncmp(sk_OPENSSL_STRING_value(all, i), "http://",
+                     sizeof("http://") - 1) != 0;
+    }
+    X509_email_free(all);
+    return n;
+}
+
+/* Push the http:// URIs of one distribution point's full name. */
+static void sg_cert_crl_push(apr_array_header_t *urls, apr_pool_t *p,
+                             const DIST_POINT *dp)
+{
+    const GENERAL_NAMES *names;
+    int j, k;
+
+    if (dp->distpoint == NULL || dp->distpoint->type != 0) {
+        return;     /* a name relative to the issuer: no URL */
+    }
+    names = dp->distpoint->name.fullname;
+    for (j = 0; j < sk_GENERAL_NAME_num(names); j++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
+        const char *u;
+        int len, dup = 0;
+
+        if (gn->type != GEN_URI) {
+            continue;
+        }
+        u = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+        len = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+        if (len <= (int)sizeof("http://") - 1 || strncmp(u, "http://",
+                                               sizeof("http://") - 1) != 0
+            || memchr(u, '\0', (size_t)len) != NULL) {
+            continue;
+        }
+        for (k = 0; k < urls->nelts && !dup; k++) {
+            dup = strcmp(APR_ARRAY_IDX(urls, k, const char *), u) == 0;
+        }
+        if (!dup) {
+            APR_ARRAY_PUSH(urls, const char *) = apr_pstrmemdup(p, u,
+                                                                (size_t)len);
+        }
+    }
+}
+
+apr_array_header_t *sg_cert_crl_urls(apr_pool_t *p, X509 *x509)
+{
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x509, NID_crl_distribution_points,
+                                                 NULL, NULL);
+    apr_array_header_t *urls = apr_array_make(p, 1, sizeof(const char *));
+    int i;
+
+    for (i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
+        sg_cert_crl_push(urls, p, sk_DIST_POINT_value(dps, i));
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    ERR_clear_error();
+    return urls;
+}
+
 const char *sg_cert_ocsp_url(apr_pool_t *p, X509 *x509)
 {
     apr_array_header_t *urls = sg_cert_ocsp_urls(p, x509);
@@ -462,6 +526,9 @@ static apr_status_t sg_cert_take(sg_cert_t *c, apr_pool_t *p, X509 *leaf,
     c->url = c->urls->nelts > 0 ? APR_ARRAY_IDX(c->urls, 0, const char *)
                                 : NULL;
     c->must_staple = sg_cert_has_must_staple(leaf);
+    c->crl_urls = sg_cert_crl_urls(p, leaf);
+    c->ocsp_other = sg_cert_ocsp_other(leaf);
+    c->not_before = sg_cert_asn1_time(X509_get0_notBefore(leaf));
     c->subject = sg_cert_name_str(p, X509_get_subject_name(leaf));
     c->issuer_name = sg_cert_name_str(p, X509_get_issuer_name(leaf));
     c->serial = sg_cert_serial(p, leaf);

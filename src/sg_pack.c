@@ -183,6 +183,17 @@ static void sg_pack_x509(sg_pack_t *w, X509 *x)
     OPENSSL_free(der);
 }
 
+/* The CRL URLs: a count, then each. */
+static void sg_pack_crl_urls(sg_pack_t *w, const sg_cert_t *c)
+{
+    int i, n = c->crl_urls ? c->crl_urls->nelts : 0;
+
+    sg_pack_u32(w, (apr_uint32_t)n);
+    for (i = 0; i < n; i++) {
+        sg_pack_str(w, APR_ARRAY_IDX(c->crl_urls, i, const char *));
+    }
+}
+
 void sg_pack_cert(sg_pack_t *w, const sg_cert_t *c)
 {
     int i, n = c->urls ? c->urls->nelts : 0;
@@ -194,6 +205,9 @@ void sg_pack_cert(sg_pack_t *w, const sg_cert_t *c)
         sg_pack_str(w, APR_ARRAY_IDX(c->urls, i, const char *));
     }
     sg_pack_u32(w, (apr_uint32_t)c->must_staple);
+    sg_pack_crl_urls(w, c);
+    sg_pack_u32(w, (apr_uint32_t)c->ocsp_other);
+    sg_pack_time(w, c->not_before);
     sg_pack_str(w, c->subject);
     sg_pack_str(w, c->issuer_name);
     sg_pack_str(w, c->serial);
@@ -304,6 +318,29 @@ static const apr_array_header_t *sg_unpack_urls(sg_unpack_t *r,
     return urls;
 }
 
+/* The CRL URLs as sg_pack_crl_urls wrote them (http:// only); an empty
+ * list when they do not read. Few certificates name more than one, so
+ * they are not shared. */
+static const apr_array_header_t *sg_unpack_crl_urls(sg_unpack_t *r,
+                                                    apr_pool_t *p)
+{
+    apr_uint32_t i, n = sg_unpack_u32(r);
+    apr_array_header_t *urls = apr_array_make(p, 1, sizeof(const char *));
+    const unsigned char *b;
+    apr_size_t len;
+
+    if (n > r->left / sizeof(apr_uint32_t)) {
+        r->ok = 0;
+    }
+    for (i = 0; i < n && r->ok; i++) {
+        if (sg_unpack_url_at(r, &b, &len)) {
+            APR_ARRAY_PUSH(urls, const char *) = apr_pstrmemdup(
+                p, (const char *)b, len);
+        }
+    }
+    return urls;
+}
+
 /* The issuer's name, or NULL when it does not read. */
 static const char *sg_unpack_issuer_name(sg_unpack_t *r, apr_pool_t *p,
                                          sg_cert_cache_t *cache)
@@ -350,6 +387,9 @@ apr_status_t sg_unpack_cert(sg_cert_t **pc, sg_unpack_t *r, apr_pool_t *p,
     c->url = c->urls->nelts > 0 ? APR_ARRAY_IDX(c->urls, 0, const char *)
                                 : NULL;
     c->must_staple = sg_unpack_u32(r) != 0;
+    c->crl_urls = sg_unpack_crl_urls(r, p);
+    c->ocsp_other = (int)sg_unpack_u32(r);
+    c->not_before = sg_unpack_time(r);
     c->subject = sg_unpack_str(r, p);
     c->issuer_name = sg_unpack_issuer_name(r, p, cache);
     c->serial = sg_unpack_str(r, p);

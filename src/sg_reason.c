@@ -101,6 +101,45 @@ static const sg_reason_entry_t sg_reasons[SG_R_COUNT] = {
       "the name was not looked up: too many earlier lookups in this "
       "process are still waiting for a resolver that does not answer "
       "(check DNS); retrying later" },
+    { SG_R_CRL_NOT_CRL, "crl-not-crl", "SG0160",
+      "the download is not a DER-encoded CRL (an HTML page, garbage or a "
+      "truncated file)" },
+    { SG_R_CRL_TOO_LARGE, "crl-too-large", "SG0161",
+      "the CRL is larger than StapleGuardCRLMaxSize: the download was cut "
+      "off" },
+    { SG_R_CRL_WRONG_ISSUER, "crl-wrong-issuer", "SG0162",
+      "the CRL names another issuer than the certificate's" },
+    { SG_R_CRL_BAD_SIGNATURE, "crl-bad-signature", "SG0163",
+      "the CRL's signature does not verify with the key of the "
+      "certificate's issuer" },
+    { SG_R_CRL_NOT_YET_VALID, "crl-not-yet-valid", "SG0164",
+      "the CRL's thisUpdate is in the future beyond StapleGuardClockSkew "
+      "(check the local clock)" },
+    { SG_R_CRL_EXPIRED, "crl-expired", "SG0165",
+      "the CRL's nextUpdate has passed (beyond the grace of one hour): the "
+      "CA has not published a newer one at this URL" },
+    { SG_R_CRL_BAD_WINDOW, "crl-bad-window", "SG0166",
+      "the CRL's nextUpdate is not after its thisUpdate" },
+    { SG_R_CRL_IDP_MISMATCH, "crl-idp-mismatch", "SG0167",
+      "the CRL's issuing distribution point does not name the URL it was "
+      "downloaded from: it is another partition's CRL" },
+    { SG_R_CRL_INDIRECT, "crl-indirect", "SG0168",
+      "the CRL is indirect (issued for another CA's certificates), which "
+      "the watch does not use" },
+    { SG_R_CRL_DELTA, "crl-delta", "SG0169",
+      "the CRL is a delta CRL, which lists only changes since a base CRL: "
+      "not used" },
+    { SG_R_CRL_SCOPE, "crl-scope", "SG0170",
+      "the CRL covers only CA certificates, attribute certificates or some "
+      "revocation reasons, so it cannot say this certificate is good" },
+    { SG_R_CRL_CRITICAL, "crl-critical", "SG0171",
+      "the CRL has a critical extension the watch does not understand" },
+    { SG_R_CRL_OLDER, "crl-older", "SG0172",
+      "the CRL is older than the one already judged (thisUpdate went "
+      "back): not used" },
+    { SG_R_CRL_UNSUPPORTED_ALG, "crl-unsupported-alg", "SG0173",
+      "the CRL is signed with an algorithm the watch cannot check (RSA, "
+      "ECDSA and EdDSA are)" },
 };
 
 static const sg_reason_entry_t *sg_reason_lookup(sg_reason_t r)

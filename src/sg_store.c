@@ -12,9 +12,11 @@
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
+#include "sg_pack.h"
 #include "sg_store.h"
 
 #define SG_STORE_MAGIC "SGS1"
+#define SG_STORE_CRL_MAGIC "SGC1"
 #define SG_STORE_MAGIC_LEN 4
 #define SG_STORE_LEN_BYTES 4
 #define SG_STORE_HEADER (SG_STORE_MAGIC_LEN + SG_STORE_HASH_LEN \
@@ -58,15 +60,19 @@ static int sg_store_sha256(const unsigned char *buf, apr_size_t len,
            && md_len == SG_STORE_HASH_LEN;
 }
 
-apr_status_t sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
-                     const unsigned char *der, apr_size_t der_len,
-                     unsigned char **out, apr_size_t *out_len)
+/* magic, the certificate's hash, the payload's length, the payload,
+ * and the SHA-256 of all that: every kind of record is framed so. */
+static apr_status_t sg_store_frame(apr_pool_t *p, const char *magic,
+                                   const unsigned char *cert_hash,
+                                   const unsigned char *der,
+                                   apr_size_t der_len, unsigned char **out,
+                                   apr_size_t *out_len)
 {
     apr_size_t len = SG_STORE_OVERHEAD + der_len;
     unsigned char *b = apr_palloc(p, len), *q = b;
     int i;
 
-    memcpy(q, SG_STORE_MAGIC, SG_STORE_MAGIC_LEN);
+    memcpy(q, magic, SG_STORE_MAGIC_LEN);
     q += SG_STORE_MAGIC_LEN;
     memcpy(q, cert_hash, SG_STORE_HASH_LEN);
     q += SG_STORE_HASH_LEN;
@@ -82,16 +88,26 @@ apr_status_t sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
                                                       : APR_EGENERAL;
 }
 
+apr_status_t sg_store_encode(apr_pool_t *p, const unsigned char *cert_hash,
+                     const unsigned char *der, apr_size_t der_len,
+                     unsigned char **out, apr_size_t *out_len)
+{
+    return sg_store_frame(p, SG_STORE_MAGIC, cert_hash, der, der_len, out,
+                          out_len);
+}
+
 const unsigned char *sg_store_header_hash(const unsigned char *buf,
                                           apr_size_t len)
 {
     return len >= SG_STORE_HEADER ? buf + SG_STORE_MAGIC_LEN : NULL;
 }
 
-sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
-                                  const unsigned char *cert_hash,
-                                  const unsigned char **der,
-                                  apr_size_t *der_len)
+static sg_store_format_t sg_store_unframe(const char *magic,
+                                          const unsigned char *buf,
+                                          apr_size_t len,
+                                          const unsigned char *cert_hash,
+                                          const unsigned char **der,
+                                          apr_size_t *der_len)
 {
     unsigned char md[SG_STORE_HASH_LEN];
     apr_size_t n = 0;
@@ -100,7 +116,7 @@ sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
     if (len < SG_STORE_OVERHEAD) {
         return SG_STORE_TRUNCATED;
     }
-    if (memcmp(buf, SG_STORE_MAGIC, SG_STORE_MAGIC_LEN) != 0) {
+    if (memcmp(buf, magic, SG_STORE_MAGIC_LEN) != 0) {
         return SG_STORE_BAD_MAGIC;
     }
     for (i = 0; i < SG_STORE_LEN_BYTES; i++) {
@@ -133,22 +149,99 @@ sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
     return SG_STORE_OK;
 }
 
+sg_store_format_t sg_store_decode(const unsigned char *buf, apr_size_t len,
+                                  const unsigned char *cert_hash,
+                                  const unsigned char **der,
+                                  apr_size_t *der_len)
+{
+    return sg_store_unframe(SG_STORE_MAGIC, buf, len, cert_hash, der,
+                            der_len);
+}
+
+/* ---- a CRL watch's verdict: a record of its own kind ---- */
+
+static void sg_store_crl_pack(sg_pack_t *w, const sg_store_crl_t *v)
+{
+    sg_pack_u32(w, v->state);
+    sg_pack_u32(w, v->last_result);
+    sg_pack_u32(w, v->failures);
+    sg_pack_u32(w, (apr_uint32_t)v->reason_code);
+    sg_pack_time(w, v->this_update);
+    sg_pack_time(w, v->next_update);
+    sg_pack_time(w, v->revoked_at);
+    sg_pack_time(w, v->last_attempt);
+    sg_pack_time(w, v->next_attempt);
+    sg_pack_str(w, v->url);
+    sg_pack_str(w, v->etag);
+    sg_pack_str(w, v->last_modified);
+}
+
+apr_status_t sg_store_crl_encode(apr_pool_t *p, const unsigned char *cert_hash,
+                                 const sg_store_crl_t *v, unsigned char **out,
+                                 apr_size_t *out_len)
+{
+    sg_pack_t w;
+
+    sg_pack_init(&w, p);
+    sg_store_crl_pack(&w, v);
+    return sg_store_frame(p, SG_STORE_CRL_MAGIC, cert_hash, w.data, w.len,
+                          out, out_len);
+}
+
+sg_store_format_t sg_store_crl_decode(const unsigned char *buf,
+                                      apr_size_t len,
+                                      const unsigned char *cert_hash,
+                                      sg_store_crl_t *v, apr_pool_t *p)
+{
+    const unsigned char *rec = NULL;
+    apr_size_t rec_len = 0;
+    sg_store_format_t f = sg_store_unframe(SG_STORE_CRL_MAGIC, buf, len,
+                                           cert_hash, &rec, &rec_len);
+    sg_unpack_t r;
+
+    memset(v, 0, sizeof(*v));
+    if (f != SG_STORE_OK) {
+        return f;
+    }
+    sg_unpack_init(&r, rec, rec_len);
+    v->state = sg_unpack_u32(&r);
+    v->last_result = sg_unpack_u32(&r);
+    v->failures = sg_unpack_u32(&r);
+    v->reason_code = (apr_int32_t)sg_unpack_u32(&r);
+    v->this_update = sg_unpack_time(&r);
+    v->next_update = sg_unpack_time(&r);
+    v->revoked_at = sg_unpack_time(&r);
+    v->last_attempt = sg_unpack_time(&r);
+    v->next_attempt = sg_unpack_time(&r);
+    v->url = sg_unpack_str(&r, p);
+    v->etag = sg_unpack_str(&r, p);
+    v->last_modified = sg_unpack_str(&r, p);
+    return sg_unpack_done(&r) && v->url != NULL ? SG_STORE_OK
+                                                : SG_STORE_TRUNCATED;
+}
+
 static apr_status_t sg_store_errno(void)
 {
     return APR_FROM_OS_ERROR(errno);
 }
 
-/* Only the module's own files: "*.ocsp", "*.ocsp.bad", "*.ocsp.tmp.PID". */
-static int sg_store_is_ours(const char *name)
+/* Only the module's own files: "*.ocsp", "*.ocsp.bad", "*.ocsp.tmp.PID",
+ * and the same of "*.crl". */
+static int sg_store_is_kind(const char *name, const char *suffix)
 {
-    const char *dot = strstr(name, SG_STORE_SUFFIX);
+    const char *dot = strstr(name, suffix);
+    apr_size_t n = strlen(suffix);
 
     return dot != NULL && dot != name
-           && (dot[sizeof(SG_STORE_SUFFIX) - 1] == '\0'
-               || strcmp(dot + sizeof(SG_STORE_SUFFIX) - 1,
-                         SG_STORE_BAD_SUFFIX) == 0
-               || strncmp(dot + sizeof(SG_STORE_SUFFIX) - 1, SG_STORE_TMP,
-                          sizeof(SG_STORE_TMP) - 1) == 0);
+           && (dot[n] == '\0' || strcmp(dot + n, SG_STORE_BAD_SUFFIX) == 0
+               || strncmp(dot + n, SG_STORE_TMP, sizeof(SG_STORE_TMP) - 1)
+                  == 0);
+}
+
+static int sg_store_is_ours(const char *name)
+{
+    return sg_store_is_kind(name, SG_STORE_SUFFIX)
+           || sg_store_is_kind(name, SG_STORE_CRL_SUFFIX);
 }
 
 /* Does the directory hold nothing but the module's files? Then it may be

@@ -42,12 +42,14 @@ struct sg_table_t {
     (((x) + SG_TABLE_ALIGN - 1) & ~(apr_size_t)(SG_TABLE_ALIGN - 1))
 
 static const char *const sg_state_names[SG_STATE_COUNT] = {
-    "no response yet", "good", "revoked", "expired", "no OCSP URL", "failing"
+    "no response yet", "good", "revoked", "expired", "no OCSP URL", "failing",
+    "crl-good", "crl-failing"
 };
 
 /* The same without spaces, in the same order. */
 static const char *const sg_state_keys[SG_STATE_COUNT] = {
-    "no_response_yet", "good", "revoked", "expired", "no_OCSP_URL", "failing"
+    "no_response_yet", "good", "revoked", "expired", "no_OCSP_URL", "failing",
+    "crl_good", "crl_failing"
 };
 
 static const char *const sg_source_names[SG_SOURCE_COUNT] = {

@@ -74,7 +74,8 @@ $t->set_mode('good');
 verdict(['check', 'twourls-chain.pem'], 0,
         qr/^SG0020 good: .* from \Q$url\E; failed first: http:\/\/127\.0\.0\.1:9\/dead \(refused\)$/,
         'every URL in order: the first refused, the second answered');
-verdict(['check', 'noocsp-chain.pem'], 1, qr/^SG0010 no OCSP URL: /,
+verdict(['check', 'noocsp-chain.pem'], 1,
+        qr/^SG0010 no staple: CN=no-ocsp.localhost: no-revocation-info: /,
         'no OCSP URL: said plainly, exit 1');
 verdict(['check', 'noocsp-chain.pem', '--url', $url], 0, qr/^SG0020 good/,
         '--url asks a responder the certificate does not name');

@@ -33,7 +33,7 @@ sub promtool {
 
 my ($rc, $out) = promtool('check rules', $RULES);
 is($rc, 0, 'promtool check rules accepts the rules') or diag($out);
-like($out, qr/SUCCESS: 6 rules found/, '... all six of them');
+like($out, qr/SUCCESS: 8 rules found/, '... all eight of them');
 ($rc, $out) = promtool('test rules', "$CONF/staple_guard.rules.test.yml");
 is($rc, 0, 'promtool test rules: the rules\' unit tests pass') or diag($out);
 

@@ -58,6 +58,24 @@ my %VALUES = (
                 ['yes', qr/On or Off/], ['""', qr/one argument|On or Off/],
                 ['Off On', qr/one argument/]],
     },
+    StapleGuardCRLWatch => {
+        good => ['On', 'off'],
+        bad => [['maybe', qr/must be On or Off/],
+                ['""', qr/one argument|On or Off/],
+                ['On Off', qr/one argument/]],
+    },
+    StapleGuardCRLMaxSize => {
+        good => ['1024', '33554432', '1073741824'],
+        bad => [map { [$_, qr/StapleGuardCRLMaxSize: .* is not a whole number from 1024 to 1073741824/] }
+                '1023', '1073741825', '-1', 'abc', '32M', '1e9',
+                '99999999999999999999999'],
+        # "" is httpd's own refusal: takes one argument
+    },
+    StapleGuardShortLived => {
+        good => ['0', '864000', '8640000'],
+        bad => [map { [$_, qr/StapleGuardShortLived: .* is not a whole number from 0 to 8640000/] }
+                '-1', '8640001', 'ten', '10d', '99999999999999999999999'],
+    },
     StapleGuardStatusActions => {
         good => ['On', 'Off'],
         bad => [['maybe', qr/must be On or Off/],
