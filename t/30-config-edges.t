@@ -377,7 +377,7 @@ for my $i (0 .. $#names) {
 }
 $t->start_httpd;
 for my $i (0 .. $#names) {
-    my $code = `curl -s -o /dev/null -w '%{http_code}' --max-time 10 http://127.0.0.1:$port/h$i/index.html`;
+    my $code = $t->curl("/h$i/index.html", plain => 1)->{code};
     is($code, 500, "$names[$i] in .htaccess: the request fails");
 }
 my $log = $t->error_log;
