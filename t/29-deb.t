@@ -65,11 +65,12 @@ sub run {
     sigprocmask(SIG_BLOCK, $DEFER, $old);
     my $pid = open(my $fh, '-|') // die "fork: $!";
     if (!$pid) {
-        sigprocmask(SIG_SETMASK, $old);
-        %ENV = %ENV_SYS;
-        open(STDERR, '>&', \*STDOUT);
-        open(STDIN, '<', '/dev/null');
-        exec(@cmd) or die "exec $cmd[0]: $!";
+        SGTest::exec_child(sub {
+            sigprocmask(SIG_SETMASK, $old);
+            %ENV = %ENV_SYS;
+            open(STDERR, '>&', \*STDOUT) or die "stderr: $!\n";
+            open(STDIN, '<', '/dev/null') or die "stdin: $!\n";
+        }, @cmd);
     }
     my $out = do { local $/; <$fh> } // '';
     close $fh;
