@@ -52,11 +52,16 @@ sub enter_netns {
 sub enter_netns_and_mounts {
     return if $ENV{SG_IN_NETNS};
     $ENV{SG_IN_NETNS} = 1;
-    if (system('unshare -n -m true >/dev/null 2>&1') == 0) {
+    my $why = `unshare -n -m --propagation private true 2>&1`;
+    if ($? == 0) {
         exec('unshare', '-n', '-m', '--propagation', 'private', '--', 'sh',
              '-c', 'ip link set lo up && exec "$@"', 'sh', $^X,
              "-I$TOP/t/lib", $0, @ARGV) or die "exec unshare: $!";
     }
+    # What unshare said, for the test to tell (e.g. in a chroot whose
+    # "/" is no mount point: "cannot change root filesystem propagation").
+    chomp $why;
+    $ENV{SG_NETNS_WHY} = $why ne '' ? $why : "unshare exited $?";
     $ENV{SG_IN_NETNS} = 'no';
 }
 
