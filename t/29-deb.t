@@ -299,6 +299,24 @@ sub wait_stapled {
     return $r;
 }
 
+# ---- built for this release ----
+
+# A package per release (debian/rules): its version names the release it
+# was built on, and it depends on that release's OpenSSL (libssl3 on
+# Debian 12, libssl3t64 on 13), the package that holds libcrypto here.
+my ($vid) = SGTest::slurp('/etc/os-release') =~ /^VERSION_ID="?(\d+)/m;
+$vid //= '?';
+(undef, my $ver) = run('dpkg-deb', '-f', $debs[0], 'Version');
+(undef, my $deps) = run('dpkg-deb', '-f', $debs[0], 'Depends');
+chomp($ver, $deps);
+like($ver, qr/\+deb\Q$vid\E$/, "the version names this release (Debian $vid): $ver");
+(undef, my $owner) = run('dpkg-query', '-S', '*/libcrypto.so.3');
+my ($ssl) = $owner =~ /^([\w.+-]+):/m;
+$ssl //= '?';
+like($deps, qr/(?:^|, )\Q$ssl\E \(/,
+     "it depends on this release's OpenSSL package ($ssl)")
+    or diag("Depends: $deps");
+
 # ---- install: nothing enabled, nothing started ----
 
 # as scripts/deps.sh does: no service starts while the package installs
