@@ -12,7 +12,7 @@ set -eu
 COMMON="make gcc pkg-config apache2 apache2-dev apache2-ssl-dev libssl-dev
       openssl libcmocka-dev curl perl valgrind iproute2 util-linux
       prometheus squid chromium redis-server memcached
-      debhelper dpkg-dev fakeroot lintian
+      build-essential debhelper dpkg-dev fakeroot lintian
       clang"
 
 # The release's packages, by codename: prints them, or fails (exit 2).
@@ -58,7 +58,8 @@ if [ -n "$missing" ]; then
     # 80, not prometheus (only its promtool is wanted, for the tests), not
     # squid (t/18-proxy.t runs its own on loopback), not redis-server nor
     # memcached (t/33-shared-cache.t runs its own). chromium renders the
-    # status page in t/27-status-page.t. debhelper, dpkg-dev, fakeroot and
+    # status page in t/27-status-page.t. build-essential (which
+    # dpkg-buildpackage checks for), debhelper, dpkg-dev, fakeroot and
     # lintian build and check the package (make deb; apache2-dev provides
     # dh-apache2). clang builds the fuzz harnesses (make fuzz); its
     # libFuzzer and sanitizer runtimes come in libclang-rt-NN-dev, which
