@@ -125,7 +125,7 @@ else
     tar -cf - --exclude=./build --exclude=./.git . | tar -C "$root$src" -xf -
 fi
 
-say "running sh scripts/test.sh $* on $release"
+say "running sh scripts/test.sh${*:+ $*} on $release"
 set +e
 chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
