@@ -287,8 +287,13 @@ sub run_cases {
         my $pid = fork() // die "fork: $!";
         if ($pid == 0) {
             my @mine = grep { $_ % WORKERS == $w } 0 .. $#cases;
-            store(run_some($inst[$w], \@mine), $inst[$w]->dir . '/results');
-            POSIX::_exit(0);    # no END: the parent cleans up
+            # a die here must not go on into the test script either
+            my $ok = eval {
+                store(run_some($inst[$w], \@mine), $inst[$w]->dir . '/results');
+                1;
+            };
+            print STDERR $@ if !$ok;
+            POSIX::_exit($ok ? 0 : 1);  # no END: the parent cleans up
         }
         push @pids, $pid;
     }
