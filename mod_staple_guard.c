@@ -40,26 +40,19 @@ static int staple_guard_dry_run(void)
 }
 
 /* A startup helper (httpd started afresh by sgh_helper.c, with only this
- * module and StapleGuardStartupHelper) serves its parent here, once the
- * command line is read and before any other module's pre_config; it never
+ * module and StapleGuardStartupHelper) serves its parent as the directive
+ * is read, before httpd asks for an MPM (a helper loads none), and never
  * returns. The directive anywhere else refuses the start. */
-static int staple_guard_helper(apr_pool_t *pconf, apr_pool_t *plog,
-                               apr_pool_t *ptemp)
+static const char *staple_guard_helper(pid_t parent)
 {
-    pid_t parent = sgh_config_helper_parent();
-    const char *err = parent != 0 ? sgh_helper_check(parent) : NULL;
+    const char *err = sgh_helper_check(parent);
 
-    (void)pconf;
-    (void)plog;
-    (void)ptemp;
     if (err != NULL) {
         sgh_log(SGH_M_HELPER_REFUSED, 0, NULL, 0, "%s", err);
-        return !OK;
+        return err;
     }
-    if (parent != 0) {
-        sgh_warm_serve(parent);
-    }
-    return OK;
+    sgh_warm_serve(parent);
+    return NULL;
 }
 
 static int staple_guard_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -191,8 +184,7 @@ static void staple_guard_register_hooks(apr_pool_t *p)
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
 
     (void)p;
-    ap_hook_pre_config(staple_guard_helper, NULL, NULL,
-                       APR_HOOK_REALLY_FIRST);
+    sgh_config_on_helper(staple_guard_helper);
     ap_hook_pre_config(staple_guard_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(staple_guard_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);

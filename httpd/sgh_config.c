@@ -88,9 +88,6 @@ static const sgh_directive_t sgh_directives[SGH_D_COUNT] = {
 };
 
 static sgh_global_conf_t sgh_global;
-/* StapleGuardStartupHelper's process id, 0 when not given: kept apart
- * from sgh_global, which pre_config resets. */
-static pid_t sgh_helper_parent;
 /* Which numeric directives the configuration wrote (the others have their
  * default): a check across two of them blames only what was written. */
 static int sgh_given[SGH_D_COUNT];
@@ -523,9 +520,18 @@ static const char *sgh_cmd_shared(cmd_parms *cmd, void *dc, const char *spec,
 }
 
 /* Not for configurations: the module starts its startup helpers as
- * httpd's program with this directive (httpd/sgh_helper.c). Only noted
- * here; the first pre_config hook checks that this process is such a
- * helper and serves (mod_staple_guard.c), or refuses the start. */
+ * httpd's program with this directive (httpd/sgh_helper.c). It is read
+ * as the command line is (EXEC_ON_READ), before httpd asks for an MPM,
+ * which a helper has none of: so it serves right here, through the
+ * function the hook file gave (sgh_config_on_helper), and never returns.
+ * The configuration stays a leaf: it calls down into nothing. */
+static sgh_config_helper_fn *sgh_helper_serve;
+
+void sgh_config_on_helper(sgh_config_helper_fn *serve)
+{
+    sgh_helper_serve = serve;
+}
+
 static const char *sgh_cmd_helper(cmd_parms *cmd, void *dc, const char *arg)
 {
     char *end = NULL;
@@ -538,15 +544,13 @@ static const char *sgh_cmd_helper(cmd_parms *cmd, void *dc, const char *arg)
         err = "StapleGuardStartupHelper: not a process id";
     }
     else {
-        sgh_helper_parent = (pid_t)pid;
+        if (sgh_helper_serve != NULL) {
+            err = sgh_helper_serve((pid_t)pid);   /* returns on refusal */
+        }
     }
     return err;
 }
 
-pid_t sgh_config_helper_parent(void)
-{
-    return sgh_helper_parent;
-}
 
 #define SGH_DIRECTIVE_CMD(name, kind, field, lo, hi, def, help)              \
     AP_INIT_TAKE1(#name, sgh_cmd_numeric, (void *)&sgh_directives[SGH_D_##name],\

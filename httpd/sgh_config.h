@@ -81,9 +81,11 @@ int sgh_config_timeout_sec(void);
  * NULL when s has no proxy. */
 const sg_proxy_t *sgh_config_proxy(apr_pool_t *p, server_rec *s);
 
-/* The parent process that StapleGuardStartupHelper named (this process
- * is to serve it as a startup helper), or 0. */
-pid_t sgh_config_helper_parent(void);
+/* What StapleGuardStartupHelper PID does when it is read: serve PID, and
+ * never return; or return why this process may not (the directive's
+ * error). Given by the hook file, which knows the startup work. */
+typedef const char *sgh_config_helper_fn(pid_t parent);
+void sgh_config_on_helper(sgh_config_helper_fn *serve);
 
 /* StapleGuardSharedCache's arguments: provider:args and an optional
  * prefix (NULL: the default), parsed by sgh_shared_conf.c (the type is in

@@ -273,6 +273,14 @@ static sg_reason_t sg_fetch_judge(sg_fetch_result_t *res, apr_pool_t *p,
     if (proxied && r == SG_R_TIMEOUT) {
         return SG_R_PROXY_TIMEOUT;
     }
+    /* An error status is told by the status line, not by OpenSSL's words
+     * for it, which differ: 3.0 says "received error" or "status code
+     * unsupported", 3.5 "content type mismatch" for a text error page
+     * (docs/design.md, "OpenSSL 3.0 and 3.5"). */
+    if (r != SG_R_OK && status != 0 && status != SG_FETCH_HTTP_OK) {
+        res->detail = apr_psprintf(p, "HTTP status %d", status);
+        return SG_R_HTTP_STATUS;
+    }
     if (status == SG_FETCH_HTTP_OK && h->done
         && (type == NULL || strcasecmp(type, SG_FETCH_CONTENT_TYPE) != 0)) {
         res->detail = apr_psprintf(p, "Content-Type: %s",

@@ -37,13 +37,8 @@ $t->s_client(servername => 'no-ocsp.localhost');
 
 sub get {
     my ($path, @hdr) = @_;
-    my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
-    my $h = join ' ', map { "-H '$_'" } @hdr;
-    my $cmd = "curl -s --max-time 10 $h -w '\\n%{http_code} %{content_type}' --cacert $ca --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'";
-    diag($cmd) if $ENV{SG_DEBUG};
-    my $body = `curl -s --max-time 10 $h -w '\\n%{http_code} %{content_type}' --cacert $ca --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'`;
-    my ($code, $type) = $body =~ s/\n(\d+) ([^\n]*)\z//s ? ($1, $2) : (0, '');
-    return ($code, $type, $body);
+    my $r = $t->curl($path, headers => \@hdr);
+    return ($r->{code}, $r->{type}, $r->{body});
 }
 
 # JSON, parsed by a real parser.
@@ -122,8 +117,7 @@ like($body, qr/^StapleGuardCertificates: 4$/m, 'server-status?auto has it too');
 # Only GET (actions: t/25-refresh-now.t); nothing where not configured.
 ($code) = get('/elsewhere?json');
 is($code, 404, 'no status where the handler is not configured');
-my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
-$code = `curl -s -o /dev/null -w '%{http_code}' -X POST --cacert $ca --resolve localhost:$p:127.0.0.1 https://localhost:$p/sg-status`;
+$code = $t->curl('/sg-status', method => 'POST')->{code};
 is($code, 403, 'POST is refused where StapleGuardStatusActions is not On');
 $t->stop_httpd;
 done_testing;

@@ -43,8 +43,7 @@ truncate($t->dir . '/logs/error.log', 0);
 $t->start_httpd;
 like($t->error_log, qr/staple_guard:crit.*SG0115: CN=must-staple\.localhost: .*the certificate is Must-Staple, so clients that honour that refuse the site/,
      'Must-Staple without a staple: a critical line that says what it means');
-my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
-my $body = `curl -s --max-time 10 --cacert $ca --resolve localhost:$p:127.0.0.1 'https://localhost:$p/sg-status?json'`;
+my (undef, $body) = $t->https_get('/sg-status?json');
 my $j = eval { decode_json($body) } // {};
 ok(scalar %$j, 'the status JSON parses') or diag($body);
 my ($ms) = grep { $_->{subject} eq 'CN=must-staple.localhost' } @{$j->{certificates}};

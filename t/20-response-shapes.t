@@ -26,10 +26,7 @@ EOF
 # GET a path of instance $t over TLS: (HTTP code, body).
 sub get {
     my ($t, $path) = @_;
-    my ($ca, $p) = ($t->pkifile('root.crt'), $t->hport);
-    my $body = `curl -s --max-time 10 -w '\\n%{http_code}' --cacert $ca --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'`;
-    my $code = $body =~ s/\n(\d+)\z//s ? $1 : 0;
-    return ($code, $body);
+    return $t->https_get($path);
 }
 
 # The status page's JSON row of the leaf, with its times in seconds.

@@ -11,6 +11,7 @@ use lib "$FindBin::Bin/lib";
 use SGTest;
 BEGIN { SGTest::enter_netns() }
 use Test::More;
+use File::Copy qw(copy);
 use File::Path qw(make_path);
 
 my $t = SGTest->new;
@@ -159,23 +160,31 @@ refused_locally(['prefetch', 'leaf-chain.pem', '--store', "$store/none"],
 chmod 0500, $empty;
 ($rc, $out, $err) = (-1, '', '');
 {
-    # not root, so that the mode counts
-    my $pid = fork() // die;
+    # Not root, so that the mode counts. The checkout may sit where nobody
+    # cannot go (root's home is 0700): the command is run from a copy in
+    # the test's own directory, which nobody can reach.
+    my $cmd = $t->dir . '/staple-guard';
+    copy("$SGTest::TOP/build/staple-guard", $cmd) && chmod(0755, $cmd)
+        or die "copy build/staple-guard: $!";
+    my $errfile = $t->dir . '/nobody.err';
+    my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
-        open(STDOUT, '>', '/dev/null');
-        open(STDERR, '>', $t->dir . '/nobody.err');
-        ($(, $)) = ($nobody_gid, "$nobody_gid $nobody_gid");
-        ($<, $>) = ($nobody_uid, $nobody_uid);
-        chdir $t->pkifile('.');
-        exec("$SGTest::TOP/build/staple-guard", 'prefetch', 'leaf-chain.pem',
-             '--store', $empty);
+        SGTest::exec_child(sub {
+            open(STDOUT, '>', '/dev/null') or die "stdout: $!\n";
+            open(STDERR, '>', $errfile) or die "$errfile: $!\n";
+            ($(, $)) = ($nobody_gid, "$nobody_gid $nobody_gid");
+            ($<, $>) = ($nobody_uid, $nobody_uid);
+            $> == $nobody_uid or die "cannot become nobody: $!\n";
+            chdir $t->pkifile('.') or die "chdir: $!\n";
+        }, $cmd, 'prefetch', 'leaf-chain.pem', '--store', $empty);
     }
     waitpid($pid, 0);
     $rc = $? >> 8;
 }
 ok($rc == 2 && SGTest::slurp($t->dir . '/nobody.err')
    =~ /^staple-guard: --store .*cannot write there; nothing written\n\z/,
-   'a store directory it cannot write: one line, exit 2');
+   'a store directory it cannot write: one line, exit 2')
+    or diag("exit $rc: " . SGTest::slurp($t->dir . '/nobody.err'));
 ok(!glob("$empty/*"), '... and nothing written there');
 is(scalar @{$t->requests}, $n, 'no responder asked for any bad input');
 ($rc) = $t->cli('check');

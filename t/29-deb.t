@@ -65,11 +65,12 @@ sub run {
     sigprocmask(SIG_BLOCK, $DEFER, $old);
     my $pid = open(my $fh, '-|') // die "fork: $!";
     if (!$pid) {
-        sigprocmask(SIG_SETMASK, $old);
-        %ENV = %ENV_SYS;
-        open(STDERR, '>&', \*STDOUT);
-        open(STDIN, '<', '/dev/null');
-        exec(@cmd) or die "exec $cmd[0]: $!";
+        SGTest::exec_child(sub {
+            sigprocmask(SIG_SETMASK, $old);
+            %ENV = %ENV_SYS;
+            open(STDERR, '>&', \*STDOUT) or die "stderr: $!\n";
+            open(STDIN, '<', '/dev/null') or die "stdin: $!\n";
+        }, @cmd);
     }
     my $out = do { local $/; <$fh> } // '';
     close $fh;
@@ -297,6 +298,24 @@ sub wait_stapled {
     SGTest::wait_for(sub { ($r = $t->s_client)->{stapled} }, $secs);
     return $r;
 }
+
+# ---- built for this release ----
+
+# A package per release (debian/rules): its version names the release it
+# was built on, and it depends on that release's OpenSSL (libssl3 on
+# Debian 12, libssl3t64 on 13), the package that holds libcrypto here.
+my ($vid) = SGTest::slurp('/etc/os-release') =~ /^VERSION_ID="?(\d+)/m;
+$vid //= '?';
+(undef, my $ver) = run('dpkg-deb', '-f', $debs[0], 'Version');
+(undef, my $deps) = run('dpkg-deb', '-f', $debs[0], 'Depends');
+chomp($ver, $deps);
+like($ver, qr/\+deb\Q$vid\E$/, "the version names this release (Debian $vid): $ver");
+(undef, my $owner) = run('dpkg-query', '-S', '*/libcrypto.so.3');
+my ($ssl) = $owner =~ /^([\w.+-]+):/m;
+$ssl //= '?';
+like($deps, qr/(?:^|, )\Q$ssl\E \(/,
+     "it depends on this release's OpenSSL package ($ssl)")
+    or diag("Depends: $deps");
 
 # ---- install: nothing enabled, nothing started ----
 

@@ -312,8 +312,13 @@ sub run_cases {
         my $pid = fork() // die "fork: $!";
         if ($pid == 0) {
             my @mine = grep { $_ % WORKERS == $w } 0 .. $#cases;
-            store(run_some($inst[$w], \@mine), $inst[$w]->dir . '/results');
-            POSIX::_exit(0);    # no END: the parent cleans up
+            # a die here must not go on into the test script either
+            my $ok = eval {
+                store(run_some($inst[$w], \@mine), $inst[$w]->dir . '/results');
+                1;
+            };
+            print STDERR $@ if !$ok;
+            POSIX::_exit($ok ? 0 : 1);  # no END: the parent cleans up
         }
         push @pids, $pid;
     }
@@ -402,7 +407,7 @@ for my $i (0 .. $#names) {
 }
 $t->start_httpd;
 for my $i (0 .. $#names) {
-    my $code = `curl -s -o /dev/null -w '%{http_code}' --max-time 10 http://127.0.0.1:$port/h$i/index.html`;
+    my $code = $t->curl("/h$i/index.html", plain => 1)->{code};
     is($code, 500, "$names[$i] in .htaccess: the request fails");
 }
 my $log = $t->error_log;

@@ -49,9 +49,8 @@ my $p = $t->hport;
 my $NAME = 'h0.many.test';
 sub get {
     my ($path, $head) = @_;
-    my $out = `curl -s --max-time 30 ${\($head ? '-D - -o /dev/null' : '')} -w '\\n%{http_code}' --cacert ${\$t->pkifile('root.crt')} --resolve $NAME:$p:127.0.0.1 'https://$NAME:$p$path'`;
-    my $code = $out =~ s/\n(\d+)\z//s ? $1 : 0;
-    return ($code, $out);
+    my $r = $t->curl($path, servername => $NAME, timeout => 30);
+    return ($r->{code}, $head ? $r->{head} : $r->{body});
 }
 
 my $good = $CERTS - $DEAD_N;

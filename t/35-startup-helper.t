@@ -66,10 +66,9 @@ sub find_helper {
     return undef;
 }
 
-my $p = $t->hport;
 sub auto {
-    my $out = `curl -s --max-time 30 --cacert ${\$t->pkifile('root.crt')} --resolve h0.many.test:$p:127.0.0.1 'https://h0.many.test:$p/sg-status?auto'`;
-    return $out;
+    return $t->curl('/sg-status?auto', servername => 'h0.many.test',
+                    timeout => 30)->{body};
 }
 
 # One start with the helper lost by signal $sig; returns the log lines

@@ -52,11 +52,16 @@ sub enter_netns {
 sub enter_netns_and_mounts {
     return if $ENV{SG_IN_NETNS};
     $ENV{SG_IN_NETNS} = 1;
-    if (system('unshare -n -m true >/dev/null 2>&1') == 0) {
+    my $why = `unshare -n -m --propagation private true 2>&1`;
+    if ($? == 0) {
         exec('unshare', '-n', '-m', '--propagation', 'private', '--', 'sh',
              '-c', 'ip link set lo up && exec "$@"', 'sh', $^X,
              "-I$TOP/t/lib", $0, @ARGV) or die "exec unshare: $!";
     }
+    # What unshare said, for the test to tell (e.g. in a chroot whose
+    # "/" is no mount point: "cannot change root filesystem propagation").
+    chomp $why;
+    $ENV{SG_NETNS_WHY} = $why ne '' ? $why : "unshare exited $?";
     $ENV{SG_IN_NETNS} = 'no';
 }
 
@@ -147,14 +152,32 @@ sub spawn {
     my ($self, $log, @cmd) = @_;
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
-        setsid();
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>>', $log) or die;
-        open(STDERR, '>&', \*STDOUT);
-        exec(@cmd) or die "exec $cmd[0]: $!";
+        exec_child(sub {
+            setsid();
+            open(STDIN, '<', '/dev/null') or die "stdin: $!\n";
+            open(STDOUT, '>>', $log) or die "$log: $!\n";
+            open(STDERR, '>&', \*STDOUT) or die "stderr: $!\n";
+        }, @cmd);
     }
     push @{$self->{procs}}, $pid;
     return $pid;
+}
+
+# In a forked child: $setup (a sub, or undef), then exec @cmd. When
+# either fails, the reason goes to STDERR and the child leaves at once
+# (POSIX::_exit, exit code 127): it must never go on running the test
+# script, whose TAP lines would mix with the parent's, nor its END
+# blocks, which would stop the parent's servers.
+sub exec_child {
+    my ($setup, @cmd) = @_;
+    eval {
+        $setup->() if $setup;
+        no warnings 'exec';     # said once, below
+        exec { $cmd[0] } @cmd;
+        die "exec $cmd[0]: $!\n";
+    };
+    print STDERR $@;
+    POSIX::_exit(127);
 }
 
 sub wait_for {
@@ -533,13 +556,45 @@ sub staple_check {
     return \%seen;
 }
 
+# One request to this server with curl, the one helper for every test
+# that asks it for a page: returns {code, type, body, head}. Over TLS to
+# servername (localhost) at hport, checked against the test root, unless
+# plain => 1 (http:// to 127.0.0.1). %o: port (hport), servername,
+# method (GET, or POST when data is given), data (url-encoded body),
+# accept, headers => ['Name: value', ...], timeout (seconds, 10); code is
+# 0 when no answer came.
+sub curl {
+    my ($self, $path, %o) = @_;
+    my $p = $o{port} // $self->{hport};
+    my $host = $o{servername} // 'localhost';
+    my $head = "$self->{dir}/curl.head." . $self->{curls}++;
+    my @cmd = ('curl', '-s', '--max-time', $o{timeout} // $CLIENT_TIMEOUT,
+               '-D', $head, '-w', '\n%{http_code} %{content_type}');
+    push @cmd, '-X', $o{method} if $o{method};
+    push @cmd, '--data', $o{data} if defined $o{data};
+    push @cmd, '-H', "Accept: $o{accept}" if $o{accept};
+    push @cmd, map { ('-H', $_) } @{$o{headers} // []};
+    my $url = "http://127.0.0.1:$p$path";
+    if (!$o{plain}) {
+        push @cmd, '--cacert', "$self->{pki}/root.crt",
+                   '--resolve', "$host:$p:127.0.0.1";
+        $url = "https://$host:$p$path";
+    }
+    open(my $fh, '-|', @cmd, $url) or die "curl: $!";
+    my $body = do { local $/; <$fh> } // '';
+    close $fh;
+    my ($code, $type) = $body =~ s/\n(\d+) ([^\n]*)\z//s ? ($1, $2) : (0, '');
+    my $r = { code => $code, type => $type, body => $body,
+              head => slurp($head) };
+    unlink $head;
+    return $r;
+}
+
 # A GET over TLS to this server (e.g. the status page): (code, body).
 sub https_get {
-    my ($self, $path) = @_;
-    my $p = $self->{hport};
-    my $body = `curl -s --max-time $CLIENT_TIMEOUT -w '\\n%{http_code}' --cacert $self->{pki}/root.crt --resolve localhost:$p:127.0.0.1 'https://localhost:$p$path'`;
-    my $code = $body =~ s/\n(\d+)\z//s ? $1 : 0;
-    return ($code, $body);
+    my ($self, $path, %o) = @_;
+    my $r = $self->curl($path, %o);
+    return ($r->{code}, $r->{body});
 }
 
 # A <Location> that serves the status page at $path to 127.0.0.1, with
@@ -556,19 +611,8 @@ sub status_location {
 # ("Name: value" each).
 sub https_request {
     my ($self, $path, %o) = @_;
-    my $p = $self->{hport};
-    my @cmd = ('curl', '-s', '--max-time', $CLIENT_TIMEOUT, '-X',
-               $o{method} // 'POST', '-w', '\n%{http_code} %{content_type}',
-               '--cacert', "$self->{pki}/root.crt",
-               '--resolve', "localhost:$p:127.0.0.1");
-    push @cmd, '--data', $o{data} if defined $o{data};
-    push @cmd, '-H', "Accept: $o{accept}" if $o{accept};
-    push @cmd, map { ('-H', $_) } @{$o{headers} // []};
-    open(my $fh, '-|', @cmd, "https://localhost:$p$path") or die "curl: $!";
-    my $body = do { local $/; <$fh> } // '';
-    close $fh;
-    my ($code, $type) = $body =~ s/\n(\d+) ([^\n]*)\z//s ? ($1, $2) : (0, '');
-    return ($code, $body, $type);
+    my $r = $self->curl($path, method => 'POST', %o);
+    return ($r->{code}, $r->{body}, $r->{type});
 }
 
 # Debian's chromium, headless, at $url (e.g. https_url's), with @args
@@ -583,14 +627,14 @@ sub chromium {
     unlink $out;
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
-        setsid();
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>', $out) or die;
-        open(STDERR, '>>', $err) or die;
-        exec('chromium', '--headless', '--no-sandbox', '--disable-gpu',
-             '--ignore-certificate-errors',
-             "--user-data-dir=$self->{dir}/chromium", @args, $url)
-            or die "exec chromium: $!";
+        exec_child(sub {
+            setsid();
+            open(STDIN, '<', '/dev/null') or die "stdin: $!\n";
+            open(STDOUT, '>', $out) or die "$out: $!\n";
+            open(STDERR, '>>', $err) or die "$err: $!\n";
+        }, 'chromium', '--headless', '--no-sandbox', '--disable-gpu',
+           '--ignore-certificate-errors',
+           "--user-data-dir=$self->{dir}/chromium", @args, $url);
     }
     push @{$self->{procs}}, $pid;
     my $done = wait_for(sub { waitpid($pid, WNOHANG) != 0 }, BROWSER_WAIT);
@@ -675,11 +719,12 @@ sub cli {
     my ($out, $err) = ("$self->{dir}/cli.out", "$self->{dir}/cli.err");
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
-        chdir($self->{pki}) or die "chdir: $!";
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>', $out) or die;
-        open(STDERR, '>', $err) or die;
-        exec("$TOP/build/staple-guard", @args) or die "exec: $!";
+        exec_child(sub {
+            chdir($self->{pki}) or die "chdir $self->{pki}: $!\n";
+            open(STDIN, '<', '/dev/null') or die "stdin: $!\n";
+            open(STDOUT, '>', $out) or die "$out: $!\n";
+            open(STDERR, '>', $err) or die "$err: $!\n";
+        }, "$TOP/build/staple-guard", @args);
     }
     waitpid($pid, 0);
     return ($? >> 8, slurp($out), slurp($err));

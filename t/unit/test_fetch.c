@@ -215,6 +215,11 @@ static void test_answers(void **state)
                              TF_TRY_LATER;
     static const char html[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html"
                                "\r\n\r\n" TF_TRY_LATER;
+    static const char e500[] = "HTTP/1.0 500 Internal Server Error\r\n"
+                               "Content-Type: text/plain\r\n"
+                               "Content-Length: 5\r\n\r\nerror";
+    static const char e404[] = "HTTP/1.0 404 Not Found\r\n"
+                               "Content-Type: text/html\r\n\r\n<html>";
     static const char auth[] = "HTTP/1.1 407 Proxy Authentication Required"
                                "\r\nContent-Length: 0\r\n\r\n";
     apr_pool_t *p;
@@ -233,6 +238,14 @@ static void test_answers(void **state)
     assert_non_null(strstr(sent, "Host: ocsp.example:8080\r\n"));
     assert_int_equal(tf_answer(p, html, sizeof(html) - 1, NULL, &res,
                                &sent), SG_R_CONTENT_TYPE);
+    /* an error status, with a text page: by its status line on OpenSSL
+     * 3.0 and 3.5 alike (3.5 calls it a content type mismatch) */
+    assert_int_equal(tf_answer(p, e500, sizeof(e500) - 1, NULL, &res,
+                               &sent), SG_R_HTTP_STATUS);
+    assert_string_equal(res.detail, "HTTP status 500");
+    assert_int_equal(tf_answer(p, e404, sizeof(e404) - 1, NULL, &res,
+                               &sent), SG_R_HTTP_STATUS);
+    assert_string_equal(res.detail, "HTTP status 404");
     /* through a proxy: the whole URL asked of it, its 407 its own */
     assert_null(sg_proxy_parse(&px, p, "http://sg:pw@proxy.example:3128"));
     assert_int_equal(tf_answer(p, auth, sizeof(auth) - 1, px, &res, &sent),
