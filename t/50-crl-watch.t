@@ -120,7 +120,8 @@ sub state_of { row($_[0])->{state} // '' }
 sub refresh {
     my ($name) = @_;
     my ($code) = $t->https_request('/sg-status',
-                                   data => "action=refresh&cert=$hash{$name}");
+                                   data => "action=refresh&cert=$hash{$name}",
+                                   headers => ['X-Staple-Guard-Action: refresh']);
     return $code;
 }
 sub count_in_log { my ($re) = @_; scalar(() = $t->error_log =~ /$re/g) }
