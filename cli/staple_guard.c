@@ -50,7 +50,6 @@
  * for (httpd/sgh_msg.c, docs/troubleshooting.md); outcomes of a fetch or
  * a check carry the core's own ids (src/sg_reason.c). */
 #define SGC_ID_NO_ISSUER "SG0005"
-#define SGC_ID_NO_URL "SG0010"
 #define SGC_ID_URL_REFUSED "SG0012"
 #define SGC_ID_GOOD "SG0020"
 #define SGC_ID_REVOKED "SG0021"
