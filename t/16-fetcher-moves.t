@@ -40,8 +40,11 @@ ok(SGTest::wait_for(sub { $t->error_log =~ /SG0041/ }, 15),
 my $took_over = time();
 my @burst = grep { $_->[0] < $took_over }
             @{$t->requests}[$before .. $#{$t->requests}];
-ok(@burst <= 1, 'no refetch of everything at take-over (' . scalar(@burst)
-   . ' requests)');
+# At most one attempt: since the GET-then-POST change (issue 20) a GET
+# answered with HTTP 500 is asked again with POST at once, so one attempt
+# is up to two requests.
+ok(@burst <= 2, 'no refetch of everything at take-over (' . scalar(@burst)
+   . ' requests, one attempt at most)');
 my $r = $t->s_client;
 ok($r->{stapled}, 'the refreshed response is still stapled');
 sleep 1;
