@@ -45,10 +45,6 @@ typedef struct {
     apr_interval_time_t latency;
 } sg_crl_fetch_result_t;
 
-/* NULL when url is an http:// URL made only of RFC 3986 characters that
- * the downloader can use; else what is wrong (without the URL). */
-const char *sg_crl_fetch_check_url(const char *url);
-
 /* Download. SG_R_OK with the body or not_modified; SG_R_CRL_TOO_LARGE
  * when the body is (or is announced) larger than max_len, cut off there;
  * the transport reasons of sg_reason.h otherwise. The body is held in

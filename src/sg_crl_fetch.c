@@ -28,22 +28,6 @@
 #define SG_CRL_HTTP_GATEWAY_TIMEOUT 504
 #define SG_CRL_FETCH_AGENT "mod_staple_guard CRL watch"
 
-/* RFC 3986's characters, less those that cannot be written in a request
- * line as they are: anything else (CR, LF, space, controls, non-ASCII)
- * would let a certificate write headers of its own. */
-static const char sg_crl_url_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    "-._~:/?#[]@!$&'()*+,;=%";
-
-const char *sg_crl_fetch_check_url(const char *url)
-{
-    if (strspn(url, sg_crl_url_chars) != strlen(url)) {
-        return "has characters outside RFC 3986 (spaces, controls, "
-               "non-ASCII)";
-    }
-    return sg_url_check_responder(url);
-}
-
 /* Where to connect and what to ask for. */
 typedef struct {
     const char *connect_host;   /* without brackets */
@@ -62,7 +46,10 @@ static sg_reason_t sg_crl_fetch_url(sg_crl_url_t *u, apr_pool_t *p,
     apr_size_t hlen;
     sg_reason_t r = SG_R_BAD_URL;
 
-    *detail = sg_crl_fetch_check_url(a->url);
+    /* the responders' rule (sg_url.c): RFC 3986's characters only, so
+     * that a certificate's CR, LF, space or control never reaches the
+     * request line */
+    *detail = sg_url_check_responder(a->url);
     if (*detail == NULL
         && OSSL_HTTP_parse_url(a->url, &use_ssl, NULL, &host, &port,
                                &port_num, &path, &query, NULL) && !use_ssl) {

@@ -1,6 +1,7 @@
 /* sg_testpki.c: the test PKI and OCSP response builder (see sg_testpki.h). */
 #include <string.h>
 
+#include <apr_network_io.h>
 #include <apr_strings.h>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
@@ -400,4 +401,23 @@ void tp_response_unsuccessful(unsigned char out[TP_UNSUCCESSFUL_LEN],
     out[2] = 0x0A;      /*   ENUMERATED responseStatus */
     out[3] = 0x01;      /*     of 1 byte */
     out[4] = (unsigned char)status;
+}
+
+int tp_closed_port(apr_pool_t *p)
+{
+    apr_sockaddr_t *sa;
+    apr_socket_t *s;
+    int port = 0;
+
+    if (apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0, p)
+            == APR_SUCCESS
+        && apr_socket_create(&s, APR_INET, SOCK_STREAM, APR_PROTO_TCP, p)
+            == APR_SUCCESS) {
+        if (apr_socket_bind(s, sa) == APR_SUCCESS
+            && apr_socket_addr_get(&sa, APR_LOCAL, s) == APR_SUCCESS) {
+            port = sa->port;
+        }
+        apr_socket_close(s);
+    }
+    return port;
 }

@@ -64,6 +64,10 @@ typedef struct {
 int tp_pki_create(tp_pki_t *pki, time_t now);
 void tp_pki_free(tp_pki_t *pki);
 
+/* A loopback port that nobody listens on (bound, then closed); 0 when
+ * the system gave none. */
+int tp_closed_port(apr_pool_t *p);
+
 /* PEM text as httpd primes it: the leaf, then its issuer. */
 const char *tp_pem_chain(apr_pool_t *p, X509 *leaf, X509 *issuer);
 /* PEM text of the leaf alone (the intermediate is missing). */

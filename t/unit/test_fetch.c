@@ -27,6 +27,7 @@
 #include <openssl/bio.h>
 
 #include "sg_fetch.h"
+#include "sg_testpki.h"
 #include "sg_url.h"
 
 #define TF_TIMEOUT 2            /* seconds: nothing here should take it */
@@ -110,22 +111,6 @@ static void test_url_check(void **state)
     assert_non_null(sg_url_check_responder("http://h:/"));
 }
 
-/* A loopback port nobody listens on (bound, then closed). */
-static int tf_closed_port(apr_pool_t *p)
-{
-    apr_sockaddr_t *sa;
-    apr_socket_t *s;
-
-    assert_int_equal(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0,
-                                           p), APR_SUCCESS);
-    assert_int_equal(apr_socket_create(&s, APR_INET, SOCK_STREAM,
-                                       APR_PROTO_TCP, p), APR_SUCCESS);
-    assert_int_equal(apr_socket_bind(s, sa), APR_SUCCESS);
-    assert_int_equal(apr_socket_addr_get(&sa, APR_LOCAL, s), APR_SUCCESS);
-    apr_socket_close(s);
-    return sa->port;
-}
-
 static sg_reason_t tf_fetch(apr_pool_t *p, const char *url,
                             const sg_proxy_t *px, const char *bypass,
                             sg_fetch_result_t *res)
@@ -156,7 +141,8 @@ static void test_outcomes(void **state)
 
     (void)state;
     apr_pool_create(&p, tf_root);
-    port = tf_closed_port(p);
+    port = tp_closed_port(p);
+    assert_true(port > 0);
     url = apr_psprintf(p, "http://127.0.0.1:%d/", port);
     assert_int_equal(tf_fetch(p, url, NULL, NULL, &res), SG_R_REFUSED);
     assert_non_null(strstr(res.detail, "127.0.0.1"));

@@ -113,22 +113,6 @@ static void tr_responder_stop(tr_responder_t *r)
     apr_socket_close(r->listener);
 }
 
-/* A port that nobody listens on. */
-static int tr_closed_port(apr_pool_t *p)
-{
-    apr_sockaddr_t *sa;
-    apr_socket_t *s;
-
-    assert_int_equal(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0,
-                                           p), APR_SUCCESS);
-    assert_int_equal(apr_socket_create(&s, APR_INET, SOCK_STREAM,
-                                       APR_PROTO_TCP, p), APR_SUCCESS);
-    assert_int_equal(apr_socket_bind(s, sa), APR_SUCCESS);
-    assert_int_equal(apr_socket_addr_get(&sa, APR_LOCAL, s), APR_SUCCESS);
-    apr_socket_close(s);
-    return sa->port;
-}
-
 typedef struct {
     apr_pool_t *p;
     void *mem;
@@ -308,14 +292,17 @@ static void test_run_refused_after_expiry(void **state)
     apr_size_t len;
     unsigned char *der = tr_good(f, &len, 7 * TP_DAY);
     sg_verdict_t v;
+    int port;
 
     assert_int_equal(sg_refresh_check(&v, f->p, f->e, &f->conf, der, len,
                                       f->now), SG_R_OK);
     assert_int_equal(sg_refresh_take(f->e, f->t, &f->conf, der, len, &v,
                                      SG_SOURCE_STORE, NULL, f->now,
                                      TR_NO_JITTER), SG_R_OK);
+    port = tp_closed_port(f->p);
+    assert_true(port > 0);
     sg_registry_set_url(f->e, apr_psprintf(f->p, "http://127.0.0.1:%d/",
-                                           tr_closed_port(f->p)));
+                                           port));
     /* a week and a day later */
     sg_refresh_run(&res, f->p, f->e, f->t, &f->conf,
                    f->now + TR_SEC(8 * TP_DAY), TR_NO_JITTER);
